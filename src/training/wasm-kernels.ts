@@ -1,0 +1,236 @@
+/**
+ * Gradient kernels that @tensorflow/tfjs-backend-wasm (4.22) lacks, built from ops the wasm backend
+ * does implement (pad, strided slice, matMul, sum, oneHot). Without them conv layers cannot train on
+ * wasm: `Conv2DBackpropFilter` is the weight gradient of Conv1D/Conv2D (and of SeparableConv2D's
+ * pointwise part), the depthwise pair serves DepthwiseConv2D/SeparableConv2D, and
+ * `UnsortedSegmentSum` is the gradient of `gather` (Embedding layers).
+ *
+ * Every other kernel that Dense/Conv/Pool/BatchNorm/LSTM/GRU training needs (Conv2DBackpropInput,
+ * MaxPoolGrad, AvgPoolGrad, FusedBatchNorm pieces, etc.) is already native in wasm.
+ *
+ * The kernels call tfjs ops: the engine suspends gradient recording while a kernel runs, and a
+ * kernel may return a Tensor, so composing ops here is safe. Intermediates are freed with tidy.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap } from '@tensorflow/tfjs';
+
+const { backend_util } = tf;
+
+/** Names of the kernels this module adds to the wasm backend. */
+export const WASM_GRADIENT_KERNELS = [
+  'Conv2DBackpropFilter',
+  'DepthwiseConv2dNativeBackpropFilter',
+  'DepthwiseConv2dNativeBackpropInput',
+  'UnsortedSegmentSum',
+] as const;
+
+type ConvInfo = ReturnType<typeof backend_util.computeConv2DInfo>;
+
+function tensorInput(inputs: NamedTensorInfoMap, name: string): tf.Tensor {
+  const t = inputs[name];
+  if (t == null) throw new Error(`wasm gradient kernel: missing input '${name}'`);
+  return t as tf.Tensor;
+}
+
+/**
+ * Zero-pad an NHWC input as the convolution saw it, plus any extra bottom/right rows that strided
+ * tap slicing may reach (those rows meet no output and contribute zero).
+ */
+function padForTaps(x: tf.Tensor4D, info: ConvInfo): tf.Tensor4D {
+  const { top, bottom, left, right } = info.padInfo;
+  const needH = (info.filterHeight - 1) * info.dilationHeight + (info.outHeight - 1) * info.strideHeight + 1;
+  const needW = (info.filterWidth - 1) * info.dilationWidth + (info.outWidth - 1) * info.strideWidth + 1;
+  const extraBottom = Math.max(0, needH - (info.inHeight + top + bottom));
+  const extraRight = Math.max(0, needW - (info.inWidth + left + right));
+  const pads: Array<[number, number]> = [
+    [0, 0],
+    [Math.max(0, top), Math.max(0, bottom) + extraBottom],
+    [Math.max(0, left), Math.max(0, right) + extraRight],
+    [0, 0],
+  ];
+  const padded = pads.some(([a, b]) => a !== 0 || b !== 0) ? tf.pad(x, pads) : x;
+  // Negative pads (never produced by tfjs for valid/same, possible for explicit) crop instead.
+  if (top < 0 || left < 0) {
+    return tf.slice(padded, [0, Math.max(0, -top), Math.max(0, -left), 0]);
+  }
+  return padded;
+}
+
+/** The input window that filter tap (kh, kw) multiplies, one row per output position: [N, OH, OW, C]. */
+function tapSlice(xPadded: tf.Tensor4D, info: ConvInfo, kh: number, kw: number): tf.Tensor4D {
+  const h0 = kh * info.dilationHeight;
+  const w0 = kw * info.dilationWidth;
+  return tf.stridedSlice(
+    xPadded,
+    [0, h0, w0, 0],
+    [
+      xPadded.shape[0],
+      h0 + (info.outHeight - 1) * info.strideHeight + 1,
+      w0 + (info.outWidth - 1) * info.strideWidth + 1,
+      xPadded.shape[3],
+    ],
+    [1, info.strideHeight, info.strideWidth, 1],
+  ) as tf.Tensor4D;
+}
+
+function toNHWC(t: tf.Tensor4D, dataFormat: unknown): tf.Tensor4D {
+  return dataFormat === 'NCHW' ? tf.transpose(t, [0, 2, 3, 1]) : t;
+}
+
+const conv2dBackpropFilter: KernelFunc = ({ inputs, attrs }) => {
+  const a = attrs as NamedAttrMap;
+  const filterShape = a.filterShape as [number, number, number, number];
+  return tf.tidy(() => {
+    const x = toNHWC(tensorInput(inputs, 'x') as tf.Tensor4D, a.dataFormat);
+    const dy = toNHWC(tensorInput(inputs, 'dy') as tf.Tensor4D, a.dataFormat);
+    const info = backend_util.computeConv2DInfo(
+      x.shape,
+      filterShape,
+      a.strides as [number, number],
+      1,
+      a.pad as 'valid' | 'same' | number,
+      a.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
+      false,
+      'channelsLast',
+    );
+    const [kH, kW, cIn, cOut] = filterShape;
+    const rows = dy.shape[0] * dy.shape[1] * dy.shape[2];
+    const dy2 = tf.reshape(dy, [rows, cOut]);
+    const xPadded = padForTaps(x, info);
+    const taps: tf.Tensor2D[] = [];
+    for (let kh = 0; kh < kH; kh++) {
+      for (let kw = 0; kw < kW; kw++) {
+        const xs = tf.reshape(tapSlice(xPadded, info, kh, kw), [rows, cIn]);
+        taps.push(tf.matMul(xs, dy2, true, false));
+      }
+    }
+    return tf.reshape(tf.stack(taps), [kH, kW, cIn, cOut]);
+  });
+};
+
+const depthwiseBackpropFilter: KernelFunc = ({ inputs, attrs }) => {
+  const a = attrs as NamedAttrMap;
+  const filterShape = a.filterShape as [number, number, number, number];
+  return tf.tidy(() => {
+    const x = tensorInput(inputs, 'x') as tf.Tensor4D;
+    const dy = tensorInput(inputs, 'dy') as tf.Tensor4D;
+    const info = backend_util.computeConv2DInfo(
+      x.shape,
+      filterShape,
+      a.strides as [number, number],
+      a.dilations as [number, number],
+      a.pad as 'valid' | 'same' | number,
+      a.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
+      true,
+    );
+    const [kH, kW, cIn, mult] = filterShape;
+    const rows = dy.shape[0] * dy.shape[1] * dy.shape[2];
+    const dy3 = tf.reshape(dy, [rows, cIn, mult]);
+    const xPadded = padForTaps(x, info);
+    const taps: tf.Tensor2D[] = [];
+    for (let kh = 0; kh < kH; kh++) {
+      for (let kw = 0; kw < kW; kw++) {
+        const xs = tf.reshape(tapSlice(xPadded, info, kh, kw), [rows, cIn, 1]);
+        taps.push(tf.sum(tf.mul(xs, dy3), 0) as tf.Tensor2D);
+      }
+    }
+    return tf.reshape(tf.stack(taps), [kH, kW, cIn, mult]);
+  });
+};
+
+/**
+ * Place `t` ([N, OH, OW, C]) at rows h0, h0+s, ... and columns w0, w0+s, ... of a zero tensor of
+ * spatial size [outH, outW] (the padded input frame).
+ */
+function scatterTap(t: tf.Tensor4D, info: ConvInfo, h0: number, w0: number, outH: number, outW: number): tf.Tensor4D {
+  const [n, oh, ow, c] = t.shape;
+  const sh = info.strideHeight;
+  const sw = info.strideWidth;
+  let spread: tf.Tensor4D = t;
+  if (sh > 1 || sw > 1) {
+    const six = tf.reshape(t, [n, oh, 1, ow, 1, c]);
+    const padded = tf.pad(six, [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]);
+    spread = tf.reshape(padded, [n, oh * sh, ow * sw, c]);
+  }
+  const spanH = spread.shape[1];
+  const spanW = spread.shape[2];
+  // Crop or pad so the tap lands at (h0, w0) inside the [outH, outW] frame.
+  const keepH = Math.min(spanH, outH - h0);
+  const keepW = Math.min(spanW, outW - w0);
+  const cropped = keepH < spanH || keepW < spanW ? tf.slice(spread, [0, 0, 0, 0], [n, keepH, keepW, c]) : spread;
+  return tf.pad(cropped, [[0, 0], [h0, outH - h0 - keepH], [w0, outW - w0 - keepW], [0, 0]]);
+}
+
+const depthwiseBackpropInput: KernelFunc = ({ inputs, attrs }) => {
+  const a = attrs as NamedAttrMap;
+  const inputShape = a.inputShape as [number, number, number, number];
+  return tf.tidy(() => {
+    const dy = tensorInput(inputs, 'dy') as tf.Tensor4D;
+    const filter = tensorInput(inputs, 'filter') as tf.Tensor4D;
+    const info = backend_util.computeConv2DInfo(
+      inputShape,
+      filter.shape as [number, number, number, number],
+      a.strides as [number, number],
+      a.dilations as [number, number],
+      a.pad as 'valid' | 'same' | number,
+      a.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
+      true,
+    );
+    const [kH, kW, cIn, mult] = filter.shape;
+    const [n, oh, ow] = dy.shape;
+    const { top, left } = info.padInfo;
+    const frameH = Math.max(info.inHeight + top, top + (kH - 1) * info.dilationHeight + (oh - 1) * info.strideHeight + 1);
+    const frameW = Math.max(info.inWidth + left, left + (kW - 1) * info.dilationWidth + (ow - 1) * info.strideWidth + 1);
+    const dy5 = tf.reshape(dy, [n, oh, ow, cIn, mult]);
+    let acc: tf.Tensor4D | null = null;
+    for (let kh = 0; kh < kH; kh++) {
+      for (let kw = 0; kw < kW; kw++) {
+        const w = tf.reshape(tf.slice(filter, [kh, kw, 0, 0], [1, 1, cIn, mult]), [cIn, mult]);
+        const contribution = tf.sum(tf.mul(dy5, w), 4) as tf.Tensor4D;
+        const placed = scatterTap(contribution, info, kh * info.dilationHeight, kw * info.dilationWidth, frameH, frameW);
+        acc = acc == null ? placed : tf.add<tf.Tensor4D>(acc, placed);
+      }
+    }
+    if (acc == null) throw new Error('DepthwiseConv2dNativeBackpropInput: empty filter');
+    return tf.slice(acc, [0, top, left, 0], [n, info.inHeight, info.inWidth, cIn]);
+  });
+};
+
+const unsortedSegmentSum: KernelFunc = ({ inputs, attrs }) => {
+  const numSegments = (attrs as NamedAttrMap).numSegments as number;
+  return tf.tidy(() => {
+    const x = tensorInput(inputs, 'x');
+    const ids = tensorInput(inputs, 'segmentIds');
+    const m = ids.size;
+    const tail = x.shape.slice(ids.rank);
+    const width = tail.reduce((p, d) => p * d, 1);
+    // wasm's OneHot writes garbage for dtype float32 (4.22): build it as int32, then cast.
+    const oneHot = tf.cast(tf.oneHot(tf.cast(tf.reshape(ids, [m]), 'int32'), numSegments), 'float32');
+    const xs = tf.reshape(tf.cast(x, 'float32'), [m, width]);
+    const summed = tf.matMul(oneHot, xs, true, false);
+    const out = tf.reshape(summed, [numSegments, ...tail]);
+    return x.dtype === 'int32' ? tf.cast(tf.round(out), 'int32') : out;
+  });
+};
+
+const KERNELS: Record<(typeof WASM_GRADIENT_KERNELS)[number], KernelFunc> = {
+  Conv2DBackpropFilter: conv2dBackpropFilter,
+  DepthwiseConv2dNativeBackpropFilter: depthwiseBackpropFilter,
+  DepthwiseConv2dNativeBackpropInput: depthwiseBackpropInput,
+  UnsortedSegmentSum: unsortedSegmentSum,
+};
+
+/**
+ * Register the missing gradient kernels for `backendName` (default 'wasm'). Kernels the backend
+ * already has are left alone. Returns the names that were registered by this call.
+ */
+export function registerWasmGradientKernels(backendName = 'wasm'): string[] {
+  const registered: string[] = [];
+  for (const [kernelName, kernelFunc] of Object.entries(KERNELS)) {
+    if (tf.getKernel(kernelName, backendName) != null) continue;
+    const config: KernelConfig = { kernelName, backendName, kernelFunc };
+    tf.registerKernel(config);
+    registered.push(kernelName);
+  }
+  return registered;
+}
