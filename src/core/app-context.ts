@@ -1,0 +1,74 @@
+import type { Bus } from '../bus/bus.js';
+import type { Prediction } from '../bus/envelope.js';
+import type { AppConfig, StreamConfig } from './config.js';
+
+/** What the gateway (HTTP/WS) needs from the running application. Implemented in src/app.ts. */
+export interface StreamInfo {
+  id: string;
+  media: 'audio' | 'video' | 'course';
+  source: StreamConfig['source'];
+  model: string;
+  status: 'starting' | 'running' | 'ended' | 'error';
+  error?: string;
+  startedAt: number;
+  /** Messages published by the source, and items it dropped under backpressure. */
+  published: number;
+  dropped: number;
+}
+
+export interface ModelSummary {
+  name: string;
+  /** Version currently served (undefined when none loads). */
+  serving?: string;
+  versions: { version: string; task: string; created: string; metrics: Record<string, unknown>; report?: string; error?: string }[];
+}
+
+export interface StageStats {
+  stage: string;
+  messagesIn: number;
+  messagesOut: number;
+  deadLettered: number;
+  /** Messages per second over the last stats interval. */
+  ratePerSec: number;
+  batchSizeMean: number;
+  lag: number;
+}
+
+export interface SystemStats {
+  at: number;
+  uptimeSec: number;
+  bus: 'embedded' | 'kafka';
+  stages: StageStats[];
+  /** End-to-end latency from capture to prediction over the last minute, ms. */
+  latencyMs: { p50: number; p99: number; count: number };
+  dropped: number;
+  deadLettered: number;
+  models: { name: string; version?: string }[];
+}
+
+export interface IngestResult {
+  accepted: number;
+  rejected: number;
+  errors: string[];
+}
+
+export interface AppContext {
+  config: AppConfig;
+  bus: Bus;
+  streams: {
+    list(): StreamInfo[];
+    add(config: StreamConfig): Promise<StreamInfo>;
+    remove(id: string): Promise<boolean>;
+  };
+  models: { list(): ModelSummary[]; reportPath(name: string, version: string): string | undefined };
+  predictions: { subscribe(listener: (p: Prediction) => void): () => void };
+  ingest: {
+    /** PCM from the browser: Int16 mono at `sampleRate` (resampled to 16 kHz when different). */
+    audio(streamId: string, pcm: Int16Array, sampleRate: number): Promise<void>;
+    /** One JPEG frame from the browser. */
+    frame(streamId: string, jpeg: Buffer): Promise<void>;
+    /** Course records: JSON object, array, JSON lines or CSV text. */
+    courses(streamId: string, contentType: string, body: Buffer): Promise<IngestResult>;
+  };
+  stats(): SystemStats;
+}

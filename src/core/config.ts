@@ -1,0 +1,126 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+/**
+ * One validated config file describes the bus, the gateway and the streams (Frigate-style).
+ * Errors name the field: `streams.1.source.fps: Number must be greater than 0`.
+ */
+const streamId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" and "-", at most 64');
+
+export const sourceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('microphone'), device: z.string().default('default') }),
+  z.object({ kind: z.literal('audio-file'), path: z.string().min(1), realtime: z.boolean().default(true), loop: z.boolean().default(false) }),
+  z.object({ kind: z.literal('audio-url'), url: z.string().url() }),
+  z.object({ kind: z.literal('camera'), device: z.string().min(1), fps: z.number().positive().max(60).default(5) }),
+  z.object({ kind: z.literal('video-file'), path: z.string().min(1), fps: z.number().positive().max(60).default(5), realtime: z.boolean().default(true), loop: z.boolean().default(false) }),
+  z.object({ kind: z.literal('video-url'), url: z.string().url(), fps: z.number().positive().max(60).default(5) }),
+  z.object({ kind: z.literal('images'), path: z.string().min(1), fps: z.number().positive().max(60).default(1), loop: z.boolean().default(false) }),
+  z.object({ kind: z.literal('csv'), path: z.string().min(1), rate: z.number().positive().optional(), loop: z.boolean().default(false) }),
+  z.object({ kind: z.literal('jsonl'), path: z.string().min(1), rate: z.number().positive().optional() }),
+  /** Fed by the browser or HTTP clients through the gateway. */
+  z.object({ kind: z.literal('push'), media: z.enum(['audio', 'video', 'course']) }),
+]);
+export type SourceConfig = z.infer<typeof sourceSchema>;
+
+export const streamSchema = z.object({
+  id: streamId,
+  source: sourceSchema,
+  /** Model name in the model repository; defaults by media: emotion, animal, course. */
+  model: z.string().optional(),
+  /** Pin a model version; default: the highest that loads. */
+  modelVersion: z.string().regex(/^\d+$/).optional(),
+});
+export type StreamConfig = z.infer<typeof streamSchema>;
+
+export const busSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('embedded'), partitions: z.number().int().positive().max(64).default(4) }),
+  z.object({ kind: z.literal('kafka'), brokers: z.array(z.string().regex(/^[^:\s]+:\d+$/, 'host:port')).min(1), partitions: z.number().int().positive().max(64).default(4) }),
+]);
+export type BusConfig = z.infer<typeof busSchema>;
+
+export const configSchema = z
+  .object({
+    bus: busSchema.default({ kind: 'embedded', partitions: 4 }),
+    gateway: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8080),
+        /** Required for ingest and WebSocket connections when host is not a loopback address. */
+        token: z.string().min(16).optional(),
+        allowedOrigins: z.array(z.string()).default([]),
+      })
+      .default({ host: '127.0.0.1', port: 8080, allowedOrigins: [] }),
+    inference: z
+      .object({
+        maxBatchSize: z.number().int().positive().max(1024).default(16),
+        maxWaitMs: z.number().min(0).max(1000).default(4),
+        /** How often the model repository is checked for new versions (hot reload); 0 disables. */
+        reloadIntervalMs: z.number().int().min(0).default(5000),
+      })
+      .default({ maxBatchSize: 16, maxWaitMs: 4, reloadIntervalMs: 5000 }),
+    streams: z.array(streamSchema).default([]),
+  })
+  .superRefine((c, ctx) => {
+    const seen = new Set<string>();
+    c.streams.forEach((s, i) => {
+      if (seen.has(s.id)) ctx.addIssue({ code: 'custom', path: ['streams', i, 'id'], message: `duplicate stream id "${s.id}"` });
+      seen.add(s.id);
+    });
+  });
+export type AppConfig = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates a parsed config object; the error lists every bad field by path. */
+export function parseConfig(raw: unknown, origin = 'config'): AppConfig {
+  const r = configSchema.safeParse(raw ?? {});
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(`${origin} is invalid:\n${lines.join('\n')}`);
+  }
+  return r.data;
+}
+
+/** Reads a YAML or JSON config file. */
+export function loadConfigFile(path: string): AppConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read config ${path}: ${(e as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (e) {
+    throw new ConfigError(`${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message}`);
+  }
+  return parseConfig(raw, path);
+}
+
+export function mediaOf(source: SourceConfig): 'audio' | 'video' | 'course' {
+  switch (source.kind) {
+    case 'microphone':
+    case 'audio-file':
+    case 'audio-url':
+      return 'audio';
+    case 'camera':
+    case 'video-file':
+    case 'video-url':
+    case 'images':
+      return 'video';
+    case 'csv':
+    case 'jsonl':
+      return 'course';
+    case 'push':
+      return source.media;
+  }
+}
+
+export const DEFAULT_MODEL_BY_MEDIA = { audio: 'emotion', video: 'animal', course: 'course' } as const;
