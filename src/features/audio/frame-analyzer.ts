@@ -1,0 +1,91 @@
+import { frameExtractors, type FrameExtractorName, type FrameInputs } from './extractors.js';
+import type { FramePlan } from './frame-plan.js';
+
+/** Where each extractor's values sit in a frame record. */
+export type FrameRecordLayout = Partial<Record<FrameExtractorName, { offset: number; width: number }>>;
+
+/**
+ * Computes one frame at a time: window -> real FFT (fft.js) -> |X|^power -> sparse mel -> dB, then runs
+ * the selected extractors into a caller-provided Float64 record. All buffers are preallocated; one
+ * analyzer per stream (it is not re-entrant).
+ */
+export class FrameAnalyzer {
+  readonly layout: FrameRecordLayout;
+  readonly recordWidth: number;
+  private readonly names: FrameExtractorName[];
+  private readonly fftInput: Float64Array;
+  private readonly fftOutput: Float64Array;
+  private readonly inputs: FrameInputs;
+
+  constructor(
+    readonly plan: FramePlan,
+    extractorNames: readonly FrameExtractorName[],
+  ) {
+    this.names = [...new Set(extractorNames)];
+    const layout: FrameRecordLayout = {};
+    let offset = 0;
+    for (const name of this.names) {
+      const width = frameExtractors[name].width(plan);
+      layout[name] = { offset, width };
+      offset += width;
+    }
+    this.layout = layout;
+    this.recordWidth = offset;
+    this.fftInput = new Float64Array(plan.nFft);
+    this.fftOutput = new Float64Array(2 * plan.nFft);
+    this.inputs = {
+      plan,
+      samples: this.fftInput,
+      signalStart: 0,
+      spectrum: new Float64Array(plan.nBins),
+      melSpectrum: new Float64Array(plan.nMels),
+      logMelDb: new Float64Array(plan.nMels),
+    };
+  }
+
+  /**
+   * Analyse the nFft-long frame samples[frameStart .. frameStart + nFft) (the analysis window covers
+   * frameLength samples centred in it) and write the record to record[recordOffset ..].
+   */
+  analyze(samples: Float64Array, frameStart: number, record: Float64Array, recordOffset: number): void {
+    const p = this.plan;
+    if (frameStart < 0 || frameStart + p.nFft > samples.length) {
+      throw new Error(`frame [${frameStart}, ${frameStart + p.nFft}) is outside the ${samples.length}-sample buffer`);
+    }
+    const { window, windowOffset, frameLength, nBins, amin, refDb } = p;
+    const fftInput = this.fftInput;
+    for (let k = windowOffset; k < windowOffset + frameLength; k++) fftInput[k] = window[k] * samples[frameStart + k];
+    p.fft.realTransform(this.fftOutput, fftInput);
+
+    const out = this.fftOutput;
+    const spectrum = this.inputs.spectrum;
+    if (p.power === 2) {
+      for (let k = 0; k < nBins; k++) spectrum[k] = out[2 * k] * out[2 * k] + out[2 * k + 1] * out[2 * k + 1];
+    } else {
+      for (let k = 0; k < nBins; k++) spectrum[k] = Math.sqrt(out[2 * k] * out[2 * k] + out[2 * k + 1] * out[2 * k + 1]);
+    }
+
+    const { start, weights } = p.mel;
+    const mel = this.inputs.melSpectrum;
+    const logMel = this.inputs.logMelDb;
+    for (let m = 0; m < p.nMels; m++) {
+      const w = weights[m];
+      const s0 = start[m];
+      let acc = 0;
+      for (let j = 0; j < w.length; j++) acc += w[j] * spectrum[s0 + j];
+      mel[m] = acc;
+      logMel[m] = 10 * Math.log10(acc > amin ? acc : amin) - refDb;
+    }
+
+    this.inputs.samples = samples;
+    this.inputs.signalStart = frameStart + windowOffset;
+    for (const name of this.names) {
+      frameExtractors[name].extract(this.inputs, record, recordOffset + this.layout[name]!.offset);
+    }
+  }
+
+  /** The mel spectrum of the last analysed frame (a view, overwritten by the next call). */
+  get lastMelSpectrum(): Float64Array {
+    return this.inputs.melSpectrum;
+  }
+}
