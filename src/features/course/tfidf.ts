@@ -1,0 +1,105 @@
+/**
+ * TF-IDF over course titles with a fitted vocabulary (scikit-learn TfidfVectorizer semantics:
+ * smooth idf = ln((1 + n) / (1 + df)) + 1, optional sublinear tf = 1 + ln(tf), L2-normalised rows).
+ * The fitted vocabulary is plain JSON, stored in the model so training and live scoring (and the
+ * recommender, later) use the same terms.
+ */
+export interface TfidfSettings {
+  /** Word n-gram range, e.g. [1, 2]. */
+  ngramRange: [number, number];
+  /** Terms in fewer training documents are dropped. */
+  minDf: number;
+  /** Keep at most this many terms, the most frequent by document frequency. */
+  maxFeatures: number;
+  sublinearTf: boolean;
+}
+
+export const DEFAULT_TFIDF_SETTINGS: TfidfSettings = { ngramRange: [1, 2], minDf: 2, maxFeatures: 5000, sublinearTf: true };
+
+export interface TfidfVocabulary {
+  settings: TfidfSettings;
+  terms: string[];
+  idf: number[];
+  documents: number;
+}
+
+/** A sparse vector: parallel arrays of ascending term indices and values. */
+export interface SparseVector {
+  indices: number[];
+  values: number[];
+}
+
+const SPECIAL_TOKENS: [RegExp, string][] = [
+  [/c\+\+/g, ' cplusplus '],
+  [/c#/g, ' csharp '],
+  [/f#/g, ' fsharp '],
+  [/\.net\b/g, ' dotnet '],
+  [/node\.js/g, ' nodejs '],
+];
+
+/** Lower-cased word tokens of at least 2 letters/digits (C++, C#, .NET kept as words). */
+export function tokenize(text: string): string[] {
+  let s = text.normalize('NFKC').toLowerCase();
+  for (const [re, rep] of SPECIAL_TOKENS) s = s.replace(re, rep);
+  return s.match(/[\p{L}\p{N}]{2,}/gu) ?? [];
+}
+
+/** Word n-grams of a token list, joined by a space. */
+export function ngrams(tokens: readonly string[], range: [number, number]): string[] {
+  const out: string[] = [];
+  for (let n = range[0]; n <= range[1]; n++) {
+    for (let i = 0; i + n <= tokens.length; i++) out.push(n === 1 ? tokens[i] : tokens.slice(i, i + n).join(' '));
+  }
+  return out;
+}
+
+export function fitTfidf(documents: readonly (readonly string[])[], settings: TfidfSettings = DEFAULT_TFIDF_SETTINGS): TfidfVocabulary {
+  if (documents.length === 0) throw new Error('fitTfidf: no documents to fit the vocabulary on');
+  const df = new Map<string, number>();
+  for (const tokens of documents) {
+    for (const t of new Set(ngrams(tokens, settings.ngramRange))) df.set(t, (df.get(t) ?? 0) + 1);
+  }
+  const kept = [...df].filter(([, c]) => c >= settings.minDf);
+  kept.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const chosen = kept.slice(0, settings.maxFeatures).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  const n = documents.length;
+  return {
+    settings,
+    terms: chosen.map(([t]) => t),
+    idf: chosen.map(([, c]) => Math.log((1 + n) / (1 + c)) + 1),
+    documents: n,
+  };
+}
+
+/** Fast term -> index lookup over a fitted vocabulary. */
+export class TfidfVectorizer {
+  private readonly index: Map<string, number>;
+  constructor(readonly vocabulary: TfidfVocabulary) {
+    this.index = new Map(vocabulary.terms.map((t, i) => [t, i]));
+  }
+
+  get size(): number {
+    return this.vocabulary.terms.length;
+  }
+
+  termIndex(term: string): number | undefined {
+    return this.index.get(term);
+  }
+
+  /** L2-normalised TF-IDF vector of one token list (unknown terms ignored). */
+  transform(tokens: readonly string[]): SparseVector {
+    const counts = new Map<number, number>();
+    for (const g of ngrams(tokens, this.vocabulary.settings.ngramRange)) {
+      const i = this.index.get(g);
+      if (i !== undefined) counts.set(i, (counts.get(i) ?? 0) + 1);
+    }
+    const indices = [...counts.keys()].sort((a, b) => a - b);
+    const values = indices.map((i) => {
+      const tf = counts.get(i)!;
+      return (this.vocabulary.settings.sublinearTf ? 1 + Math.log(tf) : tf) * this.vocabulary.idf[i];
+    });
+    const norm = Math.sqrt(values.reduce((a, v) => a + v * v, 0));
+    if (norm > 0) for (let k = 0; k < values.length; k++) values[k] /= norm;
+    return { indices, values };
+  }
+}
