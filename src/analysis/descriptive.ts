@@ -2,7 +2,7 @@
  * Descriptive statistics with pandas / numpy definitions. Inputs must be non-empty arrays of finite
  * numbers: NaN is rejected with an Error (pandas would skip it silently).
  * Where pandas returns NaN because a sample is too small (variance of 1 value, skew of < 3,
- * kurtosis of < 4) these functions return NaN too.
+ * kurtosis of < 4) or degenerate (skew / kurtosis of constant data) these functions return NaN too.
  */
 import { checkFinite, checkSameLength } from './labels.js';
 
@@ -58,33 +58,31 @@ function centralSums(values: ArrayLike<number>): { n: number; m2: number; m3: nu
   return { n: values.length, m2, m3, m4 };
 }
 
-/** pandas' rounding of near-zero floating point error. */
-const zeroOutFpErr = (x: number): number => (Math.abs(x) < 1e-14 ? 0 : x);
-
-/**
- * Skewness as pandas Series.skew: adjusted Fisher-Pearson G1 = n·sqrt(n-1)/(n-2) · Σd³ / (Σd²)^1.5.
- * NaN for n < 3; 0 for constant data (pandas' convention).
- */
-export function skewness(values: ArrayLike<number>): number {
-  const { n, m2: rawM2, m3 } = centralSums(values);
-  if (n < 3) return Number.NaN;
-  const m2 = zeroOutFpErr(rawM2);
-  if (m2 === 0) return 0;
-  return ((n * Math.sqrt(n - 1)) / (n - 2)) * (m3 / m2 ** 1.5);
+function isConstant(values: ArrayLike<number>): boolean {
+  for (let i = 1; i < values.length; i++) if (values[i] !== values[0]) return false;
+  return true;
 }
 
 /**
- * Excess kurtosis as pandas Series.kurt (bias-corrected G2).
- * NaN for n < 4; 0 for constant data (pandas' convention).
+ * Skewness as pandas Series.skew: adjusted Fisher-Pearson G1 = n·sqrt(n-1)/(n-2) · Σd³ / (Σd²)^1.5.
+ * NaN for n < 3 and for constant data (pandas ≥ 3.1 convention; older pandas returned 0).
+ */
+export function skewness(values: ArrayLike<number>): number {
+  const { n, m2, m3 } = centralSums(values);
+  if (n < 3 || isConstant(values)) return Number.NaN;
+  return ((n * Math.sqrt(n - 1)) / (n - 2)) * (m3 / (m2 * Math.sqrt(m2)));
+}
+
+/**
+ * Excess kurtosis as pandas Series.kurt (bias-corrected G2):
+ * (n-1)/((n-2)(n-3)) · (n(n+1)·Σd⁴/(Σd²)² − 3(n-1)).
+ * NaN for n < 4 and for constant data (pandas ≥ 3.1 convention).
  */
 export function kurtosis(values: ArrayLike<number>): number {
   const { n, m2, m4 } = centralSums(values);
-  if (n < 4) return Number.NaN;
-  const numerator = zeroOutFpErr(n * (n + 1) * (n - 1) * m4);
-  const denominator = zeroOutFpErr((n - 2) * (n - 3) * m2 * m2);
-  if (denominator === 0) return 0;
-  const adj = (3 * (n - 1) ** 2) / ((n - 2) * (n - 3));
-  return numerator / denominator - adj;
+  if (n < 4 || isConstant(values)) return Number.NaN;
+  const inner = n * (n + 1) * (m4 / (m2 * m2)) - 3 * (n - 1);
+  return ((n - 1) / ((n - 2) * (n - 3))) * inner;
 }
 
 /** Quantile q in [0, 1] with numpy's default 'linear' method (type 7). */
