@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 /**
@@ -64,4 +65,20 @@ export function parseManifest(dir: string, raw: unknown): ModelManifest {
     throw new ModelLoadError(dir, `manifest.json: ${i.path.join('.') || '(root)'}: ${i.message}`);
   }
   return r.data;
+}
+
+/** Stable key of a model's feature settings; windows/tensors carry it so a model never scores inputs made for another. */
+export function featureKeyOf(features: FeatureSpec): string {
+  return createHash('sha256').update(stableJson({ kind: features.kind, settings: features.settings })).digest('hex').slice(0, 16);
+}
+
+function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v as object)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
 }

@@ -1,0 +1,131 @@
+import type { Message, MessageOf, Prediction } from '../bus/envelope.js';
+import { PermanentError, type StageDefinition, type StageInput, type StageResult } from '../bus/stage-runner.js';
+import { TOPICS } from '../bus/topics.js';
+import type { Classifier, ClassifierPool } from './classifier-pool.js';
+
+export interface InferenceRouting {
+  /** Model name (and optional pinned version) serving a stream of this media. */
+  modelFor(streamId: string, media: 'audio' | 'video'): { name: string; version?: string };
+  /** Extra models scored beside the primary one (e.g. speaker gender beside emotion); results go to prediction.extra[name]. */
+  companionsFor?(streamId: string, media: 'audio' | 'video'): string[];
+}
+
+export const SILENCE_LABEL = 'silence';
+export const UNKNOWN_LABEL = 'unknown';
+
+/** Label + scores from probabilities, with the manifest's "unknown" threshold applied. */
+export function decide(model: Classifier, probs: Float32Array): { label: string; scores: Record<string, number>; confidence: number } {
+  const labels = model.version.manifest.labels;
+  const scores: Record<string, number> = {};
+  let best = 0;
+  for (let i = 0; i < labels.length; i++) {
+    scores[labels[i]] = round4(probs[i]);
+    if (probs[i] > probs[best]) best = i;
+  }
+  const threshold = model.version.manifest.unknownThreshold;
+  const confidence = probs[best];
+  const label = threshold !== undefined && confidence < threshold ? UNKNOWN_LABEL : labels[best];
+  return { label, scores, confidence };
+}
+
+function latencies(m: Message, inferenceMs: number, queueMs: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [stage, ms] of Object.entries(m.env.stageTimes ?? {})) out[stage.replace(/^.*:/, '')] = ms;
+  out.queue = round3(queueMs);
+  out.inference = round3(inferenceMs);
+  out.endToEnd = Math.max(0, Date.now() - m.env.capturedAt);
+  return out;
+}
+
+type TensorMessage = MessageOf<'audio.window'> | MessageOf<'video.tensor'>;
+
+/**
+ * The inference stage for one media: scores each window/tensor with the stream's model
+ * (micro-batched across streams), applies the "unknown" threshold and publishes a Prediction.
+ * Silent audio windows are not classified as an emotion: they get the label "silence".
+ */
+export function tensorInferenceStage(media: 'audio' | 'video', pool: ClassifierPool, routing: InferenceRouting): StageDefinition {
+  const name = `inference:${media}`;
+  return {
+    name,
+    input: media === 'audio' ? TOPICS.audioWindows : TOPICS.videoTensors,
+    accepts: media === 'audio' ? ['audio.window'] : ['video.tensor'],
+    maxBatchSize: 64,
+    async process(batch: StageInput[]): Promise<StageResult[]> {
+      return Promise.all(
+        batch.map(async ({ message, source }): Promise<StageResult> => {
+          const m = message as TensorMessage;
+          const started = performance.now();
+          const queueMs = Math.max(0, Date.now() - source.timestamp);
+          const route = routing.modelFor(m.env.streamId, media);
+          let server;
+          try {
+            server = await pool.server(route.name, route.version);
+          } catch (e) {
+            // No model can be loaded: transient for the pipeline (a model may be published), so retry.
+            throw new Error(`model ${route.name} unavailable: ${(e as Error).message}`);
+          }
+          const model = server.forFeatureKey(m.meta.featureKey);
+          if (!model) {
+            return new PermanentError(
+              `input made with feature settings ${m.meta.featureKey} that no loaded version of ${route.name} uses`,
+              'feature-mismatch',
+            );
+          }
+          const expected = model.version.manifest.inputs[0].shape.slice(1);
+          const shape = m.meta.shape;
+          if (expected.length !== shape.length || expected.some((d, i) => d !== -1 && d !== shape[i])) {
+            return new PermanentError(`tensor shape [${shape}] does not fit model input [${expected}]`, 'shape');
+          }
+          const speech = m.type === 'audio.window' ? m.meta.speech : undefined;
+          const extra: Record<string, unknown> = {};
+          if (m.type === 'audio.window' && m.meta.rmsDb !== undefined) extra.rmsDb = round3(m.meta.rmsDb);
+          if (m.type === 'video.tensor' && m.jpeg && m.jpeg.length <= 48 * 1024) extra.frame = m.jpeg.toString('base64');
+          let label = SILENCE_LABEL;
+          let scores: Record<string, number> = {};
+          if (speech !== false) {
+            const probs = await pool.score(model, m.data, name);
+            ({ label, scores } = decide(model, probs));
+            for (const companion of routing.companionsFor?.(m.env.streamId, media) ?? []) {
+              try {
+                const cs = await pool.server(companion);
+                const cm = cs.forFeatureKey(m.meta.featureKey);
+                if (!cm) continue;
+                const d = decide(cm, await pool.score(cm, m.data, name));
+                extra[companion] = { label: d.label, scores: d.scores, version: cm.version.manifest.version };
+              } catch {
+                /* a companion model is optional */
+              }
+            }
+          }
+          const prediction: Prediction = {
+            streamId: m.env.streamId,
+            kind: media === 'audio' ? 'audio' : 'image',
+            seq: m.env.seq,
+            ...(m.type === 'audio.window'
+              ? { window: { start: m.meta.startSec, end: m.meta.endSec } }
+              : m.meta.ptsSec !== undefined
+                ? { window: { start: m.meta.ptsSec, end: m.meta.ptsSec } }
+                : {}),
+            label,
+            scores,
+            ...(speech !== undefined ? { speech } : {}),
+            extra,
+            model: { name: route.name, version: model.version.manifest.version },
+            latencyMs: latencies(m, performance.now() - started, queueMs),
+            explanation: null,
+          };
+          const out: Message = { type: 'prediction', env: { ...m.env }, prediction };
+          return [{ topic: TOPICS.predictions, message: out }];
+        }),
+      );
+    },
+  };
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+function round4(x: number): number {
+  return Math.round(x * 10000) / 10000;
+}
