@@ -15,7 +15,7 @@ import { z } from 'zod';
 const vadSchema = z
   .object({
     /** A frame can only be speech when its energy exceeds noise floor + this margin (dB). */
-    marginDb: z.number().min(0).default(12),
+    marginDb: z.number().min(0).default(8),
     /** ... and exceeds this absolute level (dB relative to full scale, RMS of the frame). */
     absoluteThresholdDb: z.number().max(0).default(-60),
     /** ... and its mel-spectral flatness (geometric / arithmetic mean of mel power, 0..1) is below this. */
@@ -103,7 +103,7 @@ export const audioFeatureSettingsSchema = z
       .default({ logMel: false, mfcc: true, rms: true, zcr: true, spectralContrast: false, chroma: false }),
     normalization: normalizationSchema.default({ kind: 'perWindowCmvn', variance: true, minStd: 1e-5 }),
     vad: vadSchema.default({
-      marginDb: 12,
+      marginDb: 8,
       absoluteThresholdDb: -60,
       maxSpectralFlatness: 0.5,
       noiseFloorRiseDbPerSecond: 5,
