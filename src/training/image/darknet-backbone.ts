@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { darknetDir } from './zero-shot-classes.js';
+
+/** Layer whose global-average-pooled output is the 512-d "penultimate" feature used by the transfer head. */
+export const DARKNET_FEATURE_LAYER = 'leaky_re_lu_14';
+export const DARKNET_FEATURE_SIZE = 512;
+
+interface WeightsGroup {
+  paths: string[];
+  weights: tf.io.WeightsManifestEntry[];
+}
+
+/** Loads Darknet-Tiny (tfjs LayersModel: model.json + shards) from disk. */
+export async function loadDarknetTiny(dir = darknetDir()): Promise<tf.LayersModel> {
+  const jsonPath = join(dir, 'model.json');
+  let json: { modelTopology: object; weightsManifest: WeightsGroup[] };
+  try {
+    json = JSON.parse(readFileSync(jsonPath, 'utf8'));
+  } catch (e) {
+    throw new Error(`Darknet-Tiny not readable at ${jsonPath}: ${(e as Error).message} (set STREAMLENS_SHARED_MODELS)`);
+  }
+  const specs: tf.io.WeightsManifestEntry[] = [];
+  const buffers: Buffer[] = [];
+  for (const group of json.weightsManifest) {
+    for (const p of group.paths) buffers.push(readFileSync(join(dir, p)));
+    specs.push(...group.weights);
+  }
+  const all = Buffer.concat(buffers);
+  const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
+  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData }));
+}
+
+/**
+ * A model over Darknet-Tiny with two outputs: the global-average-pooled activations of
+ * `DARKNET_FEATURE_LAYER` ([batch, 512]) and the 1000 ImageNet logits.
+ */
+export function darknetFeatureModel(darknet: tf.LayersModel): tf.LayersModel {
+  const feat = darknet.getLayer(DARKNET_FEATURE_LAYER).output as tf.SymbolicTensor;
+  const pooled = tf.layers.globalAveragePooling2d({ name: 'feature_pool' }).apply(feat) as tf.SymbolicTensor;
+  return tf.model({ inputs: darknet.inputs, outputs: [pooled, darknet.outputs[0]] });
+}
