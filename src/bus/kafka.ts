@@ -1,0 +1,418 @@
+/**
+ * The Bus contract on Apache Kafka through kafkajs. kafkajs is unmaintained, so nothing of it
+ * leaks out of this file: callers see only the Bus interface.
+ *
+ * Producer: one connected kafkajs producer per bus, acks=all, no compression, murmur2 default
+ * partitioner (the same partition as Kafka's Java client and the embedded bus). A send() is
+ * split into requests of at most `requestBytes`, sent in order, so one key's records keep
+ * their order and no record batch exceeds the broker's limit.
+ *
+ * Consumer: eachBatch without auto-resolve. A fetched batch is cut into handler calls of at
+ * most `maxBatchSize`; offsets are resolved and committed only after the handler resolved
+ * (at-least-once). A handler that throws leaves its offsets unresolved: after a backoff the
+ * batch returns to kafkajs, which fetches again from the last resolved offset, so the same
+ * messages come back. A kafkajs crash it would not restart from is restarted here, so a consumer
+ * never gives up while it is running.
+ */
+import {
+  type Admin,
+  type Consumer as KConsumer,
+  type EachBatchPayload,
+  type IHeaders,
+  type KafkaMessage,
+  type Producer as KProducer,
+  Kafka,
+  type LogEntry,
+  logLevel,
+  Partitioners,
+} from 'kafkajs';
+import type { Logger } from 'pino';
+import {
+  type BatchHandler,
+  type Bus,
+  type BusMessage,
+  type Consumer,
+  type ConsumerOptions,
+  type Headers,
+  type Producer,
+  type ProduceRecord,
+  type TopicSpec,
+  MessageTooLargeError,
+} from './bus.js';
+import { BROKER_MESSAGE_MAX_BYTES } from './kafka-broker.js';
+import { childLogger } from '../core/logger.js';
+
+export interface KafkaBusOptions {
+  brokers: string[];
+  clientId?: string;
+  /** Largest value send() accepts (default 8 MiB, as the embedded bus). */
+  maxMessageBytes?: number;
+  /** Largest whole record (value + key + headers) the broker accepts (its message.max.bytes). */
+  brokerMaxRecordBytes?: number;
+  /** Bytes per produce request; a send() with more is split into ordered requests. */
+  requestBytes?: number;
+  /** Partitions of one consumer processed at the same time (order holds within a partition). */
+  partitionsConsumedConcurrently?: number;
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  rebalanceTimeoutMs?: number;
+  /** Longest a fetch waits for new data (the broker answers at once when data arrives). */
+  maxWaitTimeMs?: number;
+}
+
+/** Overhead of one record in a v2 record batch, beyond key, value and header bytes (generous). */
+const RECORD_OVERHEAD = 64;
+
+export class KafkaBus implements Bus {
+  readonly kind = 'kafka' as const;
+  readonly maxMessageBytes: number;
+  readonly brokerMaxRecordBytes: number;
+  private readonly kafka: Kafka;
+  private readonly log: Logger;
+  private readonly options: Required<Omit<KafkaBusOptions, 'clientId' | 'maxMessageBytes' | 'brokerMaxRecordBytes'>>;
+  private producerP?: Promise<KProducer>;
+  private adminP?: Promise<Admin>;
+  private readonly consumers = new Set<KafkaGroupConsumer>();
+  private closed = false;
+
+  constructor(options: KafkaBusOptions) {
+    if (!options.brokers?.length) throw new Error('KafkaBus needs at least one broker (host:port)');
+    this.maxMessageBytes = options.maxMessageBytes ?? 8 * 1024 * 1024;
+    this.brokerMaxRecordBytes = options.brokerMaxRecordBytes ?? BROKER_MESSAGE_MAX_BYTES;
+    this.options = {
+      brokers: options.brokers,
+      requestBytes: options.requestBytes ?? 4 * 1024 * 1024,
+      partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 4,
+      sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
+      heartbeatIntervalMs: options.heartbeatIntervalMs ?? 500,
+      rebalanceTimeoutMs: options.rebalanceTimeoutMs ?? 20_000,
+      maxWaitTimeMs: options.maxWaitTimeMs ?? 50,
+    };
+    this.log = childLogger({ component: 'kafka-bus' });
+    this.kafka = new Kafka({
+      clientId: options.clientId ?? 'streamlens',
+      brokers: options.brokers,
+      connectionTimeout: 5_000,
+      requestTimeout: 30_000,
+      retry: { initialRetryTime: 100, maxRetryTime: 5_000, retries: 8 },
+      logLevel: logLevel.WARN,
+      logCreator: () => (entry: LogEntry) => this.kafkajsLog(entry),
+    });
+  }
+
+  private kafkajsLog({ level, log }: LogEntry): void {
+    const { message, ...rest } = log;
+    const fields = { kafkajs: rest.logger, groupId: rest.groupId, error: rest.error };
+    // kafkajs reports routine rebalances at WARN/ERROR; the bus recovers from them itself.
+    const routine = /rebalanc|not aware of this member|re-joining/i.test(`${message} ${String(rest.error ?? '')}`);
+    if (routine) this.log.debug(fields, `kafkajs: ${message}`);
+    else if (level === logLevel.ERROR) this.log.warn(fields, `kafkajs: ${message}`);
+    else if (level === logLevel.WARN) this.log.info(fields, `kafkajs: ${message}`);
+    else this.log.debug(fields, `kafkajs: ${message}`);
+  }
+
+  private admin(): Promise<Admin> {
+    this.assertOpen();
+    this.adminP ??= (async () => {
+      const a = this.kafka.admin({ retry: { retries: 8 } });
+      await a.connect();
+      return a;
+    })().catch((e) => {
+      this.adminP = undefined;
+      throw e;
+    });
+    return this.adminP;
+  }
+
+  private connectedProducer(): Promise<KProducer> {
+    this.assertOpen();
+    this.producerP ??= (async () => {
+      const p = this.kafka.producer({
+        createPartitioner: Partitioners.DefaultPartitioner,
+        allowAutoTopicCreation: true,
+        idempotent: false,
+        retry: { retries: 8 },
+      });
+      await p.connect();
+      return p;
+    })().catch((e) => {
+      this.producerP = undefined;
+      throw e;
+    });
+    return this.producerP;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('bus is closed');
+  }
+
+  async ensureTopics(specs: TopicSpec[]): Promise<void> {
+    if (specs.length === 0) return;
+    const admin = await this.admin();
+    const existing = new Set(await admin.listTopics());
+    const missing = specs.filter((s) => !existing.has(s.name));
+    if (missing.length === 0) return;
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((s) => ({ topic: s.name, numPartitions: s.partitions, replicationFactor: 1 })),
+      });
+    } catch (e) {
+      // Created concurrently by another client: fine, the topic exists.
+      const errors = (e as { errors?: Array<{ type?: string }> }).errors;
+      const onlyExists = errors?.length && errors.every((x) => x.type === 'TOPIC_ALREADY_EXISTS');
+      if (!onlyExists) throw new Error(`could not create topics ${missing.map((s) => s.name).join(', ')}: ${(e as Error).message}`);
+    }
+  }
+
+  producer(): Producer {
+    return {
+      send: async (topic: string, records: ProduceRecord[]) => {
+        if (records.length === 0) return;
+        const messages = records.map((r) => {
+          if (r.value.length > this.maxMessageBytes) throw new MessageTooLargeError(r.value.length, this.maxMessageBytes);
+          const size = recordBytes(r);
+          if (size > this.brokerMaxRecordBytes) throw new MessageTooLargeError(size, this.brokerMaxRecordBytes);
+          return { key: r.key, value: r.value, headers: r.headers, size };
+        });
+        const producer = await this.connectedProducer();
+        // Ordered requests of bounded size: one key's records keep their order.
+        let chunk: typeof messages = [];
+        let chunkBytes = 0;
+        const flush = async () => {
+          if (chunk.length === 0) return;
+          await producer.send({ topic, acks: -1, messages: chunk.map(({ key, value, headers }) => ({ key, value, headers })) });
+          chunk = [];
+          chunkBytes = 0;
+        };
+        for (const m of messages) {
+          if (chunkBytes + m.size > this.options.requestBytes) await flush();
+          chunk.push(m);
+          chunkBytes += m.size;
+        }
+        await flush();
+      },
+    };
+  }
+
+  consumer(options: ConsumerOptions): Consumer {
+    this.assertOpen();
+    const c = new KafkaGroupConsumer(this.kafka, options, this.options, this.log, () => this.consumers.delete(c));
+    this.consumers.add(c);
+    return c;
+  }
+
+  async lag(groupId: string, topic: string): Promise<number> {
+    const admin = await this.admin();
+    const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
+    const committedBy = new Map<number, number>();
+    for (const t of committed) for (const p of t.partitions) committedBy.set(p.partition, Number(p.offset));
+    let lag = 0;
+    for (const p of ends) {
+      const c = committedBy.get(p.partition) ?? -1;
+      const from = c >= 0 ? c : Number(p.low);
+      lag += Math.max(0, Number(p.high) - from);
+    }
+    return lag;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await Promise.all([...this.consumers].map((c) => c.stop().catch((e) => this.log.warn({ err: e }, 'consumer stop failed'))));
+    this.closed = true;
+    const [p, a] = [this.producerP, this.adminP];
+    this.producerP = undefined;
+    this.adminP = undefined;
+    await Promise.all([p?.then((x) => x.disconnect()).catch(() => undefined), a?.then((x) => x.disconnect()).catch(() => undefined)]);
+  }
+}
+
+function recordBytes(r: ProduceRecord): number {
+  let n = r.value.length + Buffer.byteLength(r.key) + RECORD_OVERHEAD;
+  if (r.headers) for (const [k, v] of Object.entries(r.headers)) n += Buffer.byteLength(k) + Buffer.byteLength(v) + 8;
+  return n;
+}
+
+function toHeaders(h: IHeaders | undefined): Headers {
+  const out: Headers = {};
+  if (!h) return out;
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined) continue;
+    const last = Array.isArray(v) ? v[v.length - 1] : v;
+    if (last === undefined) continue;
+    out[k] = typeof last === 'string' ? last : last.toString('utf8');
+  }
+  return out;
+}
+
+function toBusMessage(topic: string, partition: number, m: KafkaMessage): BusMessage {
+  return {
+    topic,
+    partition,
+    offset: Number(m.offset),
+    key: m.key ? m.key.toString('utf8') : '',
+    value: m.value ?? Buffer.alloc(0),
+    headers: toHeaders(m.headers),
+    timestamp: Number(m.timestamp),
+  };
+}
+
+type ConsumerTuning = Required<Omit<KafkaBusOptions, 'clientId' | 'maxMessageBytes' | 'brokerMaxRecordBytes'>>;
+
+/** One bus consumer = one kafkajs group member, restarted here if kafkajs gives up. */
+class KafkaGroupConsumer implements Consumer {
+  private kc?: KConsumer;
+  private handler?: BatchHandler;
+  private running = false;
+  private current: Record<string, number[]> = {};
+  private restartTimer?: NodeJS.Timeout;
+  private restarts = 0;
+  private onJoin?: () => void;
+  /** Consecutive failed attempts per partition, for the redelivery backoff. */
+  private readonly failures = new Map<string, number>();
+  private readonly maxBatch: number;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly options: ConsumerOptions,
+    private readonly tuning: ConsumerTuning,
+    private readonly log: Logger,
+    private readonly onStopped: () => void,
+  ) {
+    if (options.topics.length === 0) throw new Error(`consumer of group ${options.groupId} subscribes to no topic`);
+    this.maxBatch = Math.max(1, options.maxBatchSize ?? 500);
+  }
+
+  assignment(): Record<string, number[]> {
+    const out: Record<string, number[]> = {};
+    for (const [t, ps] of Object.entries(this.current)) out[t] = [...ps].sort((a, b) => a - b);
+    return out;
+  }
+
+  async run(handler: BatchHandler): Promise<void> {
+    if (this.running) throw new Error('consumer is already running');
+    this.running = true;
+    this.handler = handler;
+    const joinTimeoutMs = 60_000;
+    const joined = new Promise<void>((resolve) => (this.onJoin = resolve));
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await this.startInstance();
+      await Promise.race([
+        joined,
+        new Promise<void>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`consumer of group ${this.options.groupId} did not join within ${joinTimeoutMs} ms`)), joinTimeoutMs);
+        }),
+      ]);
+    } catch (e) {
+      await this.stop();
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Creates, subscribes and runs a kafkajs consumer (it joins the group in the background). */
+  private async startInstance(): Promise<void> {
+    const kc = this.kafka.consumer({
+      groupId: this.options.groupId,
+      sessionTimeout: this.tuning.sessionTimeoutMs,
+      rebalanceTimeout: this.tuning.rebalanceTimeoutMs,
+      heartbeatInterval: this.tuning.heartbeatIntervalMs,
+      maxWaitTimeInMs: this.tuning.maxWaitTimeMs,
+      minBytes: 1,
+      maxBytesPerPartition: 2 * 1024 * 1024,
+      maxBytes: 16 * 1024 * 1024,
+      allowAutoTopicCreation: true,
+      retry: { initialRetryTime: 100, maxRetryTime: 5_000, retries: 10, restartOnFailure: async () => true },
+    });
+    this.kc = kc;
+    kc.on(kc.events.GROUP_JOIN, (e) => {
+      if (this.kc !== kc) return;
+      this.current = { ...e.payload.memberAssignment };
+      this.restarts = 0;
+      this.onJoin?.();
+    });
+    kc.on(kc.events.REBALANCING, () => {
+      if (this.kc === kc) this.current = {};
+    });
+    kc.on(kc.events.CRASH, (e) => {
+      if (this.kc !== kc) return;
+      this.current = {};
+      const { error, restart } = e.payload;
+      this.log.warn({ groupId: this.options.groupId, err: error, restart }, 'kafka consumer crashed');
+      if (!restart) this.scheduleRestart(kc);
+    });
+    await kc.connect();
+    await kc.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning ?? true });
+    await kc.run({
+      eachBatchAutoResolve: false,
+      autoCommit: true,
+      autoCommitThreshold: 1,
+      partitionsConsumedConcurrently: this.tuning.partitionsConsumedConcurrently,
+      eachBatch: (payload) => this.eachBatch(payload),
+    });
+  }
+
+  /** kafkajs stopped for good after an error: start a fresh member after a backoff. */
+  private scheduleRestart(dead: KConsumer): void {
+    if (!this.running) return;
+    const delay = Math.min(10_000, 250 * 2 ** Math.min(this.restarts++, 6));
+    this.restartTimer = setTimeout(async () => {
+      this.restartTimer = undefined;
+      if (!this.running) return;
+      await dead.disconnect().catch(() => undefined);
+      try {
+        await this.startInstance();
+      } catch (e) {
+        this.log.warn({ groupId: this.options.groupId, err: e }, 'restarting the kafka consumer failed; trying again');
+        if (this.kc) this.scheduleRestart(this.kc);
+      }
+    }, delay);
+  }
+
+  private async eachBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const { topic, partition } = batch;
+    const key = `${topic}\u0000${partition}`;
+    const all = batch.messages;
+    for (let i = 0; i < all.length; i += this.maxBatch) {
+      if (!isRunning() || isStale() || !this.running) return;
+      const slice = all.slice(i, i + this.maxBatch);
+      const messages = slice.map((m) => toBusMessage(topic, partition, m));
+      try {
+        await this.handler!({ topic, partition, messages });
+      } catch (e) {
+        // Not resolved: kafkajs fetches again from the last resolved offset, so this chunk is redelivered.
+        const attempt = (this.failures.get(key) ?? 0) + 1;
+        this.failures.set(key, attempt);
+        this.log.warn({ topic, partition, offset: messages[0].offset, attempt, err: e }, 'handler failed; the batch will be redelivered');
+        await this.backoff(Math.min(2_000, 50 * 2 ** Math.min(attempt, 6)), heartbeat, isRunning);
+        return;
+      }
+      this.failures.delete(key);
+      resolveOffset(slice[slice.length - 1].offset);
+      await commitOffsetsIfNecessary();
+      await heartbeat();
+    }
+  }
+
+  private async backoff(ms: number, heartbeat: () => Promise<void>, isRunning: () => boolean): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline && isRunning() && this.running) {
+      await new Promise((r) => setTimeout(r, Math.min(100, deadline - Date.now())));
+      await heartbeat();
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    clearTimeout(this.restartTimer);
+    const kc = this.kc;
+    this.kc = undefined;
+    this.current = {};
+    // disconnect(): waits for the batch in flight, commits resolved offsets, leaves the group.
+    await kc?.disconnect().catch((e) => this.log.warn({ groupId: this.options.groupId, err: e }, 'consumer disconnect failed'));
+    this.onStopped();
+  }
+}
