@@ -1,0 +1,3 @@
+export { exportToOnnx, saveOnnx, supportedLayerClasses, ONNX_OPSET } from './export.js';
+export type { OnnxExportOptions } from './export.js';
+export { decodeOnnxModel } from './onnx-proto.js';
