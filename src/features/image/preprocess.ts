@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import type { ImageFeatureSettings } from './settings.js';
 
 /** A bad image: the caller dead-letters it. `reason` is a short label for metrics. */
@@ -22,7 +22,7 @@ export interface PreprocessedImage {
 }
 
 /** A sharp pipeline that refuses bombs and truncated files, EXIF-rotates and yields sRGB without alpha. */
-export function decodePipeline(input: Buffer | string, s: Pick<ImageFeatureSettings, 'maxInputPixels' | 'background'>): sharp.Sharp {
+export function decodePipeline(input: Buffer | string, s: Pick<ImageFeatureSettings, 'maxInputPixels' | 'background'>): Sharp {
   return sharp(input, { failOn: 'truncated', limitInputPixels: s.maxInputPixels, sequentialRead: true })
     .rotate()
     .flatten({ background: { r: s.background[0], g: s.background[1], b: s.background[2] } })

@@ -1,0 +1,77 @@
+import type { Message, MessageOf } from '../../bus/envelope.js';
+import { PermanentError, type StageDefinition, type StageInput, type StageResult } from '../../bus/stage-runner.js';
+import { TOPICS } from '../../bus/topics.js';
+import { featureKeyOf } from '../../inference/manifest.js';
+import { resolveModel } from '../../inference/model-repository.js';
+import { ImageDecodeError, preprocessImage } from './preprocess.js';
+import { parseImageFeatureSettings, type ImageFeatureSettings, type ImageFeatureSettingsInput } from './settings.js';
+
+export const IMAGE_FEATURES_STAGE = 'features:image';
+
+export interface ImageFeaturesStageOptions {
+  /** Feature settings (the animal model manifest's `features.settings`). */
+  settings: ImageFeatureSettings | ImageFeatureSettingsInput;
+  /** Key written into each tensor (default featureKeyOf({kind:'image', settings})), matched by the inference stage. */
+  featureKey?: string;
+  /** Carry the JPEG along in video.tensor (default true) so the dashboard can show the analysed frame. */
+  carryJpeg?: boolean;
+  /** Frames decoded at once (default 4: sharp runs them on its libvips thread pool). */
+  concurrency?: number;
+  maxBatchSize?: number;
+}
+
+/**
+ * The image features stage: `video.frame` (video.frames) -> `video.tensor` (video.tensors).
+ * Each JPEG is decoded and resized exactly as the training images were (preprocessImage with the
+ * model's settings). A frame that is not a decodable image is dead-lettered with a reason
+ * (not-an-image, truncated, too-large, ...), never retried.
+ */
+export function imageFeaturesStage(options: ImageFeaturesStageOptions): StageDefinition {
+  const settings = parseImageFeatureSettings(options.settings);
+  const featureKey = options.featureKey ?? featureKeyOf({ kind: 'image', settings: settings as unknown as Record<string, unknown> });
+  const carry = options.carryJpeg ?? true;
+  const concurrency = Math.max(1, options.concurrency ?? 4);
+
+  const one = async (m: MessageOf<'video.frame'>): Promise<StageResult> => {
+    try {
+      const t = await preprocessImage(m.jpeg, settings, `frame ${m.env.streamId}#${m.env.seq}`);
+      const out: Message = {
+        type: 'video.tensor',
+        env: { streamId: m.env.streamId, seq: m.env.seq, capturedAt: m.env.capturedAt, ...(m.env.stageTimes ? { stageTimes: { ...m.env.stageTimes } } : {}) },
+        meta: { shape: t.shape, ...(m.meta.ptsSec !== undefined ? { ptsSec: m.meta.ptsSec } : {}), featureKey },
+        data: t.data,
+        ...(carry ? { jpeg: m.jpeg } : {}),
+      };
+      return [{ topic: TOPICS.videoTensors, message: out }];
+    } catch (e) {
+      if (e instanceof ImageDecodeError) return new PermanentError(e.message, e.reason);
+      throw e;
+    }
+  };
+
+  return {
+    name: IMAGE_FEATURES_STAGE,
+    input: TOPICS.videoFrames,
+    accepts: ['video.frame'],
+    maxBatchSize: options.maxBatchSize ?? 32,
+    async process(batch: StageInput[]): Promise<StageResult[]> {
+      const results: StageResult[] = new Array(batch.length);
+      let next = 0;
+      const worker = async () => {
+        while (next < batch.length) {
+          const i = next++;
+          results[i] = await one(batch[i].message as MessageOf<'video.frame'>);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, batch.length) }, worker));
+      return results;
+    },
+  };
+}
+
+/** The stage configured from the served animal model's manifest (models/<name>/<latest or pinned>). */
+export function imageFeaturesStageForModel(name = 'animal', version?: string, root?: string, extra: Omit<ImageFeaturesStageOptions, 'settings'> = {}): StageDefinition {
+  const { manifest } = resolveModel(name, version, root);
+  if (manifest.features.kind !== 'image') throw new Error(`model ${name} v${manifest.version} is not an image model (features.kind = ${manifest.features.kind})`);
+  return imageFeaturesStage({ ...extra, settings: manifest.features.settings as ImageFeatureSettingsInput, featureKey: featureKeyOf(manifest.features) });
+}
