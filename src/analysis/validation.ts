@@ -27,7 +27,7 @@ function groupIndices(labels: readonly Label[]): Map<Label, number[]> {
   return new Map([...byLabel].sort((a, b) => compareLabels(a[0], b[0])));
 }
 
-/** Split sizes from testSize (fraction in (0,1) or an absolute count): test = ceil(f·n) like scikit-learn. */
+/** Test-set size from testSize: a fraction in (0, 1) gives ceil(f·n) like scikit-learn; an integer >= 1 is a count. */
 function testCountOf(n: number, testSize: number): number {
   const count = testSize < 1 ? Math.ceil(testSize * n) : testSize;
   if (!Number.isInteger(count) || count < 1 || count >= n) {
@@ -37,7 +37,8 @@ function testCountOf(n: number, testSize: number): number {
 }
 
 /**
- * Seeded random train/test split of `n` samples. With `stratify` (one label per sample) every class is
+ * Seeded random train/test split of `n` samples (`testSize`: fraction in (0, 1), default 0.25, or an integer
+ * count). With `stratify` (one label per sample) every class is
  * split in proportion, with largest-remainder rounding so the test set has exactly the requested size.
  * Returned index lists are sorted ascending.
  */
