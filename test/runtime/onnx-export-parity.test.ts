@@ -50,7 +50,7 @@ const CASES: Case[] = [
   { name: 'Reshape + Permute', input: [2, 4, 6], build: () => seq([4, 6], [L.reshape({ targetShape: [3, 8] }), L.permute({ dims: [2, 1] }), L.dense({ units: 2 })]) },
   { name: 'Reshape to image + Conv2D', input: [2, 48], build: () => seq([48], [L.reshape({ targetShape: [4, 4, 3] }), L.conv2d({ filters: 2, kernelSize: 2 })]) },
   { name: 'Dropout is identity', input: [3, 5], build: () => seq([5], [L.dropout({ rate: 0.5 }), L.dense({ units: 2 })]) },
-  ...ACTIVATIONS.map((act): Case => ({ name: `Activation ${act}`, input: [3, 4, 5], lo: -3, hi: 3, build: () => seq([4, 5], [L.activation({ activation: act })]) })),
+  ...ACTIVATIONS.map((act): Case => ({ name: `Activation ${act}`, input: [3, 4, 5], lo: -3, hi: 3, build: () => seq([4, 5], [L.activation({ activation: act as Parameters<typeof L.activation>[0]['activation'] })]) })),
   { name: 'LeakyReLU / ReLU(maxValue) / ELU / ThresholdedReLU / Softmax layers', input: [2, 4, 5], lo: -3, hi: 3, build: () => seq([4, 5], [L.leakyReLU({ alpha: 0.1 }), L.reLU({ maxValue: 1.5 }), L.elu({}), L.thresholdedReLU({ theta: 0.2 }), L.softmax({ axis: -1 })]) },
   { name: 'PReLU after conv (channels-first slope)', input: [2, 5, 5, 2], lo: -2, hi: 2, build: () => seq([5, 5, 2], [L.conv2d({ filters: 3, kernelSize: 2 }), L.prelu({})]) },
   { name: 'ZeroPadding2D + Cropping2D + UpSampling2D', input: [1, 5, 4, 2], build: () => seq([5, 4, 2], [L.conv2d({ filters: 3, kernelSize: 1 }), L.zeroPadding2d({ padding: [[1, 2], [0, 3]] }), L.cropping2D({ cropping: [[1, 0], [2, 1]] }), L.upSampling2d({ size: [2, 3] })]) },

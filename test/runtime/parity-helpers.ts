@@ -7,11 +7,12 @@ import { exportToOnnx } from '../../src/inference/onnx-export/index.js';
 export function randomizeWeights(model: tf.LayersModel, seed: number): void {
   const rng = createRng(seed);
   for (const w of model.weights) {
-    const size = w.shape.reduce((p, d) => p * d, 1);
+    const shape = w.shape as number[];
+    const size = shape.reduce((p, d) => p * d, 1);
     const values = new Float32Array(size);
-    const positive = /variance/.test(w.originalName ?? w.name);
+    const positive = /variance/.test(w.originalName);
     for (let i = 0; i < size; i++) values[i] = positive ? 0.5 + rng() : (rng() - 0.5) * 1.2;
-    w.write(tf.tensor(values, w.shape, 'float32'));
+    w.write(tf.tensor(values, shape, 'float32'));
   }
 }
 
