@@ -117,6 +117,13 @@ export class DashboardClient {
     }
   }
 
+  /** Predictions waiting for this client (bounded by subscribed streams x maxQueuedPerStream). */
+  queued(): number {
+    let n = 0;
+    for (const q of this.pendingPredictions.values()) n += q.length;
+    return n;
+  }
+
   setStats(message: Buffer): void {
     this.pendingStats = message;
   }

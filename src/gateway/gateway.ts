@@ -63,6 +63,8 @@ export interface GatewayCounters {
   droppedSlow: number;
   clients: number;
   ingestConnections: number;
+  /** Per dashboard client: bytes in its socket buffer and predictions queued for it. */
+  perClient: { buffered: number; queued: number; sent: number; dropped: number }[];
 }
 
 export interface Gateway {
@@ -348,7 +350,8 @@ export async function createGateway(app: AppContext, opts: GatewayOptions = {}):
         sent += c.counters.sent;
         dropped += c.counters.dropped;
       }
-      return { predictionsIn: counters.predictionsIn, predictionsSent: sent, droppedSlow: dropped, clients: clients.size, ingestConnections: ingestActive.size };
+      const perClient = [...clients].map((c) => ({ buffered: c.ws.bufferedAmount, queued: c.queued(), sent: c.counters.sent, dropped: c.counters.dropped }));
+      return { predictionsIn: counters.predictionsIn, predictionsSent: sent, droppedSlow: dropped, clients: clients.size, ingestConnections: ingestActive.size, perClient };
     },
     close: async () => {
       clearInterval(statsTimer);

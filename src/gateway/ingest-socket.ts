@@ -66,13 +66,17 @@ export function serveIngestSocket(ws: WebSocket, target: IngestTarget, app: AppC
   const bytes = new TokenBucket(limits.maxBytesPerSec * 2, limits.maxBytesPerSec);
   const messages = new TokenBucket(limits.maxMessagesPerSec * 2, limits.maxMessagesPerSec);
   let inFlight = 0;
+  let refused = false;
   const reject = (code: number, reason: string, label: string) => {
+    if (refused) return;
+    refused = true;
     gatewayMetrics.rejected.inc({ where: 'ws-ingest', reason: label });
     log.warn({ stream: target.streamId, code, reason }, 'ingest connection closed');
     closeWith(ws, code, reason);
   };
 
   ws.on('message', (data, isBinary) => {
+    if (refused) return; // messages already in flight after a violation are discarded
     if (!isBinary) return reject(CLOSE.unsupportedData, 'ingest takes binary messages only (Int16LE PCM or one JPEG per message)', 'text');
     const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
     if (buf.length > limits.maxMessageBytes) {

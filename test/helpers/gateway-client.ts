@@ -23,10 +23,20 @@ export function rawRequest(base: string, path: string, options: { method?: strin
   });
 }
 
-/** Opens a WebSocket; resolves with it once open, or rejects with the HTTP status of a refused upgrade. */
+const received = new WeakMap<WebSocket, { type: string; [k: string]: unknown }[]>();
+
+/**
+ * Opens a WebSocket; resolves with it once open, or rejects with the HTTP status of a refused
+ * upgrade. Text messages are collected from the first one on (see collect()).
+ */
 export function openSocket(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { headers });
+    const messages: { type: string; [k: string]: unknown }[] = [];
+    received.set(ws, messages);
+    ws.on('message', (d, isBinary) => {
+      if (!isBinary) messages.push(JSON.parse(d.toString()));
+    });
     ws.once('open', () => resolve(ws));
     ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`upgrade refused with HTTP ${res.statusCode}`), { status: res.statusCode })));
     ws.once('error', reject);
@@ -42,9 +52,9 @@ export function wsUrl(httpUrl: string, path: string): string {
   return httpUrl.replace(/^http/, 'ws') + path;
 }
 
-/** Collects parsed JSON messages of a dashboard socket. */
+/** The parsed JSON text messages a socket opened with openSocket() has received so far (a live array). */
 export function collect(ws: WebSocket): { type: string; [k: string]: unknown }[] {
-  const out: { type: string; [k: string]: unknown }[] = [];
-  ws.on('message', (d) => out.push(JSON.parse(d.toString())));
+  const out = received.get(ws);
+  if (!out) throw new Error('collect() needs a socket opened with openSocket()');
   return out;
 }
