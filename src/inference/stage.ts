@@ -45,7 +45,7 @@ type TensorMessage = MessageOf<'audio.window'> | MessageOf<'video.tensor'>;
  * Silent audio windows are not classified as an emotion: they get the label "silence".
  */
 export function tensorInferenceStage(media: 'audio' | 'video', pool: ClassifierPool, routing: InferenceRouting): StageDefinition {
-  const name = `inference:${media}`;
+  const name = media === 'audio' ? 'inference:audio' : 'inference:image';
   return {
     name,
     input: media === 'audio' ? TOPICS.audioWindows : TOPICS.videoTensors,

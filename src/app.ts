@@ -1,0 +1,302 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createBus } from './bus/index.js';
+import type { Bus } from './bus/bus.js';
+import { decodeMessage, type Prediction } from './bus/envelope.js';
+import { StageRunner } from './bus/stage-runner.js';
+import { TOPICS, allTopics } from './bus/topics.js';
+import type { AppContext, IngestResult, ModelSummary, StageStats, SystemStats } from './core/app-context.js';
+import type { AppConfig, StreamConfig } from './core/config.js';
+import { childLogger } from './core/logger.js';
+import { registry, stageMetrics } from './core/metrics.js';
+import { dataRoot, repoRoot } from './core/paths.js';
+import { createGateway } from './gateway/index.js';
+import { ingestCourseBody } from './ingest/course-source.js';
+import { createReceivedFramePublisher } from './ingest/publish.js';
+import { ClassifierPool } from './inference/classifier-pool.js';
+import { loadClassifier } from './inference/classifier-loader.js';
+import { listModels, listVersions, modelsRoot, readVersion } from './inference/model-repository.js';
+import { STAGE_NAMES, buildStage } from './stages.js';
+import { StreamManager } from './streams.js';
+
+const log = childLogger({ component: 'app' });
+
+export interface App {
+  context: AppContext;
+  /** The gateway's base URL once started. */
+  url?: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface CreateAppOptions {
+  /** Start demo streams when the config has none (default true for `npm start`). */
+  demo?: boolean;
+  /** Which stages this process runs (default: all). */
+  stages?: string[];
+  /** Serve the gateway (default true). */
+  gateway?: boolean;
+  modelsRoot?: string;
+}
+
+function busFor(config: AppConfig): Bus {
+  return config.bus.kind === 'kafka'
+    ? createBus({ kind: 'kafka', brokers: config.bus.brokers })
+    : createBus({ kind: 'embedded', defaultPartitions: config.bus.partitions });
+}
+
+/** Demo streams for `npm start`: shipped speech clips, plus the shared photos and courses when present. */
+export function demoStreams(): StreamConfig[] {
+  const out: StreamConfig[] = [];
+  const demoDir = join(repoRoot, 'assets', 'demo');
+  for (const [id, file] of [
+    ['demo-voice-1', 'speech-1.wav'],
+    ['demo-voice-2', 'speech-2.wav'],
+  ] as const) {
+    const p = join(demoDir, file);
+    if (existsSync(p)) out.push({ id, source: { kind: 'audio-file', path: p, realtime: true, loop: true } });
+  }
+  const animals = join(dataRoot(), 'animals');
+  if (existsSync(animals)) out.push({ id: 'demo-camera', source: { kind: 'images', path: animals, fps: 1, loop: true } });
+  const courses = join(dataRoot(), 'udemy', 'udemy_courses.csv');
+  const courseFile = existsSync(courses) ? courses : join(demoDir, 'courses.csv');
+  if (existsSync(courseFile)) out.push({ id: 'demo-courses', source: { kind: 'csv', path: courseFile, rate: 2, loop: true } });
+  return out;
+}
+
+/** Keeps the end-to-end latencies of the last minute for the system panel. */
+class LatencyWindow {
+  private samples: { at: number; ms: number }[] = [];
+  add(ms: number): void {
+    const now = Date.now();
+    this.samples.push({ at: now, ms });
+    if (this.samples.length > 20_000) this.samples.splice(0, this.samples.length - 20_000);
+  }
+  summary(): { p50: number; p99: number; count: number } {
+    const cutoff = Date.now() - 60_000;
+    this.samples = this.samples.filter((s) => s.at >= cutoff);
+    const v = this.samples.map((s) => s.ms).sort((a, b) => a - b);
+    const q = (p: number) => (v.length ? v[Math.min(v.length - 1, Math.floor(p * (v.length - 1) + 0.5))] : 0);
+    return { p50: q(0.5), p99: q(0.99), count: v.length };
+  }
+}
+
+async function metricValues(name: string): Promise<{ labels: Record<string, string | number>; value: number }[]> {
+  const m = registry.getSingleMetric(name);
+  if (!m) return [];
+  const got = await m.get();
+  return got.values.map((v) => ({ labels: v.labels as Record<string, string | number>, value: v.value }));
+}
+
+export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<App> {
+  const root = options.modelsRoot ?? modelsRoot();
+  const bus = busFor(config);
+  await bus.ensureTopics(allTopics(config.bus.partitions));
+  const streams = new StreamManager(bus);
+  const producer = bus.producer();
+  const routing = {
+    modelFor: (streamId: string, media: 'audio' | 'video') =>
+      streams.modelOf(streamId) ?? { name: media === 'audio' ? 'emotion' : 'animal' },
+    companionsFor: (_streamId: string, media: 'audio' | 'video') => (media === 'audio' && listVersions('gender', root).length > 0 ? ['gender'] : []),
+  };
+  const pool = new ClassifierPool(loadClassifier, { ...config.inference, root });
+  const stageNames = options.stages ?? [...STAGE_NAMES];
+  const runners: StageRunner[] = [];
+  const latency = new LatencyWindow();
+  const listeners = new Set<(p: Prediction) => void>();
+  const startedAt = Date.now();
+  const framePublishers = new Map<string, ReturnType<typeof createReceivedFramePublisher>>();
+  let predictionConsumer: ReturnType<Bus['consumer']> | undefined;
+  let gateway: Awaited<ReturnType<typeof createGateway>> | undefined;
+  let statsTimer: NodeJS.Timeout | undefined;
+  let lastCounts = new Map<string, { in: number; at: number }>();
+  let stageStats: StageStats[] = [];
+
+  const refreshStats = async () => {
+    const ins = await metricValues('streamlens_stage_messages_in_total');
+    const outs = await metricValues('streamlens_stage_messages_out_total');
+    const dlq = await metricValues('streamlens_stage_dead_lettered_total');
+    const lag = await metricValues('streamlens_consumer_lag');
+    const batch = registry.getSingleMetric('streamlens_stage_batch_size');
+    const batchValues = batch ? (await batch.get()).values : [];
+    const now = Date.now();
+    const next = new Map<string, { in: number; at: number }>();
+    stageStats = stageNames.map((stage) => {
+      const sum = (rows: { labels: Record<string, string | number>; value: number }[]) =>
+        rows.filter((r) => r.labels.stage === stage).reduce((a, r) => a + r.value, 0);
+      const messagesIn = sum(ins);
+      const prev = lastCounts.get(stage);
+      next.set(stage, { in: messagesIn, at: now });
+      const bsum = batchValues.find((v) => v.labels.stage === stage && (v as { metricName?: string }).metricName?.endsWith('_sum'))?.value ?? 0;
+      const bcount = batchValues.find((v) => v.labels.stage === stage && (v as { metricName?: string }).metricName?.endsWith('_count'))?.value ?? 0;
+      return {
+        stage,
+        messagesIn,
+        messagesOut: sum(outs),
+        deadLettered: sum(dlq),
+        ratePerSec: prev && now > prev.at ? ((messagesIn - prev.in) * 1000) / (now - prev.at) : 0,
+        batchSizeMean: bcount ? bsum / bcount : 0,
+        lag: sum(lag),
+      };
+    });
+    lastCounts = next;
+  };
+
+  const context: AppContext = {
+    config,
+    bus,
+    streams: {
+      list: () => streams.list(),
+      add: (c) => streams.add(c),
+      remove: (id) => streams.remove(id),
+    },
+    models: {
+      list: (): ModelSummary[] =>
+        listModels(root).map((name) => ({
+          name,
+          serving: undefined,
+          versions: listVersions(name, root).map((version) => {
+            try {
+              const { manifest } = readVersion(join(root, name, version));
+              return { version, task: manifest.task, created: manifest.created, metrics: manifest.metrics, report: manifest.files.report };
+            } catch (e) {
+              return { version, task: '?', created: '', metrics: {}, error: (e as Error).message };
+            }
+          }),
+        })),
+      reportPath: (name, version) => {
+        if (!/^[a-z0-9_-]+$/.test(name) || !/^\d+$/.test(version)) return undefined;
+        try {
+          const { manifest, dir } = readVersion(join(root, name, version));
+          return manifest.files.report ? join(dir, manifest.files.report) : undefined;
+        } catch {
+          return undefined;
+        }
+      },
+    },
+    predictions: {
+      subscribe(listener) {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+    },
+    ingest: {
+      async audio(streamId, pcm, sampleRate) {
+        if (sampleRate !== 16000) throw new Error(`pushed audio must be 16 kHz mono Int16 (got ${sampleRate} Hz); the dashboard resamples before sending`);
+        const live = await streams.livePcm(streamId);
+        live.push(pcm);
+      },
+      async frame(streamId, jpeg) {
+        await streams.ensurePushStream(streamId, 'video');
+        let pub = framePublishers.get(streamId);
+        if (!pub) framePublishers.set(streamId, (pub = createReceivedFramePublisher(bus, streamId)));
+        pub.push(jpeg);
+        streams.countPublished(streamId);
+      },
+      async courses(streamId, contentType, body): Promise<IngestResult> {
+        await streams.ensurePushStream(streamId, 'course');
+        const startSeq = streams.get(streamId)!.published;
+        const r = await ingestCourseBody(contentType, body, { producer, streamId, startSeq });
+        streams.countPublished(streamId, r.published + r.deadLettered);
+        return { accepted: r.published, rejected: r.deadLettered, errors: Object.entries(r.reasons).map(([k, n]) => `${n} x ${k}`) };
+      },
+    },
+    stats(): SystemStats {
+      const servers = stageStats;
+      const dropped = streams.list().reduce((a, s) => a + s.dropped, 0);
+      return {
+        at: Date.now(),
+        uptimeSec: Math.round((Date.now() - startedAt) / 1000),
+        bus: bus.kind,
+        stages: servers,
+        latencyMs: latency.summary(),
+        dropped,
+        deadLettered: servers.reduce((a, s) => a + s.deadLettered, 0),
+        models: servedModels,
+      };
+    },
+  };
+  let servedModels: { name: string; version?: string }[] = [];
+
+  const app: App = {
+    context,
+    async start() {
+      for (const name of stageNames) {
+        let def;
+        try {
+          def = buildStage(name, { pool, routing, modelsRoot: root });
+        } catch (e) {
+          log.error({ stage: name, err: (e as Error).message }, 'stage cannot start; its input waits on the bus until it can');
+          continue;
+        }
+        const runner = new StageRunner(bus, def);
+        await runner.start();
+        runners.push(runner);
+      }
+      predictionConsumer = bus.consumer({ groupId: `streamlens.dashboard.${process.pid}.${Date.now().toString(36)}`, topics: [TOPICS.predictions], fromBeginning: false });
+      await predictionConsumer.run(async (batch) => {
+        for (const m of batch.messages) {
+          let p: Prediction;
+          try {
+            const d = decodeMessage(m.headers, m.value);
+            if (d.type !== 'prediction') continue;
+            p = d.prediction;
+          } catch {
+            continue;
+          }
+          if (typeof p.latencyMs.endToEnd === 'number') latency.add(p.latencyMs.endToEnd);
+          for (const l of listeners) l(p);
+        }
+      });
+      statsTimer = setInterval(() => {
+        void refreshStats();
+        void pool.started().then((servers) => {
+          servedModels = servers.map((s) => {
+            try {
+              return { name: s.name, version: s.serving().version.manifest.version };
+            } catch {
+              return { name: s.name };
+            }
+          });
+        });
+      }, 1000);
+      statsTimer.unref();
+      if (options.gateway !== false) {
+        gateway = await createGateway(context, { host: config.gateway.host, port: config.gateway.port, token: config.gateway.token, allowedOrigins: config.gateway.allowedOrigins });
+        app.url = gateway.url;
+        log.info({ url: gateway.url, bus: bus.kind }, 'streamlens is up');
+        if (!process.env.VITEST) process.stderr.write(`streamlens: dashboard at ${gateway.url}  (metrics: ${gateway.url}/metrics)\n`);
+      }
+      const configured = config.streams.length > 0 ? config.streams : options.demo === false ? [] : demoStreams();
+      for (const s of configured) {
+        try {
+          await streams.add(s);
+        } catch (e) {
+          log.error({ stream: s.id, err: (e as Error).message }, 'stream not started');
+        }
+      }
+    },
+    async stop() {
+      if (statsTimer) clearInterval(statsTimer);
+      await streams.stopAll();
+      for (const p of framePublishers.values()) await p.close().catch(() => undefined);
+      // Drain stages in pipeline order so in-flight work reaches the predictions topic.
+      for (const r of runners) await r.stop();
+      await predictionConsumer?.stop();
+      await gateway?.close();
+      await pool.close();
+      await bus.close();
+    },
+  };
+  return app;
+}
+
+/** Runs one stage as its own process (scale out with Kafka consumer groups), with /metrics and /healthz. */
+export async function runWorker(config: AppConfig, stage: string): Promise<{ stop(): Promise<void> }> {
+  if (!(STAGE_NAMES as readonly string[]).includes(stage)) throw new Error(`unknown stage "${stage}"; stages: ${STAGE_NAMES.join(', ')}`);
+  const app = await createApp(config, { stages: [stage], demo: false });
+  await app.start();
+  return { stop: () => app.stop() };
+}
+
+export { stageMetrics };

@@ -1,0 +1,174 @@
+import { Command, Option } from 'commander';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type AppConfig, ConfigError, loadConfigFile, parseConfig } from './core/config.js';
+import { repoRoot } from './core/paths.js';
+
+/**
+ * The `streamlens` command line. Task commands import their modules lazily so `--help` and
+ * small commands stay fast.
+ */
+const program = new Command();
+program
+  .name('streamlens')
+  .description('Real-time streaming classifier: speech emotion, animal recognition and course records')
+  .showHelpAfterError()
+  .version('0.1.0');
+
+function busOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--bus <kind>', 'message bus').choices(['embedded', 'kafka']))
+    .option('--brokers <list>', 'Kafka brokers host:port,... (default: KAFKA_BROKERS or the local broker of `streamlens kafka start`)')
+    .option('-c, --config <file>', 'streams config file (YAML or JSON)');
+}
+
+async function resolveConfig(opts: { bus?: string; brokers?: string; config?: string; port?: string; host?: string }): Promise<AppConfig> {
+  const defaultFile = join(repoRoot, 'streamlens.config.yaml');
+  const file = opts.config ?? (existsSync(defaultFile) ? defaultFile : undefined);
+  const base = file ? loadConfigFile(file) : parseConfig({});
+  const raw: AppConfig = structuredClone(base);
+  if (opts.bus === 'kafka' || (opts.bus === undefined && opts.brokers)) {
+    const { resolveBrokers } = await import('./bus/resolve-brokers.js');
+    raw.bus = { kind: 'kafka', brokers: await resolveBrokers(opts.brokers), partitions: base.bus.partitions };
+  } else if (opts.bus === 'embedded') {
+    raw.bus = { kind: 'embedded', partitions: base.bus.partitions };
+  }
+  if (opts.port !== undefined || process.env.PORT) raw.gateway.port = Number(opts.port ?? process.env.PORT);
+  if (opts.host !== undefined || process.env.HOST) raw.gateway.host = String(opts.host ?? process.env.HOST);
+  if (process.env.STREAMLENS_TOKEN) raw.gateway.token = process.env.STREAMLENS_TOKEN;
+  return parseConfig(raw, file ?? 'command-line settings');
+}
+
+function onSignals(stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (sig: string) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    process.stderr.write(`\n${sig}: draining in-flight work and stopping (press Ctrl-C again to force)\n`);
+    stop().then(
+      () => process.exit(0),
+      (e) => {
+        process.stderr.write(`error while stopping: ${(e as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => handler('SIGINT'));
+  process.on('SIGTERM', () => handler('SIGTERM'));
+}
+
+busOptions(program.command('start'))
+  .description('run every stage and the gateway in one process (the live demo)')
+  .option('-p, --port <port>', 'HTTP port (default 8080, or PORT)')
+  .option('--host <host>', 'bind address (default 127.0.0.1; other addresses need STREAMLENS_TOKEN)')
+  .option('--no-demo', 'do not start the demo streams when the config has none')
+  .option('--stages <list>', 'comma-separated stages to run in this process, "all" or "none" (gateway only)', 'all')
+  .action(async (opts) => {
+    const config = await resolveConfig(opts);
+    const { createApp } = await import('./app.js');
+    const { STAGE_NAMES } = await import('./stages.js');
+    const stages = opts.stages === 'all' ? [...STAGE_NAMES] : opts.stages === 'none' ? [] : String(opts.stages).split(',').map((s: string) => s.trim());
+    for (const s of stages) if (!(STAGE_NAMES as readonly string[]).includes(s)) throw new ConfigError(`--stages: unknown stage "${s}"; stages: ${STAGE_NAMES.join(', ')}`);
+    const app = await createApp(config, { demo: opts.demo, stages });
+    await app.start();
+    onSignals(() => app.stop());
+  });
+
+busOptions(program.command('worker'))
+  .description('run one stage as its own process; copies share the topic partitions through a consumer group')
+  .argument('<stage>', 'features:audio | features:image | features:course | inference:audio | inference:image | inference:course')
+  .option('-p, --port <port>', 'port for /metrics and /healthz (default 0: a free port)')
+  .action(async (stage: string, opts) => {
+    const config = await resolveConfig({ ...opts, port: opts.port ?? '0' });
+    const { runWorker } = await import('./app.js');
+    const worker = await runWorker(config, stage);
+    onSignals(() => worker.stop());
+  });
+
+const kafka = program.command('kafka').description('a local Apache Kafka broker (KRaft, no Docker), fetched from Maven Central');
+kafka
+  .command('fetch')
+  .description('download the Kafka jars into the cache (idempotent)')
+  .action(async () => {
+    const { fetchKafka } = await import('./bus/kafka-broker.js');
+    await fetchKafka();
+  });
+kafka
+  .command('start')
+  .description('start a broker on 127.0.0.1 and print its address')
+  .option('--port <port>', 'listener port (default: a free port)')
+  .action(async (opts) => {
+    const { startKafka } = await import('./bus/kafka-broker.js');
+    const b = await startKafka({ port: opts.port ? Number(opts.port) : undefined, detached: true });
+    process.stdout.write(`${b.brokers.join(',')}\n`);
+  });
+kafka
+  .command('stop')
+  .description('stop the broker started by `streamlens kafka start`')
+  .action(async () => {
+    const { stopKafka } = await import('./bus/kafka-broker.js');
+    await stopKafka();
+  });
+kafka
+  .command('status')
+  .description('print whether the local broker runs, and where')
+  .action(async () => {
+    const { kafkaStatus } = await import('./bus/kafka-broker.js');
+    process.stdout.write(JSON.stringify(await kafkaStatus()) + '\n');
+  });
+
+const models = program.command('models').description('the model repository');
+models
+  .command('list')
+  .description('models, versions, tasks and headline metrics')
+  .option('--json', 'print JSON')
+  .action(async (opts) => {
+    const { describeRepository } = await import('./inference/describe-repository.js');
+    const rows = describeRepository();
+    if (opts.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+    else for (const r of rows) process.stdout.write(`${r.name}\tv${r.version}\t${r.task}\t${r.status}\t${r.headline}\n`);
+  });
+
+program
+  .command('config')
+  .description('validate a streams config file and print it with defaults filled in')
+  .argument('<file>')
+  .action(async (file: string) => {
+    process.stdout.write(JSON.stringify(loadConfigFile(file), null, 2) + '\n');
+  });
+
+const BENCH_SUITES: Record<string, string> = {
+  bus: 'bench/bus.ts',
+  inference: 'bench/inference.ts',
+  audio: 'bench/audio.ts',
+  'audio-features': 'bench/audio-features.ts',
+  vision: 'bench/vision.ts',
+  courses: 'bench/courses.ts',
+  gateway: 'bench/gateway-load.ts',
+  recommend: 'bench/recommend.ts',
+};
+program
+  .command('bench')
+  .description(`run a benchmark suite and print JSON (${Object.keys(BENCH_SUITES).join(', ')})`)
+  .argument('<suite>')
+  .action(async (suite: string) => {
+    const file = BENCH_SUITES[suite];
+    if (!file) throw new ConfigError(`unknown bench suite "${suite}"; choose one of ${Object.keys(BENCH_SUITES).join(', ')}`);
+    const mod = (await import(pathToFileURL(join(repoRoot, file)).href)) as { run: () => Promise<unknown> };
+    const result = await mod.run();
+    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    process.exit(0);
+  });
+
+// Task commands (train, eval, classify, analyze, recommend) register themselves here.
+const { registerTaskCommands } = await import('./cli-tasks.js');
+registerTaskCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  const err = e as Error;
+  process.stderr.write(`streamlens: ${err instanceof ConfigError ? err.message : (err.stack ?? err.message)}\n`);
+  process.exit(1);
+}

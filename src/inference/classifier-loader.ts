@@ -1,0 +1,104 @@
+import { dirname, join } from 'node:path';
+import { assertReproducible, parseAudioFeatureSettings, type AudioFeatureSettingsInput } from '../features/audio/settings.js';
+import { parseImageFeatureSettings } from '../features/image/settings.js';
+import { childLogger } from '../core/logger.js';
+import type { Classifier } from './classifier-pool.js';
+import { featureKeyOf, type FeatureSpec, ModelLoadError } from './manifest.js';
+import { createOnnxSession } from './onnx-session.js';
+import type { InferenceSession } from './session.js';
+import { createTfjsSession } from './tfjs-session.js';
+import type { ModelVersion } from './model-repository.js';
+
+const log = childLogger({ component: 'onnx' });
+
+/** Refuses feature settings this build cannot reproduce (the serving side must compute exactly what training did). */
+export function assertFeaturesReproducible(dir: string, features: FeatureSpec): void {
+  try {
+    if (features.kind === 'audio') assertReproducible(parseAudioFeatureSettings(features.settings as AudioFeatureSettingsInput));
+    else if (features.kind === 'image') parseImageFeatureSettings(features.settings);
+  } catch (e) {
+    throw new ModelLoadError(dir, `feature settings cannot be reproduced: ${(e as Error).message}`);
+  }
+}
+
+/** Which runtime serves classifiers: onnxruntime-node (default) or tfjs on wasm (`STREAMLENS_RUNTIME=tfjs`, needs nothing native). */
+export function servingRuntime(): 'onnx' | 'tfjs' {
+  const v = (process.env.STREAMLENS_RUNTIME ?? 'onnx').toLowerCase();
+  if (v !== 'onnx' && v !== 'tfjs') throw new Error(`STREAMLENS_RUNTIME must be 'onnx' or 'tfjs', got '${v}'`);
+  return v;
+}
+
+/**
+ * Loads a classifier version: checks its feature settings, opens an inference session
+ * (onnxruntime-node with one intra-op thread per worker by default, `STREAMLENS_ORT_THREADS`
+ * overrides; or tfjs wasm when asked and the version ships its tfjs graph), checks the input
+ * shape against the manifest, warms it up and verifies the output is a probability vector.
+ */
+export async function loadClassifier(v: ModelVersion): Promise<Classifier> {
+  const m = v.manifest;
+  if (m.format !== 'onnx' || !m.files.onnx) throw new ModelLoadError(v.dir, `format ${m.format} is not a tensor classifier`);
+  assertFeaturesReproducible(v.dir, m.features);
+  const runtime = servingRuntime() === 'tfjs' && m.files.tfjs ? 'tfjs' : 'onnx';
+  let session: InferenceSession;
+  try {
+    session =
+      runtime === 'tfjs'
+        ? await createTfjsSession(join(v.dir, dirname(m.files.tfjs!)))
+        : await createOnnxSession(join(v.dir, m.files.onnx), {
+            intraOpThreads: Number(process.env.STREAMLENS_ORT_THREADS ?? 1),
+            log: (line) => log.warn(line),
+          });
+  } catch (e) {
+    throw new ModelLoadError(v.dir, (e as Error).message);
+  }
+  const itemShape = m.inputs[0].shape.slice(1);
+  if (itemShape.some((d) => d < 0)) throw new ModelLoadError(v.dir, `input shape [${m.inputs[0].shape}] must be fixed except the batch`);
+  const itemSize = itemShape.reduce((a, b) => a * b, 1);
+  const nLabels = m.labels.length;
+  const norm = m.features.kind === 'audio' ? (m.features.normalisation as { mean?: number[]; std?: number[] } | undefined) : undefined;
+  const lastDim = itemShape[itemShape.length - 1];
+  if (norm && (norm.mean?.length !== lastDim || norm.std?.length !== lastDim)) {
+    throw new ModelLoadError(v.dir, `features.normalisation needs mean and std of length ${lastDim}`);
+  }
+  const invStd = norm?.std?.map((s) => (s > 0 ? 1 / s : 1));
+
+  const run = async (items: Float32Array[]): Promise<Float32Array[]> => {
+    const n = items.length;
+    const input = new Float32Array(n * itemSize);
+    for (let i = 0; i < n; i++) {
+      const x = items[i];
+      if (x.length !== itemSize) throw new Error(`input has ${x.length} values, model ${m.name} v${m.version} needs ${itemSize}`);
+      if (norm) {
+        const off = i * itemSize;
+        for (let j = 0; j < itemSize; j++) {
+          const c = j % lastDim;
+          input[off + j] = (x[j] - norm.mean![c]) * invStd![c];
+        }
+      } else input.set(x, i * itemSize);
+    }
+    const out = await session.run(input, [n, ...itemShape]);
+    if (out.data.length !== n * nLabels) throw new Error(`model ${m.name} v${m.version} returned ${out.data.length} values for ${n} x ${nLabels} labels`);
+    return Array.from({ length: n }, (_, i) => out.data.slice(i * nLabels, (i + 1) * nLabels));
+  };
+
+  // Warm-up, and a check that the output is a probability vector per label.
+  let warm: Float32Array[];
+  try {
+    warm = await run([new Float32Array(itemSize)]);
+  } catch (e) {
+    await session.dispose();
+    throw new ModelLoadError(v.dir, `warm-up failed (input shape [${m.inputs[0].shape}] does not fit the graph?): ${(e as Error).message}`);
+  }
+  const sum = warm[0].reduce((a, b) => a + b, 0);
+  if (Math.abs(sum - 1) > 1e-3 || warm[0].some((p) => p < 0)) {
+    await session.dispose();
+    throw new ModelLoadError(v.dir, `outputs[0] must be class probabilities over ${nLabels} labels (end the graph with softmax); warm-up sums to ${sum}`);
+  }
+  log.info({ model: m.name, version: m.version, runtime: session.runtime }, 'model loaded');
+  return {
+    version: v,
+    featureKey: featureKeyOf(m.features),
+    predict: run,
+    close: () => session.dispose(),
+  };
+}

@@ -1,0 +1,40 @@
+import { join } from 'node:path';
+import { listModels, listVersions, modelsRoot, readVersion } from './model-repository.js';
+
+export interface RepositoryRow {
+  name: string;
+  version: string;
+  task: string;
+  status: 'ok' | 'refused';
+  headline: string;
+  error?: string;
+  created?: string;
+}
+
+/** One row per model version, with its headline metric or the reason it is refused. */
+export function describeRepository(root = modelsRoot()): RepositoryRow[] {
+  const rows: RepositoryRow[] = [];
+  for (const name of listModels(root)) {
+    for (const version of listVersions(name, root)) {
+      try {
+        const { manifest } = readVersion(join(root, name, version));
+        rows.push({ name, version, task: manifest.task, status: 'ok', headline: headline(manifest.metrics), created: manifest.created });
+      } catch (e) {
+        rows.push({ name, version, task: '?', status: 'refused', headline: '', error: (e as Error).message });
+      }
+    }
+  }
+  return rows;
+}
+
+function headline(metrics: Record<string, unknown>): string {
+  const parts: string[] = [];
+  for (const key of ['accuracy', 'macroF1', 'auc', 'r2']) {
+    const v = metrics[key];
+    if (typeof v === 'number') parts.push(`${key}=${v.toFixed(3)}`);
+    else if (v && typeof v === 'object' && typeof (v as { mean?: unknown }).mean === 'number') {
+      parts.push(`${key}=${((v as { mean: number }).mean).toFixed(3)}`);
+    }
+  }
+  return parts.join(' ');
+}

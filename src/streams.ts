@@ -1,0 +1,209 @@
+import { createReadStream } from 'node:fs';
+import type { Bus, Producer } from './bus/bus.js';
+import { type StreamConfig, DEFAULT_MODEL_BY_MEDIA, mediaOf, streamSchema } from './core/config.js';
+import type { StreamInfo } from './core/app-context.js';
+import { childLogger } from './core/logger.js';
+import { openAudioFileSource } from './ingest/audio-file-source.js';
+import { openMicrophoneSource } from './ingest/microphone-source.js';
+import { LivePcmSource } from './ingest/live-pcm-source.js';
+import { publishAudioSource } from './ingest/publish-audio.js';
+import { ingestCourseCsv, ingestCourseJsonLines } from './ingest/course-source.js';
+import { startVideoStream } from './streams-video.js';
+
+const log = childLogger({ component: 'streams' });
+
+interface RunningStream {
+  info: StreamInfo;
+  config: StreamConfig;
+  abort: AbortController;
+  done: Promise<void>;
+  /** Live PCM fed by the gateway (push audio streams). */
+  livePcm?: LivePcmSource;
+}
+
+/**
+ * Starts, tracks and stops the configured streams: each source runs as its own task that
+ * publishes to the bus; a failing source marks its stream "error" and the others keep flowing.
+ */
+export class StreamManager {
+  private readonly streams = new Map<string, RunningStream>();
+  private readonly listeners = new Set<() => void>();
+  private readonly producer: Producer;
+
+  constructor(private readonly bus: Bus) {
+    this.producer = bus.producer();
+  }
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const l of this.listeners) l();
+  }
+
+  list(): StreamInfo[] {
+    return [...this.streams.values()].map((s) => ({ ...s.info }));
+  }
+
+  get(id: string): StreamInfo | undefined {
+    const s = this.streams.get(id);
+    return s ? { ...s.info } : undefined;
+  }
+
+  modelOf(id: string): { name: string; version?: string } | undefined {
+    const s = this.streams.get(id);
+    return s ? { name: s.info.model, version: s.config.modelVersion } : undefined;
+  }
+
+  async add(raw: unknown): Promise<StreamInfo> {
+    const parsed = streamSchema.safeParse(raw);
+    if (!parsed.success) {
+      const i = parsed.error.issues[0];
+      throw new StreamConfigError(`${i.path.join('.') || '(root)'}: ${i.message}`);
+    }
+    const config = parsed.data;
+    const existing = this.streams.get(config.id);
+    if (existing && (existing.info.status === 'running' || existing.info.status === 'starting')) {
+      throw new StreamConfigError(`id: stream "${config.id}" already exists`);
+    }
+    const media = mediaOf(config.source);
+    const info: StreamInfo = {
+      id: config.id,
+      media,
+      source: config.source,
+      model: config.model ?? DEFAULT_MODEL_BY_MEDIA[media],
+      status: 'starting',
+      startedAt: Date.now(),
+      published: 0,
+      dropped: 0,
+    };
+    const abort = new AbortController();
+    const running: RunningStream = { info, config, abort, done: Promise.resolve() };
+    this.streams.set(config.id, running);
+    running.done = this.run(running).then(
+      () => {
+        if (info.status !== 'error') info.status = 'ended';
+        this.changed();
+      },
+      (e: Error) => {
+        info.status = 'error';
+        info.error = e.message;
+        log.warn({ stream: info.id, err: e.message }, 'stream failed');
+        this.changed();
+      },
+    );
+    this.changed();
+    return { ...info };
+  }
+
+  async remove(id: string): Promise<boolean> {
+    const s = this.streams.get(id);
+    if (!s) return false;
+    s.abort.abort();
+    s.livePcm?.end();
+    await s.done;
+    this.streams.delete(id);
+    this.changed();
+    return true;
+  }
+
+  /** The push source of a stream fed by the gateway; created on first use for unknown ids. */
+  async livePcm(id: string): Promise<LivePcmSource> {
+    let s = this.streams.get(id);
+    if (!s || s.info.status === 'ended' || s.info.status === 'error') {
+      await this.add({ id, source: { kind: 'push', media: 'audio' } });
+      s = this.streams.get(id)!;
+    }
+    if (s.info.media !== 'audio' || !s.livePcm) throw new StreamConfigError(`stream "${id}" does not take pushed audio`);
+    return s.livePcm;
+  }
+
+  async ensurePushStream(id: string, media: 'video' | 'course'): Promise<void> {
+    const s = this.streams.get(id);
+    if (!s || s.info.status === 'ended' || s.info.status === 'error') {
+      await this.add({ id, source: { kind: 'push', media } });
+    } else if (s.info.media !== media) {
+      throw new StreamConfigError(`stream "${id}" is a ${s.info.media} stream, not ${media}`);
+    }
+  }
+
+  countPublished(id: string, n = 1): void {
+    const s = this.streams.get(id);
+    if (s) s.info.published += n;
+  }
+
+  private async run(s: RunningStream): Promise<void> {
+    const { config, info, abort } = s;
+    const src = config.source;
+    const signal = abort.signal;
+    info.status = 'running';
+    switch (src.kind) {
+      case 'audio-file':
+      case 'audio-url': {
+        const input = src.kind === 'audio-file' ? src.path : src.url;
+        const loop = src.kind === 'audio-file' && src.loop;
+        do {
+          const source = openAudioFileSource(input, { realtime: src.kind === 'audio-url' || src.realtime, signal });
+          const r = await publishAudioSource(this.bus, config.id, source, { signal, producer: this.producer });
+          info.published += r.chunks;
+          info.dropped += r.dropped;
+        } while (loop && !signal.aborted);
+        return;
+      }
+      case 'microphone': {
+        const source = openMicrophoneSource({ device: src.device === 'default' ? undefined : src.device });
+        signal.addEventListener('abort', () => source.end(), { once: true });
+        const r = await publishAudioSource(this.bus, config.id, source, { signal, producer: this.producer });
+        info.published += r.chunks;
+        info.dropped += r.dropped;
+        return;
+      }
+      case 'csv':
+      case 'jsonl': {
+        do {
+          const ingest = src.kind === 'csv' ? ingestCourseCsv : ingestCourseJsonLines;
+          const report = await ingest(createReadStream(src.path), { producer: this.producer, streamId: config.id, rate: src.rate, signal, startSeq: info.published });
+          info.published += report.published;
+          info.dropped += report.deadLettered;
+        } while (src.kind === 'csv' && src.loop && !signal.aborted);
+        return;
+      }
+      case 'camera':
+      case 'video-file':
+      case 'video-url':
+      case 'images': {
+        const r = await startVideoStream(this.bus, this.producer, config.id, src, signal);
+        info.published += r.published;
+        info.dropped += r.dropped;
+        return;
+      }
+      case 'push': {
+        if (src.media === 'audio') {
+          const live = new LivePcmSource({ description: `pushed audio ${config.id}`, metricsWhere: 'ws-ingest' });
+          s.livePcm = live;
+          signal.addEventListener('abort', () => live.end(), { once: true });
+          const r = await publishAudioSource(this.bus, config.id, live, { signal, producer: this.producer });
+          info.published += r.chunks;
+          info.dropped += r.dropped;
+          return;
+        }
+        // Video frames and course records are published by the gateway as they arrive.
+        await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+        return;
+      }
+    }
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.streams.keys()].map((id) => this.remove(id)));
+  }
+}
+
+export class StreamConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StreamConfigError';
+  }
+}
