@@ -9,6 +9,8 @@ export interface FrameInputs {
   /** The frameLength analysed samples (unwindowed) are samples[signalStart .. signalStart + frameLength). */
   samples: Float64Array;
   signalStart: number;
+  /** Mean of the squared analysed samples (computed once, shared by rms and energyDb). */
+  meanSquare: number;
   /** |FFT|^power of the windowed, nFft-padded frame, nFft/2 + 1 bins. */
   spectrum: Float64Array;
   /** Mel filterbank applied to `spectrum`, nMels values. */
@@ -28,14 +30,6 @@ export interface FrameExtractor {
 const ZERO_CROSSING_THRESHOLD = 1e-10;
 /** Floor of frame energy in dB (RMS 1e-5 = -100 dBFS), so digital silence stays finite. */
 export const ENERGY_FLOOR_DB = -100;
-
-function meanSquare(i: FrameInputs): number {
-  const { samples, signalStart } = i;
-  const n = i.plan.frameLength;
-  let acc = 0;
-  for (let k = signalStart; k < signalStart + n; k++) acc += samples[k] * samples[k];
-  return acc / n;
-}
 
 /** Log-mel (dB, no top_db): librosa.power_to_db(melspectrogram). */
 const logMel: FrameExtractor = {
@@ -60,7 +54,7 @@ const mfcc: FrameExtractor = {
 const rms: FrameExtractor = {
   width: () => 1,
   extract(i, out, offset) {
-    out[offset] = Math.sqrt(meanSquare(i));
+    out[offset] = Math.sqrt(i.meanSquare);
   },
 };
 
@@ -88,7 +82,7 @@ const zcr: FrameExtractor = {
 const energyDb: FrameExtractor = {
   width: () => 1,
   extract(i, out, offset) {
-    const ms = meanSquare(i);
+    const ms = i.meanSquare;
     out[offset] = ms > 1e-10 ? 10 * Math.log10(ms) : ENERGY_FLOOR_DB;
   },
 };

@@ -1,4 +1,4 @@
-import { frameExtractors, type FrameExtractorName, type FrameInputs } from './extractors.js';
+import { frameExtractors, type FrameExtractor, type FrameExtractorName, type FrameInputs } from './extractors.js';
 import type { FramePlan } from './frame-plan.js';
 
 /** Where each extractor's values sit in a frame record. */
@@ -13,6 +13,8 @@ export class FrameAnalyzer {
   readonly layout: FrameRecordLayout;
   readonly recordWidth: number;
   private readonly names: FrameExtractorName[];
+  private readonly extractors: FrameExtractor[];
+  private readonly offsets: Int32Array;
   private readonly fftInput: Float64Array;
   private readonly fftOutput: Float64Array;
   private readonly inputs: FrameInputs;
@@ -30,6 +32,8 @@ export class FrameAnalyzer {
       offset += width;
     }
     this.layout = layout;
+    this.extractors = this.names.map((n) => frameExtractors[n]);
+    this.offsets = Int32Array.from(this.names.map((n) => layout[n]!.offset));
     this.recordWidth = offset;
     this.fftInput = new Float64Array(plan.nFft);
     this.fftOutput = new Float64Array(2 * plan.nFft);
@@ -37,6 +41,7 @@ export class FrameAnalyzer {
       plan,
       samples: this.fftInput,
       signalStart: 0,
+      meanSquare: 0,
       spectrum: new Float64Array(plan.nBins),
       melSpectrum: new Float64Array(plan.nMels),
       logMelDb: new Float64Array(plan.nMels),
@@ -54,7 +59,12 @@ export class FrameAnalyzer {
     }
     const { window, windowOffset, frameLength, nBins, amin, refDb } = p;
     const fftInput = this.fftInput;
-    for (let k = windowOffset; k < windowOffset + frameLength; k++) fftInput[k] = window[k] * samples[frameStart + k];
+    let sumSquares = 0;
+    for (let k = windowOffset; k < windowOffset + frameLength; k++) {
+      const x = samples[frameStart + k];
+      sumSquares += x * x;
+      fftInput[k] = window[k] * x;
+    }
     p.fft.realTransform(this.fftOutput, fftInput);
 
     const out = this.fftOutput;
@@ -79,9 +89,9 @@ export class FrameAnalyzer {
 
     this.inputs.samples = samples;
     this.inputs.signalStart = frameStart + windowOffset;
-    for (const name of this.names) {
-      frameExtractors[name].extract(this.inputs, record, recordOffset + this.layout[name]!.offset);
-    }
+    this.inputs.meanSquare = sumSquares / frameLength;
+    const extractors = this.extractors;
+    for (let e = 0; e < extractors.length; e++) extractors[e].extract(this.inputs, record, recordOffset + this.offsets[e]);
   }
 
   /** The mel spectrum of the last analysed frame (a view, overwritten by the next call). */

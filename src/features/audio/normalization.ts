@@ -1,52 +1,55 @@
 import type { FeatureNormalization } from './settings.js';
 
 /**
- * Normalise rows [0, validRows) of a row-major [rows][nFeatures] matrix in place.
- * Rows at and after validRows are padding and are set to 0 (the normalised mean).
+ * Normalise rows [0, validRows) of the row-major Float64 matrix `m` ([rows][nFeatures]) into `out`
+ * (Float32). Rows of `out` at and after validRows are left as they are (0 in a fresh array: padding).
+ *  - none: copy;
+ *  - perWindowCmvn: per column (x - mean) / max(std, minStd) over the valid rows (population std),
+ *    or only mean removal when variance is false;
+ *  - global: (x - mean[c]) / std[c] with the stored statistics.
  */
-export function normalizeWindowInPlace(
+export function normalizeInto(
   m: Float64Array,
-  rows: number,
   validRows: number,
   nFeatures: number,
   normalization: FeatureNormalization,
+  out: Float32Array,
   scratchMean: Float64Array,
   scratchScale: Float64Array,
 ): void {
+  const n = validRows * nFeatures;
+  if (normalization.kind === 'none') {
+    for (let i = 0; i < n; i++) out[i] = m[i];
+    return;
+  }
+  const mean = scratchMean;
+  const scale = scratchScale;
   if (normalization.kind === 'perWindowCmvn') {
-    scratchMean.fill(0, 0, nFeatures);
-    scratchScale.fill(0, 0, nFeatures);
+    // one pass: sums and sums of squares in float64 (feature magnitudes are far from cancellation trouble)
+    mean.fill(0, 0, nFeatures);
+    scale.fill(0, 0, nFeatures);
     for (let r = 0; r < validRows; r++) {
       const base = r * nFeatures;
-      for (let c = 0; c < nFeatures; c++) scratchMean[c] += m[base + c];
-    }
-    for (let c = 0; c < nFeatures; c++) scratchMean[c] /= validRows;
-    if (normalization.variance) {
-      for (let r = 0; r < validRows; r++) {
-        const base = r * nFeatures;
-        for (let c = 0; c < nFeatures; c++) {
-          const d = m[base + c] - scratchMean[c];
-          scratchScale[c] += d * d;
-        }
+      for (let c = 0; c < nFeatures; c++) {
+        const v = m[base + c];
+        mean[c] += v;
+        scale[c] += v * v;
       }
-      for (let c = 0; c < nFeatures; c++) scratchScale[c] = 1 / Math.max(Math.sqrt(scratchScale[c] / validRows), normalization.minStd);
-    } else {
-      scratchScale.fill(1, 0, nFeatures);
     }
-    applyAffine(m, validRows, nFeatures, scratchMean, scratchScale);
-  } else if (normalization.kind === 'global') {
     for (let c = 0; c < nFeatures; c++) {
-      scratchMean[c] = normalization.mean[c];
-      scratchScale[c] = 1 / normalization.std[c];
+      const mu = mean[c] / validRows;
+      const variance = Math.max(0, scale[c] / validRows - mu * mu);
+      mean[c] = mu;
+      scale[c] = normalization.variance ? 1 / Math.max(Math.sqrt(variance), normalization.minStd) : 1;
     }
-    applyAffine(m, validRows, nFeatures, scratchMean, scratchScale);
+  } else {
+    for (let c = 0; c < nFeatures; c++) {
+      mean[c] = normalization.mean[c];
+      scale[c] = 1 / normalization.std[c];
+    }
   }
-  m.fill(0, validRows * nFeatures, rows * nFeatures);
-}
-
-function applyAffine(m: Float64Array, rows: number, nFeatures: number, mean: Float64Array, scale: Float64Array): void {
-  for (let r = 0; r < rows; r++) {
+  for (let r = 0; r < validRows; r++) {
     const base = r * nFeatures;
-    for (let c = 0; c < nFeatures; c++) m[base + c] = (m[base + c] - mean[c]) * scale[c];
+    for (let c = 0; c < nFeatures; c++) out[base + c] = (m[base + c] - mean[c]) * scale[c];
   }
 }

@@ -1,8 +1,8 @@
-import { deltaCoefficients, deltasInto } from './dsp/deltas.js';
+import { centredDeltaRow, deltaCoefficients, deltasInto } from './dsp/deltas.js';
 import { dctInto, type FrameExtractorName } from './extractors.js';
 import { FrameAnalyzer } from './frame-analyzer.js';
 import { framePlan, type FramePlan } from './frame-plan.js';
-import { normalizeWindowInPlace } from './normalization.js';
+import { normalizeInto } from './normalization.js';
 import { int16ToFloat64, float32ToFloat64 } from './pcm.js';
 import {
   assertReproducible,
@@ -64,6 +64,16 @@ export class StreamingFeatureExtractor {
   private readonly speechSlot: number;
   private readonly spectralWidth: number;
   private readonly deltaCoefs: Float64Array[];
+  private readonly deltaHalf: number;
+  /** Spectral blocks in feature-row order: where they sit in a frame record and in a feature row. */
+  private readonly spectralBlocks: { recordOffset: number; column: number; width: number }[];
+  /**
+   * With no top_db the spectral features of a frame do not depend on the window, so the centred deltas
+   * are computed once per frame and cached in its record at deltaSlot ([delta | delta2] x spectral block);
+   * with top_db they are computed per window.
+   */
+  private readonly cacheDeltas: boolean;
+  private readonly deltaSlot: number;
 
   // pending samples: samples[0 .. sampleCount) are stream samples starting at bufferStartSample
   private samples: Float64Array;
@@ -98,13 +108,22 @@ export class StreamingFeatureExtractor {
     if (s.features.rms) names.push('rms');
     if (s.features.zcr) names.push('zcr');
     this.analyzer = new FrameAnalyzer(this.plan, names);
-    this.speechSlot = this.analyzer.recordWidth;
-    this.recordWidth = this.analyzer.recordWidth + 1;
-    this.vad = new VoiceActivityDetector(s.vad, s.hopLength / s.sampleRate);
     this.spectralWidth = (s.features.logMel ? s.nMels : 0) + (s.features.mfcc ? s.nMfcc : 0);
+    this.cacheDeltas = s.topDb === null && s.deltaOrder > 0;
+    this.speechSlot = this.analyzer.recordWidth;
+    this.deltaSlot = this.speechSlot + 1;
+    this.recordWidth = this.deltaSlot + (this.cacheDeltas ? s.deltaOrder * this.spectralWidth : 0);
+    this.vad = new VoiceActivityDetector(s.vad, s.hopLength / s.sampleRate);
     this.deltaCoefs = [];
     if (s.deltaOrder >= 1) this.deltaCoefs.push(deltaCoefficients(s.deltaWidth, 1));
     if (s.deltaOrder >= 2) this.deltaCoefs.push(deltaCoefficients(s.deltaWidth, 2));
+    this.deltaHalf = (s.deltaWidth - 1) / 2;
+    const layout = this.analyzer.layout;
+    this.spectralBlocks = [];
+    if (s.features.logMel) this.spectralBlocks.push({ recordOffset: layout.logMel!.offset, column: 0, width: s.nMels });
+    if (s.features.mfcc && layout.mfcc) {
+      this.spectralBlocks.push({ recordOffset: layout.mfcc.offset, column: s.features.logMel ? s.nMels : 0, width: s.nMfcc });
+    }
 
     this.samples = new Float64Array(Math.max(4 * s.nFft, 8192));
     this.storeCapacity = 2 * this.sizes.framesPerWindow + 1;
@@ -211,6 +230,22 @@ export class StreamingFeatureExtractor {
     this.store[row + this.speechSlot] = speech ? 1 : 0;
     this.storedFrames++;
     this.framesComputed++;
+    if (this.cacheDeltas) this.cacheCentredDeltas();
+  }
+
+  /** Centred deltas of the frame `half` frames back, now that all its neighbours exist. */
+  private cacheCentredDeltas(): void {
+    const half = this.deltaHalf;
+    const centreRow = this.storedFrames - 1 - half;
+    if (centreRow - half < 0) return; // stream start (or just compacted past it): never used by a window
+    const rw = this.recordWidth;
+    const firstRow = (centreRow - half) * rw;
+    const target = centreRow * rw + this.deltaSlot;
+    this.deltaCoefs.forEach((coefs, order) => {
+      for (const block of this.spectralBlocks) {
+        centredDeltaRow(this.store, firstRow + block.recordOffset, rw, block.width, coefs, this.store, target + order * this.spectralWidth + block.column);
+      }
+    });
   }
 
   /** Keep only frames a future window (or the end-aligned final window) can still use. */
@@ -236,8 +271,10 @@ export class StreamingFeatureExtractor {
     const store = this.store;
     const nMels = s.nMels;
     const logMelOffset = layout.logMel!.offset;
+    const spectralWidth = this.spectralWidth;
+    const half = this.deltaHalf;
+    const deltaWidthTotal = s.deltaOrder * spectralWidth;
 
-    // 1. static spectral block: [logMel | mfcc]
     let topFloor = -Infinity;
     if (s.topDb !== null) {
       let max = -Infinity;
@@ -247,61 +284,63 @@ export class StreamingFeatureExtractor {
       }
       topFloor = max - s.topDb;
     }
+
+    const scalarColumn = spectralWidth + deltaWidthTotal;
+    let meanSquareSum = 0;
+    let speechFrames = 0;
     for (let r = 0; r < validFrames; r++) {
       const rec = (firstRow + r) * rw;
-      let col = r * nFeatures;
-      let logMelSource = store;
-      let logMelStart = rec + logMelOffset;
-      if (s.topDb !== null) {
+      const row = r * nFeatures;
+      // static spectral block [logMel | mfcc]
+      if (s.topDb === null) {
+        for (const block of this.spectralBlocks) {
+          const from = rec + block.recordOffset;
+          const to = row + block.column;
+          for (let k = 0; k < block.width; k++) m[to + k] = store[from + k];
+        }
+      } else {
         const c = this.clipped;
         for (let k = 0; k < nMels; k++) {
           const v = store[rec + logMelOffset + k];
           c[k] = v > topFloor ? v : topFloor;
         }
-        logMelSource = c;
-        logMelStart = 0;
-      }
-      if (s.features.logMel) {
-        for (let k = 0; k < nMels; k++) m[col + k] = logMelSource[logMelStart + k];
-        col += nMels;
-      }
-      if (s.features.mfcc) {
-        if (s.topDb !== null) {
-          dctInto(this.plan.dct, s.nMfcc, nMels, logMelSource, logMelStart, m, col);
-        } else {
-          const src = rec + layout.mfcc!.offset;
-          for (let k = 0; k < s.nMfcc; k++) m[col + k] = store[src + k];
+        let col = row;
+        if (s.features.logMel) {
+          for (let k = 0; k < nMels; k++) m[col + k] = c[k];
+          col += nMels;
         }
+        if (s.features.mfcc) dctInto(this.plan.dct, s.nMfcc, nMels, c, 0, m, col);
       }
-    }
-
-    // 2. deltas of the spectral block, per window (librosa.feature.delta on the window's frames)
-    this.deltaCoefs.forEach((coefs, i) => {
-      deltasInto(m, 0, nFeatures, validFrames, this.spectralWidth, coefs, m, (i + 1) * this.spectralWidth, nFeatures);
-    });
-
-    // 3. scalar frame features, energy and voice activity
-    let col = this.spectralWidth * (1 + s.deltaOrder);
-    let meanSquareSum = 0;
-    let speechFrames = 0;
-    for (let r = 0; r < validFrames; r++) {
-      const rec = (firstRow + r) * rw;
-      let c = r * nFeatures + col;
+      // cached deltas ('interp' edges: the first/last `half` rows repeat the nearest centred row)
+      if (this.cacheDeltas) {
+        const source = (firstRow + (r < half ? half : r > validFrames - 1 - half ? validFrames - 1 - half : r)) * rw + this.deltaSlot;
+        const to = row + spectralWidth;
+        for (let k = 0; k < deltaWidthTotal; k++) m[to + k] = store[source + k];
+      }
+      let c = row + scalarColumn;
       if (s.features.rms) m[c++] = store[rec + layout.rms!.offset];
       if (s.features.zcr) m[c++] = store[rec + layout.zcr!.offset];
       meanSquareSum += 10 ** (store[rec + layout.energyDb!.offset] / 10);
       speechFrames += store[rec + this.speechSlot];
     }
 
-    // 4. normalisation (padding rows become 0)
-    normalizeWindowInPlace(m, framesPerWindow, validFrames, nFeatures, s.normalization, this.scratchMean, this.scratchScale);
+    // per-window deltas when the spectral block depends on the window (top_db)
+    if (!this.cacheDeltas) {
+      this.deltaCoefs.forEach((coefs, i) => {
+        deltasInto(m, 0, nFeatures, validFrames, spectralWidth, coefs, m, (i + 1) * spectralWidth, nFeatures);
+      });
+    }
+
+    // normalisation into the output (padding rows stay 0)
+    const features = new Float32Array(framesPerWindow * nFeatures);
+    normalizeInto(m, validFrames, nFeatures, s.normalization, features, this.scratchMean, this.scratchScale);
 
     const { hopLength, nFft } = this.plan;
     const sr = s.sampleRate;
     this.coveredUntilFrame = Math.max(this.coveredUntilFrame, startFrame + validFrames);
     return {
       index: this.windowsEmitted++,
-      features: Float32Array.from(m),
+      features,
       framesPerWindow,
       nFeatures,
       validFrames,

@@ -24,7 +24,30 @@ export function deltaCoefficients(width: number, order: 1 | 2): Float64Array {
 }
 
 /**
- * Deltas of `nCols` columns of a row-major matrix of `nRows` rows.
+ * The centred delta of one row: dst[dstOffset + c] = sum_k coefficients[k] * src[firstRow + k*stride + c],
+ * where firstRow is the offset of the row `half` rows before the centre. Shared by the per-window and the
+ * per-frame (streaming cache) paths so both give bitwise the same values.
+ */
+export function centredDeltaRow(
+  src: ArrayLike<number>,
+  firstRow: number,
+  stride: number,
+  nCols: number,
+  coefficients: Float64Array,
+  dst: Float64Array | Float32Array,
+  dstOffset: number,
+): void {
+  const width = coefficients.length;
+  for (let c = 0; c < nCols; c++) {
+    let acc = 0;
+    let idx = firstRow + c;
+    for (let k = 0; k < width; k++, idx += stride) acc += coefficients[k] * src[idx];
+    dst[dstOffset + c] = acc;
+  }
+}
+
+/**
+ * Deltas of `nCols` columns of a row-major matrix of `nRows` rows (librosa 'interp' edges).
  * Reads src[srcOffset + r*srcStride + c], writes dst[dstOffset + r*dstStride + c].
  */
 export function deltasInto(
@@ -44,17 +67,23 @@ export function deltasInto(
     throw new Error(`deltas need at least ${width} frames (delta width), got ${nRows}`);
   }
   for (let r = half; r < nRows - half; r++) {
-    const out = dstOffset + r * dstStride;
-    for (let c = 0; c < nCols; c++) {
-      let acc = 0;
-      let idx = srcOffset + (r - half) * srcStride + c;
-      for (let k = 0; k < width; k++, idx += srcStride) acc += coefficients[k] * src[idx];
-      dst[out + c] = acc;
-    }
+    centredDeltaRow(src, srcOffset + (r - half) * srcStride, srcStride, nCols, coefficients, dst, dstOffset + r * dstStride);
   }
+  fillDeltaEdges(dst, dstOffset, dstStride, nRows, nCols, half);
+}
+
+/** 'interp' edges: rows [0, half) copy row half, rows (nRows-1-half, nRows) copy row nRows-1-half. */
+export function fillDeltaEdges(
+  dst: Float64Array | Float32Array,
+  dstOffset: number,
+  dstStride: number,
+  nRows: number,
+  nCols: number,
+  half: number,
+): void {
+  const headFrom = dstOffset + half * dstStride;
+  const tailFrom = dstOffset + (nRows - 1 - half) * dstStride;
   for (let r = 0; r < half; r++) {
-    const headFrom = dstOffset + half * dstStride;
-    const tailFrom = dstOffset + (nRows - 1 - half) * dstStride;
     for (let c = 0; c < nCols; c++) {
       dst[dstOffset + r * dstStride + c] = dst[headFrom + c];
       dst[dstOffset + (nRows - 1 - r) * dstStride + c] = dst[tailFrom + c];
