@@ -1,0 +1,95 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../../src/core/paths.js';
+import { createGateway, type Gateway } from '../../src/gateway/index.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/chromium.js';
+import { buildDashboard } from '../helpers/dashboard-build.js';
+import { EMOTIONS, FakeApp } from '../helpers/fake-app.js';
+import { fakeMicrophoneWav } from '../helpers/speech-wav.js';
+
+const OUT = join(repoRoot, 'test-output');
+
+describe('live dashboard in headless Chromium', () => {
+  let app: FakeApp;
+  let gw: Gateway;
+  let browser: Browser;
+  let page: Page;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(OUT, { recursive: true });
+    const [dist, wav] = await Promise.all([buildDashboard(), Promise.resolve(fakeMicrophoneWav())]);
+    app = new FakeApp({ streams: [{ id: 'demo-voice', media: 'audio' }, { id: 'demo-camera', media: 'video' }, { id: 'demo-courses', media: 'course' }], ratePerStream: 3 });
+    await app.start();
+    gw = await createGateway(app, { port: 0, dashboardDir: dist, env: {} });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM_PATH,
+      headless: true,
+      args: [...CHROMIUM_ARGS, '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${wav}`, '--autoplay-policy=no-user-gesture-required'],
+    });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    page = await context.newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await gw?.close();
+    await app?.stop();
+  });
+
+  it('loads, shows predictions for every stream within 10 s, and the system panel', async () => {
+    await page.goto(gw.url);
+    await page.waitForFunction(() => {
+      const label = document.querySelector('[data-stream="demo-voice"] .big-label')?.textContent;
+      const frame = document.querySelector<HTMLImageElement>('[data-stream="demo-camera"] img.frame')?.src ?? '';
+      const courses = document.querySelectorAll('[data-stream="demo-courses"] .feed li').length;
+      return label && label !== 'waiting…' && frame.startsWith('data:image/jpeg;base64,') && courses > 0;
+    }, undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => document.querySelectorAll('.system tbody tr').length > 0 && document.querySelector('.system .uplot') !== null, undefined, { timeout: 10_000 });
+    expect(await page.textContent('#conn')).toBe('live');
+    const emotion = (await page.textContent('[data-stream="demo-voice"] .big-label'))!;
+    expect([...EMOTIONS, 'silence']).toContain(emotion);
+    expect(await page.locator('[data-stream="demo-courses"] .term').count()).toBeGreaterThan(0);
+  });
+
+  it('"Use my microphone" streams real speech from the fake device and emotion predictions appear', async () => {
+    await page.click('#use-mic');
+    const tile = page.locator('.tile[data-stream^="mic-"]');
+    await tile.waitFor({ timeout: 10_000 });
+    await page.waitForFunction(() => {
+      const label = document.querySelector('.tile[data-stream^="mic-"] .big-label')?.textContent;
+      return label !== undefined && label !== 'waiting…' && label !== 'silence';
+    }, undefined, { timeout: 20_000 });
+    expect(EMOTIONS).toContain(await tile.locator('.big-label').textContent());
+    // The gateway received 16 kHz PCM with a speech-like level (the fake app measures it).
+    expect(app.ingested.audioSamples).toBeGreaterThanOrEqual(16_000);
+    const level = Number((await tile.locator('.level-text').textContent())!.replace(/[^-\d.]/g, ''));
+    expect(level).toBeGreaterThan(-45);
+    expect(level).toBeLessThan(0);
+  });
+
+  it('"Use my webcam" sends JPEG frames and the analysed frame shows', async () => {
+    await page.click('#use-cam');
+    await page.waitForFunction(() => (document.querySelector<HTMLImageElement>('.tile[data-stream^="cam-"] img.frame')?.src ?? '').startsWith('data:image/jpeg'), undefined, { timeout: 15_000 });
+    expect(app.ingested.frames).toBeGreaterThan(0);
+    await page.screenshot({ path: join(OUT, 'dashboard-desktop.png'), fullPage: true });
+  });
+
+  it('works at phone size and has no console errors', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(300);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: join(OUT, 'dashboard-phone.png'), fullPage: true });
+    await page.goto(`${gw.url}/#/models`);
+    await page.waitForSelector('.model-card');
+    expect(await page.locator('a[href="/reports/emotion/1"]').count()).toBe(1);
+    expect(consoleErrors).toEqual([]);
+  });
+});
