@@ -193,9 +193,9 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
   const log4jArg = `-Dlog4j.configuration=${pathToFileURL(log4jFile).href}`;
   if (!existsSync(join(dataDir, 'meta.properties'))) {
     mkdirSync(dataDir, { recursive: true });
-    const clusterId = randomBytes(16).toString('base64url');
+    const clusterId = newClusterId();
     log(`formatting storage in ${dataDir} (cluster ${clusterId})`);
-    await runCommand(javaBinary(), ['-Xmx256m', log4jArg, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', configFile, '--ignore-formatted']);
+    await runCommand(javaBinary(), ['-Xmx256m', log4jArg, '-cp', classpath, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, `--config=${configFile}`, '--ignore-formatted']);
   }
 
   const heap = options.heapMb ?? 512;
@@ -334,6 +334,14 @@ export async function kafkaStatus(): Promise<KafkaStatus> {
 }
 
 // ---- helpers --------------------------------------------------------------------------------
+
+/** A Kafka cluster id (base64url of 16 random bytes), never starting with '-' (it would read as an option). */
+function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
 
 function serverProperties(p: { port: number; controllerPort: number; dataDir: string }): string {
   return [

@@ -19,6 +19,7 @@ import {
   type Consumer as KConsumer,
   type EachBatchPayload,
   type IHeaders,
+  type ISocketFactory,
   type KafkaMessage,
   type Producer as KProducer,
   Kafka,
@@ -26,6 +27,7 @@ import {
   logLevel,
   Partitioners,
 } from 'kafkajs';
+import { connect } from 'node:net';
 import type { Logger } from 'pino';
 import {
   type BatchHandler,
@@ -96,6 +98,7 @@ export class KafkaBus implements Bus {
       requestTimeout: 30_000,
       retry: { initialRetryTime: 100, maxRetryTime: 5_000, retries: 8 },
       logLevel: logLevel.WARN,
+      socketFactory: noDelaySocketFactory,
       logCreator: () => (entry: LogEntry) => this.kafkajsLog(entry),
     });
   }
@@ -226,6 +229,17 @@ export class KafkaBus implements Bus {
     await Promise.all([p?.then((x) => x.disconnect()).catch(() => undefined), a?.then((x) => x.disconnect()).catch(() => undefined)]);
   }
 }
+
+/**
+ * kafkajs' default sockets keep Nagle's algorithm on; with delayed ACKs that stalls small
+ * requests (fetches, commits, the tail of a produce request) by ~40 ms each. Same as kafkajs'
+ * factory otherwise (plaintext only: the bus has no TLS settings).
+ */
+const noDelaySocketFactory: ISocketFactory = ({ host, port, onConnect }) => {
+  const socket = connect({ host, port, noDelay: true }, onConnect);
+  socket.setKeepAlive(true, 60_000);
+  return socket;
+};
 
 function recordBytes(r: ProduceRecord): number {
   let n = r.value.length + Buffer.byteLength(r.key) + RECORD_OVERHEAD;

@@ -1,0 +1,220 @@
+/**
+ * Bus benchmark: messages/s and publish-to-consume latency (p50/p99) of 1 KB and 64 KB messages
+ * on the embedded bus and on Kafka, in one run. Kafka is the cluster named by KAFKA_BROKERS, or a
+ * local broker started (and stopped) here through src/bus/kafka-broker.ts.
+ *
+ * Throughput: one producer sends `messages` records in sequential send() calls of `batch`
+ * records (as a stage publishes), one consumer group member consumes them; the rate is counted
+ * from the first send to the last message consumed. Latency: a paced phase well below
+ * saturation, each record stamped with its send time in a header.
+ *
+ * Run: `npx tsx bench/bus.ts` (prints one JSON object on stdout; progress on stderr).
+ */
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import type { Bus, Headers } from '../src/bus/bus.js';
+import { EmbeddedBus } from '../src/bus/embedded.js';
+import { kafkaBrokersFromEnv } from '../src/bus/index.js';
+import { KafkaBus } from '../src/bus/kafka.js';
+import { KAFKA_VERSION, type KafkaHandle, startKafka } from '../src/bus/kafka-broker.js';
+
+interface Workload {
+  sizeBytes: number;
+  messages: number;
+  batch: number;
+  /** Paced latency phase: records per second and seconds. */
+  latencyRate: number;
+  latencySeconds: number;
+}
+
+const WORKLOADS: Workload[] = [
+  { sizeBytes: 1024, messages: 100_000, batch: 500, latencyRate: 1000, latencySeconds: 3 },
+  { sizeBytes: 64 * 1024, messages: 4_000, batch: 32, latencyRate: 200, latencySeconds: 3 },
+];
+const STREAMS = 16;
+
+export interface BusBenchResult {
+  bus: 'embedded' | 'kafka';
+  sizeBytes: number;
+  messages: number;
+  sendBatch: number;
+  produceMsgsPerSec: number;
+  endToEndMsgsPerSec: number;
+  endToEndMBPerSec: number;
+  /** CPU time per message: contention-independent cost, so runs on a busy machine stay comparable. */
+  cpuMicrosPerMsg: { client: number; clientWhileProducing: number; broker: number | null };
+  latency: { ratePerSec: number; samples: number; p50Ms: number; p99Ms: number; maxMs: number };
+}
+
+const progress = (line: string) => process.stderr.write(`[bench:bus] ${line}\n`);
+const now = () => performance.timeOrigin + performance.now();
+
+function envelopeLikeHeaders(stream: number, seq: number): Headers {
+  return { v: '1', type: 'course.raw', streamId: `stream-${stream}`, seq: String(seq), capturedAt: String(Date.now()) };
+}
+
+/** CPU seconds a process used so far (Linux /proc), or undefined. */
+function processCpuSeconds(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 10 ms
+  } catch {
+    return undefined;
+  }
+}
+
+async function throughput(bus: Bus, w: Workload, brokerPid?: number): Promise<Pick<BusBenchResult, 'produceMsgsPerSec' | 'endToEndMsgsPerSec' | 'endToEndMBPerSec' | 'cpuMicrosPerMsg'>> {
+  const topic = `bench-tp-${w.sizeBytes}-${Date.now().toString(36)}`;
+  await bus.ensureTopics([{ name: topic, partitions: 4 }]);
+  const payload = Buffer.alloc(w.sizeBytes, 0x5a);
+  let consumed = 0;
+  let lastConsumedAt = 0;
+  let allConsumed!: () => void;
+  const done = new Promise<void>((r) => (allConsumed = r));
+  const consumer = bus.consumer({ groupId: `${topic}-g`, topics: [topic], fromBeginning: true, maxBatchSize: 500 });
+  await consumer.run(async (batch) => {
+    consumed += batch.messages.length;
+    if (consumed >= w.messages) {
+      lastConsumedAt = now();
+      allConsumed();
+    }
+  });
+  const producer = bus.producer();
+  const brokerCpu0 = brokerPid ? processCpuSeconds(brokerPid) : undefined;
+  const cpu0 = process.cpuUsage();
+  const started = now();
+  for (let i = 0; i < w.messages; i += w.batch) {
+    const n = Math.min(w.batch, w.messages - i);
+    await producer.send(
+      topic,
+      Array.from({ length: n }, (_, j) => ({ key: `stream-${(i + j) % STREAMS}`, value: payload, headers: envelopeLikeHeaders((i + j) % STREAMS, i + j) })),
+    );
+  }
+  const produced = now();
+  const cpuProduce = process.cpuUsage(cpu0);
+  const timeout = setTimeout(() => allConsumed(), 60_000);
+  await done;
+  clearTimeout(timeout);
+  const cpuAll = process.cpuUsage(cpu0);
+  const brokerCpu1 = brokerPid ? processCpuSeconds(brokerPid) : undefined;
+  await consumer.stop();
+  if (consumed < w.messages) throw new Error(`only ${consumed} of ${w.messages} messages were consumed within 60 s`);
+  const seconds = (lastConsumedAt - started) / 1000;
+  return {
+    produceMsgsPerSec: Math.round(w.messages / ((produced - started) / 1000)),
+    endToEndMsgsPerSec: Math.round(w.messages / seconds),
+    endToEndMBPerSec: Number(((w.messages * w.sizeBytes) / seconds / 1e6).toFixed(1)),
+    cpuMicrosPerMsg: {
+      // Client process (producer and consumer share it); the producing part is measured up to the last ack.
+      client: Math.round((cpuAll.user + cpuAll.system) / w.messages),
+      clientWhileProducing: Math.round((cpuProduce.user + cpuProduce.system) / w.messages),
+      broker: brokerCpu0 !== undefined && brokerCpu1 !== undefined ? Math.round(((brokerCpu1 - brokerCpu0) * 1e6) / w.messages) : null,
+    },
+  };
+}
+
+async function latency(bus: Bus, w: Workload): Promise<BusBenchResult['latency']> {
+  const topic = `bench-lat-${w.sizeBytes}-${Date.now().toString(36)}`;
+  await bus.ensureTopics([{ name: topic, partitions: 4 }]);
+  const payload = Buffer.alloc(w.sizeBytes, 0xa5);
+  const samples: number[] = [];
+  const consumer = bus.consumer({ groupId: `${topic}-g`, topics: [topic], fromBeginning: true });
+  await consumer.run(async (batch) => {
+    const t = now();
+    for (const m of batch.messages) samples.push(t - Number(m.headers.sentAt));
+  });
+  const producer = bus.producer();
+  const total = w.latencyRate * w.latencySeconds;
+  const tickMs = 10;
+  const perTick = Math.max(1, Math.round((w.latencyRate * tickMs) / 1000));
+  const start = now();
+  let sent = 0;
+  while (sent < total) {
+    const n = Math.min(perTick, total - sent);
+    const sentAt = String(now());
+    await producer.send(
+      topic,
+      Array.from({ length: n }, (_, j) => ({ key: `stream-${(sent + j) % STREAMS}`, value: payload, headers: { ...envelopeLikeHeaders((sent + j) % STREAMS, sent + j), sentAt } })),
+    );
+    sent += n;
+    const due = start + (sent / w.latencyRate) * 1000;
+    const wait = due - now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+  const deadline = Date.now() + 30_000;
+  while (samples.length < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  await consumer.stop();
+  samples.sort((a, b) => a - b);
+  const q = (p: number) => Number(samples[Math.min(samples.length - 1, Math.floor(p * samples.length))].toFixed(2));
+  return { ratePerSec: w.latencyRate, samples: samples.length, p50Ms: q(0.5), p99Ms: q(0.99), maxMs: Number(samples[samples.length - 1].toFixed(2)) };
+}
+
+async function benchBus(name: 'embedded' | 'kafka', make: () => Bus, brokerPid?: number): Promise<BusBenchResult[]> {
+  const out: BusBenchResult[] = [];
+  for (const w of WORKLOADS) {
+    const bus = make();
+    try {
+      progress(`${name}: ${w.messages} x ${w.sizeBytes} B throughput ...`);
+      const tp = await throughput(bus, w, brokerPid);
+      progress(`${name}: ${w.sizeBytes} B latency at ${w.latencyRate}/s ...`);
+      const lat = await latency(bus, w);
+      const r: BusBenchResult = { bus: name, sizeBytes: w.sizeBytes, messages: w.messages, sendBatch: w.batch, ...tp, latency: lat };
+      progress(
+        `${name} ${w.sizeBytes} B: ${r.endToEndMsgsPerSec} msg/s end to end (${r.endToEndMBPerSec} MB/s), p50 ${lat.p50Ms} ms, p99 ${lat.p99Ms} ms, CPU µs/msg ${JSON.stringify(r.cpuMicrosPerMsg)}`,
+      );
+      out.push(r);
+    } finally {
+      await bus.close();
+    }
+  }
+  return out;
+}
+
+export async function run(): Promise<object> {
+  const started = Date.now();
+  const results: BusBenchResult[] = [];
+  results.push(...(await benchBus('embedded', () => new EmbeddedBus())));
+
+  let kafka: Record<string, unknown>;
+  let broker: KafkaHandle | undefined;
+  try {
+    let brokers = kafkaBrokersFromEnv();
+    const external = brokers !== undefined;
+    if (!brokers) {
+      broker = await startKafka({ log: progress });
+      brokers = broker.brokers;
+    }
+    kafka = { version: external ? 'external (KAFKA_BROKERS)' : KAFKA_VERSION, brokers, client: 'kafkajs 2.2.4' };
+    const b = brokers;
+    results.push(...(await benchBus('kafka', () => new KafkaBus({ brokers: b, clientId: 'bench' }), broker?.pid)));
+  } catch (e) {
+    kafka = { error: (e as Error).message };
+    progress(`kafka part failed: ${(e as Error).message}`);
+  } finally {
+    await broker?.stop();
+  }
+  return {
+    bench: 'bus',
+    machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, loadAverageAtEnd: loadavg().map((x) => Number(x.toFixed(1))) },
+    kafka,
+    method:
+      'throughput: sequential send() calls of sendBatch records over 16 keys into 4 partitions, one consumer (maxBatchSize 500), from first send to last consumed; ' +
+      'latency: paced sends every 10 ms at ratePerSec, send time in a header, measured when the handler receives the batch',
+    results,
+    seconds: Math.round((Date.now() - started) / 1000),
+  };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  run().then(
+    (r) => {
+      process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      process.exit(0);
+    },
+    (e: Error) => {
+      process.stderr.write(`bench failed: ${e.stack ?? e.message}\n`);
+      process.exit(1);
+    },
+  );
+}
