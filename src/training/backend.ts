@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { registerWasmGradientKernels } from './wasm-kernels.js';
+import { fixCpuAvgPoolGrad, registerWasmGradientKernels } from './wasm-kernels.js';
 
 export { createRng, seededInitializers, seededPermutation, seededShuffle } from './seeding.js';
 export type { SeededInitializers } from './seeding.js';
@@ -21,7 +21,7 @@ export interface TrainingBackendInfo {
   backend: string;
   /** Where it came from: '@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-cpu'. */
   source: string;
-  /** Gradient kernels registered on wasm by this call. */
+  /** Gradient kernels registered (added or replaced) on wasm by this call. */
   registeredKernels: string[];
   /** Why preferred backends were skipped. */
   skipped: string[];
@@ -112,6 +112,7 @@ export async function initTrainingBackend(
       continue;
     }
     if (await activate('cpu')) {
+      fixCpuAvgPoolGrad();
       log('[streamlens] tfjs training backend: cpu (@tensorflow/tfjs-backend-cpu, pure JavaScript: slow)');
       return { backend: 'cpu', source: '@tensorflow/tfjs-backend-cpu', registeredKernels: [], skipped };
     }

@@ -16,13 +16,21 @@ import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap } from 
 
 const { backend_util } = tf;
 
-/** Names of the kernels this module adds to the wasm backend. */
+/** Names of the kernels this module adds to the wasm backend (absent there in 4.22). */
 export const WASM_GRADIENT_KERNELS = [
   'Conv2DBackpropFilter',
   'DepthwiseConv2dNativeBackpropFilter',
   'DepthwiseConv2dNativeBackpropInput',
   'UnsortedSegmentSum',
 ] as const;
+
+/**
+ * wasm kernels this module replaces because the native ones give wrong gradients (4.22):
+ * MaxPoolGrad is wrong for 2x2/stride-2 pooling (off by up to ~0.8 vs the numeric gradient) and
+ * AvgPoolGrad divides border windows of 'same' pooling by the full window size although the
+ * forward pass averages over the valid pixels only (the cpu backend has the same AvgPoolGrad bug).
+ */
+export const WASM_REPLACED_KERNELS = ['MaxPoolGrad', 'AvgPoolGrad'] as const;
 
 type ConvInfo = ReturnType<typeof backend_util.computeConv2DInfo>;
 
@@ -213,24 +221,124 @@ const unsortedSegmentSum: KernelFunc = ({ inputs, attrs }) => {
   });
 };
 
-const KERNELS: Record<(typeof WASM_GRADIENT_KERNELS)[number], KernelFunc> = {
+function poolInfo(xShape: number[], a: NamedAttrMap): ConvInfo {
+  return backend_util.computePool2DInfo(
+    xShape as [number, number, number, number],
+    a.filterSize as [number, number] | number,
+    a.strides as [number, number] | number,
+    1,
+    a.pad as 'valid' | 'same' | number,
+    a.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
+  );
+}
+
+/** Frame (padded input) size that every pooling/conv tap fits in. */
+function tapFrame(info: ConvInfo): [number, number] {
+  const { top, left } = info.padInfo;
+  const h = Math.max(info.inHeight + top, top + (info.filterHeight - 1) * info.dilationHeight + (info.outHeight - 1) * info.strideHeight + 1);
+  const w = Math.max(info.inWidth + left, left + (info.filterWidth - 1) * info.dilationWidth + (info.outWidth - 1) * info.strideWidth + 1);
+  return [h, w];
+}
+
+/** Sum of per-tap contributions ([N, OH, OW, C] each) scattered back onto the input, unpadded. */
+function gatherTaps(info: ConvInfo, n: number, c: number, tap: (kh: number, kw: number) => tf.Tensor4D): tf.Tensor4D {
+  const [frameH, frameW] = tapFrame(info);
+  let acc: tf.Tensor4D | null = null;
+  for (let kh = 0; kh < info.filterHeight; kh++) {
+    for (let kw = 0; kw < info.filterWidth; kw++) {
+      const placed = scatterTap(tap(kh, kw), info, kh * info.dilationHeight, kw * info.dilationWidth, frameH, frameW);
+      acc = acc == null ? placed : tf.add<tf.Tensor4D>(acc, placed);
+    }
+  }
+  if (acc == null) throw new Error('pooling gradient: empty window');
+  return tf.slice(acc, [0, info.padInfo.top, info.padInfo.left, 0], [n, info.inHeight, info.inWidth, c]);
+}
+
+/** MaxPoolGrad: dy goes to the first maximum of each window (as TensorFlow and tfjs-cpu do). */
+const maxPoolGrad: KernelFunc = ({ inputs, attrs }) =>
+  tf.tidy(() => {
+    const x = tensorInput(inputs, 'input') as tf.Tensor4D;
+    const dy = tensorInput(inputs, 'dy') as tf.Tensor4D;
+    const y = tensorInput(inputs, 'output') as tf.Tensor4D;
+    const info = poolInfo(x.shape, attrs as NamedAttrMap);
+    const [frameH, frameW] = tapFrame(info);
+    const { top, left } = info.padInfo;
+    const xPadded = tf.pad(x, [[0, 0], [top, frameH - top - info.inHeight], [left, frameW - left - info.inWidth], [0, 0]], -3.4e38);
+    let taken: tf.Tensor4D = tf.zerosLike(dy);
+    return gatherTaps(info, x.shape[0], x.shape[3], (kh, kw) => {
+      const window = tapSlice(xPadded, info, kh, kw);
+      const isMax = tf.cast(tf.equal(window, y), 'float32');
+      const first = tf.mul(isMax, tf.sub(1, taken)) as tf.Tensor4D;
+      taken = tf.add(taken, first);
+      return tf.mul(dy, first);
+    });
+  });
+
+/** AvgPoolGrad: each output's gradient is shared by the valid (non-padding) pixels of its window. */
+const avgPoolGrad: KernelFunc = ({ inputs, attrs }) =>
+  tf.tidy(() => {
+    const x = tensorInput(inputs, 'input') as tf.Tensor4D;
+    const dy = tensorInput(inputs, 'dy') as tf.Tensor4D;
+    const info = poolInfo(x.shape, attrs as NamedAttrMap);
+    const validCount = (out: number, stride: number, pad: number, k: number, size: number): number => {
+      let count = 0;
+      for (let t = 0; t < k; t++) {
+        const pos = out * stride + t - pad;
+        if (pos >= 0 && pos < size) count++;
+      }
+      return count;
+    };
+    const counts = new Float32Array(info.outHeight * info.outWidth);
+    for (let oh = 0; oh < info.outHeight; oh++) {
+      const ch = validCount(oh, info.strideHeight, info.padInfo.top, info.filterHeight, info.inHeight);
+      for (let ow = 0; ow < info.outWidth; ow++) {
+        counts[oh * info.outWidth + ow] = ch * validCount(ow, info.strideWidth, info.padInfo.left, info.filterWidth, info.inWidth);
+      }
+    }
+    const share = tf.div(dy, tf.tensor4d(counts, [1, info.outHeight, info.outWidth, 1])) as tf.Tensor4D;
+    return gatherTaps(info, x.shape[0], x.shape[3], () => share);
+  });
+
+const KERNELS: Record<(typeof WASM_GRADIENT_KERNELS)[number] | (typeof WASM_REPLACED_KERNELS)[number], KernelFunc> = {
   Conv2DBackpropFilter: conv2dBackpropFilter,
   DepthwiseConv2dNativeBackpropFilter: depthwiseBackpropFilter,
   DepthwiseConv2dNativeBackpropInput: depthwiseBackpropInput,
   UnsortedSegmentSum: unsortedSegmentSum,
+  MaxPoolGrad: maxPoolGrad,
+  AvgPoolGrad: avgPoolGrad,
 };
 
+const OURS = new Set<KernelFunc>(Object.values(KERNELS));
+
 /**
- * Register the missing gradient kernels for `backendName` (default 'wasm'). Kernels the backend
- * already has are left alone. Returns the names that were registered by this call.
+ * Register the missing gradient kernels for `backendName` (default 'wasm') and replace its faulty
+ * pooling gradients. Idempotent. Returns the names registered by this call.
  */
 export function registerWasmGradientKernels(backendName = 'wasm'): string[] {
   const registered: string[] = [];
+  const replace = new Set<string>(WASM_REPLACED_KERNELS);
   for (const [kernelName, kernelFunc] of Object.entries(KERNELS)) {
-    if (tf.getKernel(kernelName, backendName) != null) continue;
+    const existing = tf.getKernel(kernelName, backendName);
+    if (existing != null && OURS.has(existing.kernelFunc)) continue;
+    if (existing != null) {
+      if (!replace.has(kernelName)) continue;
+      tf.unregisterKernel(kernelName, backendName);
+    }
     const config: KernelConfig = { kernelName, backendName, kernelFunc };
     tf.registerKernel(config);
     registered.push(kernelName);
   }
   return registered;
+}
+
+/**
+ * Replace the cpu backend's AvgPoolGrad (same border bug as wasm's) with the corrected one.
+ * Returns true if it was replaced by this call.
+ */
+export function fixCpuAvgPoolGrad(): boolean {
+  const existing = tf.getKernel('AvgPoolGrad', 'cpu');
+  if (existing != null && existing.kernelFunc === avgPoolGrad) return false;
+  if (existing != null) tf.unregisterKernel('AvgPoolGrad', 'cpu');
+  tf.registerKernel({ kernelName: 'AvgPoolGrad', backendName: 'cpu', kernelFunc: avgPoolGrad });
+  return true;
 }
