@@ -25,6 +25,8 @@ export interface FakeAppOptions {
   ratePerStream?: number;
   /** Extra bytes of padding in every prediction (to make slow-client tests fill buffers quickly). */
   padBytes?: number;
+  /** Thumbnail carried by video predictions: 'small' (~1 KB, flat colour) or 'realistic' (~15 KB, a detailed 160x120 JPEG, the size the real pipeline sends). */
+  frame?: 'small' | 'realistic';
   config?: Partial<AppConfig>;
   seed?: number;
 }
@@ -83,17 +85,31 @@ export class FakeApp implements AppContext {
   }
 
   async start(): Promise<void> {
-    const thumb = await sharp({ create: { width: 96, height: 72, channels: 3, background: { r: 200, g: 120, b: 40 } } }).jpeg({ quality: 70 }).toBuffer();
+    let thumb: Buffer;
+    if (this.options.frame === 'realistic') {
+      // Detail that JPEG cannot squeeze away, like a photo: seeded noise over a gradient.
+      const w = 160;
+      const hgt = 120;
+      const raw = Buffer.alloc(w * hgt * 3);
+      for (let i = 0; i < raw.length; i++) raw[i] = Math.floor(((i % (w * 3)) / (w * 3)) * 128 + this.rand() * 127);
+      thumb = await sharp(raw, { raw: { width: w, height: hgt, channels: 3 } }).jpeg({ quality: 80 }).toBuffer();
+    } else {
+      thumb = await sharp({ create: { width: 96, height: 72, channels: 3, background: { r: 200, g: 120, b: 40 } } }).jpeg({ quality: 70 }).toBuffer();
+    }
     this.frameBase64 = thumb.toString('base64');
     const rate = this.options.ratePerStream ?? 5;
-    const tickMs = 100;
-    let carry = 0;
+    // Paced by the wall clock, so a busy event loop does not lower the rate.
+    const t0 = performance.now();
+    let due = 0;
     this.timer = setInterval(() => {
-      carry += (rate * tickMs) / 1000;
-      const n = Math.floor(carry);
-      carry -= n;
-      for (let k = 0; k < n; k++) for (const id of this.generating) this.generate(id);
-    }, tickMs);
+      const target = Math.floor(((performance.now() - t0) / 1000) * rate);
+      for (; due < target; due++) for (const id of this.generating) this.generate(id);
+    }, 50);
+  }
+
+  /** Size of the JPEG thumbnail video predictions carry. */
+  frameBytes(): number {
+    return Math.round((this.frameBase64.length * 3) / 4);
   }
 
   async stop(): Promise<void> {
