@@ -11,5 +11,7 @@ export const gatewayMetrics = {
     labelNames: ['where', 'reason'],
     registers: [registry],
   }),
+  /** 1 for each model version the app serves (from app.stats().models), for Grafana's "model versions" panel. */
+  modelVersion: new Gauge({ name: 'streamlens_model_version_info', help: 'Model versions currently served (value 1)', labelNames: ['model', 'version'], registers: [registry] }),
   ingestBytes: new Counter({ name: 'streamlens_gateway_ingest_bytes_total', help: 'Bytes accepted on /ws/ingest', labelNames: ['media'], registers: [registry] }),
 };

@@ -135,7 +135,17 @@ export async function createGateway(app: AppContext, opts: GatewayOptions = {}):
     for (const c of clients) c.setStreams(message);
     scheduleFlush();
   };
-  const statsMessage = () => Buffer.from(JSON.stringify({ type: 'stats', stats: app.stats() }));
+  let modelsSignature = '';
+  const statsMessage = () => {
+    const stats = app.stats();
+    const signature = JSON.stringify(stats.models);
+    if (signature !== modelsSignature) {
+      modelsSignature = signature;
+      gatewayMetrics.modelVersion.reset();
+      for (const m of stats.models) if (m.version) gatewayMetrics.modelVersion.set({ model: m.name, version: m.version }, 1);
+    }
+    return Buffer.from(JSON.stringify({ type: 'stats', stats }));
+  };
   const statsTimer = setInterval(() => {
     try {
       const message = statsMessage();
