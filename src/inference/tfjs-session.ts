@@ -56,7 +56,7 @@ export async function createTfjsSession(
   options: TfjsSessionOptions = {},
 ): Promise<InferenceSession> {
   const backend = options.backend ?? 'wasm';
-  if (backend === 'wasm') prepareWasmBackend();
+  if (backend === 'wasm') await prepareWasmBackend();
   if (!(await tf.setBackend(backend))) throw new Error(`tfjs session: backend '${backend}' failed to start`);
   await tf.ready();
   const model = typeof source === 'string' ? await loadLayersModelFromDir(source) : source;

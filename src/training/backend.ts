@@ -7,7 +7,6 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { fixCpuAvgPoolGrad, registerWasmGradientKernels } from './wasm-kernels.js';
 
 export { createRng, seededInitializers, seededPermutation, seededShuffle } from './seeding.js';
@@ -41,8 +40,14 @@ export function wasmBinaryDir(): string {
 
 let wasmPathsSet = false;
 
-/** Point the wasm backend at the .wasm files on disk and register its missing gradient kernels. */
-export function prepareWasmBackend(): string[] {
+/**
+ * Register the wasm backend (imported lazily: once imported it becomes tfjs's highest-priority
+ * backend, which would break code that uses tf ops before `await tf.ready()`), point it at the
+ * .wasm files on disk, and register its missing/fixed gradient kernels. Returns the kernel names
+ * registered by this call.
+ */
+export async function prepareWasmBackend(): Promise<string[]> {
+  const { setWasmPaths } = await import('@tensorflow/tfjs-backend-wasm');
   if (!wasmPathsSet) {
     setWasmPaths(wasmBinaryDir());
     wasmPathsSet = true;
@@ -99,7 +104,7 @@ export async function initTrainingBackend(
       continue;
     }
     if (candidate === 'wasm') {
-      const registeredKernels = prepareWasmBackend();
+      const registeredKernels = await prepareWasmBackend();
       if (await activate('wasm')) {
         const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
         log(
