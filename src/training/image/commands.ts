@@ -1,0 +1,173 @@
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadClassifier } from '../../inference/classifier-loader.js';
+import { readVersion, resolveModel, type ModelVersion } from '../../inference/model-repository.js';
+import type { Classifier } from '../../inference/classifier-pool.js';
+import { preprocessImage } from '../../features/image/preprocess.js';
+import { parseImageFeatureSettings, type ImageFeatureSettings } from '../../features/image/settings.js';
+import { listImageFiles } from '../../ingest/image-source.js';
+import { argMax, summariseClassification, type ClassificationSummary } from './classification-summary.js';
+import { listImageDataset } from './dataset.js';
+import { trainImage, type TrainImageOptions, type TrainImageResult } from './train.js';
+
+export const UNKNOWN_LABEL = 'unknown';
+
+/** Which served model: a name in the repository (default 'animal', latest version) or a version folder. */
+export interface ImageModelRef {
+  /** Model name in the repository, or a path to a version folder holding manifest.json. Default 'animal'. */
+  model?: string;
+  /** Pin a version of a named model. */
+  version?: string;
+  /** Model repository root (default models/, STREAMLENS_MODELS). */
+  modelsRoot?: string;
+}
+
+export interface LoadedImageModel {
+  version: ModelVersion;
+  classifier: Classifier;
+  settings: ImageFeatureSettings;
+}
+
+/** Loads an image model exactly as the server does (manifest + sha256 check + onnxruntime session). */
+export async function loadImageModel(ref: ImageModelRef = {}): Promise<LoadedImageModel> {
+  const m = ref.model ?? 'animal';
+  const version = existsSync(join(m, 'manifest.json')) ? readVersion(m) : resolveModel(m, ref.version, ref.modelsRoot);
+  if (version.manifest.features.kind !== 'image') throw new Error(`model ${version.dir} is not an image model (features.kind = ${version.manifest.features.kind})`);
+  const classifier = await loadClassifier(version);
+  return { version, classifier, settings: parseImageFeatureSettings(version.manifest.features.settings) };
+}
+
+/** Label with the manifest's unknown threshold applied. */
+export function decideLabel(labels: readonly string[], probs: ArrayLike<number>, threshold?: number): string {
+  const best = argMax(probs);
+  return threshold !== undefined && probs[best] < threshold ? UNKNOWN_LABEL : labels[best];
+}
+
+/** `streamlens train image`: see TrainImageOptions. Prints the summary JSON on stdout. */
+export async function trainImageCommand(options: TrainImageOptions): Promise<TrainImageResult> {
+  const result = await trainImage(options);
+  process.stdout.write(JSON.stringify(result) + '\n');
+  return result;
+}
+
+export interface EvalImageOptions extends ImageModelRef {
+  /** Folder with one sub-folder of images per class (labels must be the model's labels). */
+  data: string;
+  /** Images scored per onnxruntime call (default 16). */
+  batchSize?: number;
+  /** Write the JSON to stdout (default true). */
+  print?: boolean;
+}
+
+export interface EvalImageResult extends ClassificationSummary {
+  model: { name: string; version: string };
+  /** With the unknown threshold applied: share answered, and accuracy over all images (unknown counts wrong). */
+  unknownThreshold: number | null;
+  answered: number;
+  accuracyWithUnknown: number;
+  skipped: Array<{ file: string; error: string }>;
+}
+
+/**
+ * `streamlens eval image --data DIR`: scores every image through the served ONNX path and prints
+ * one JSON object: accuracy, macroF1, per-class precision/recall/F1/support/ROC AUC, labels,
+ * confusion, n. Unreadable images are listed in `skipped`, not scored.
+ */
+export async function evalImage(options: EvalImageOptions): Promise<EvalImageResult> {
+  const loaded = await loadImageModel(options);
+  const { manifest } = loaded.version;
+  try {
+    const ds = listImageDataset(options.data);
+    const unknown = ds.labels.filter((l) => !manifest.labels.includes(l));
+    if (unknown.length) throw new Error(`data set classes ${unknown.join(', ')} are not labels of model ${manifest.name} (${manifest.labels.join(', ')})`);
+    const yTrue: string[] = [];
+    const probs: number[][] = [];
+    const skipped: EvalImageResult['skipped'] = [];
+    const bs = options.batchSize ?? 16;
+    for (let start = 0; start < ds.items.length; start += bs) {
+      const chunk = ds.items.slice(start, start + bs);
+      const ready: { label: string; data: Float32Array }[] = [];
+      for (const it of chunk) {
+        try {
+          ready.push({ label: it.label, data: (await preprocessImage(it.file, loaded.settings)).data });
+        } catch (e) {
+          skipped.push({ file: it.file, error: (e as Error).message });
+        }
+      }
+      if (ready.length === 0) continue;
+      const out = await loaded.classifier.predict(ready.map((r) => r.data));
+      ready.forEach((r, i) => {
+        yTrue.push(r.label);
+        probs.push(Array.from(out[i]));
+      });
+    }
+    if (yTrue.length === 0) throw new Error(`no readable images in ${options.data}`);
+    const summary = summariseClassification(manifest.labels, yTrue, probs);
+    const threshold = manifest.unknownThreshold;
+    const decided = probs.map((p) => decideLabel(manifest.labels, p, threshold));
+    const result: EvalImageResult = {
+      model: { name: manifest.name, version: manifest.version },
+      ...summary,
+      unknownThreshold: threshold ?? null,
+      answered: decided.filter((d) => d !== UNKNOWN_LABEL).length / decided.length,
+      accuracyWithUnknown: decided.filter((d, i) => d === yTrue[i]).length / decided.length,
+      skipped,
+    };
+    if (options.print !== false) process.stdout.write(JSON.stringify(result) + '\n');
+    return result;
+  } finally {
+    await loaded.classifier.close();
+  }
+}
+
+export interface ClassifyImageOptions extends ImageModelRef {
+  /** Image files or folders (folders are walked). */
+  files: string[];
+  /** Write JSON lines to stdout (default true). */
+  print?: boolean;
+}
+
+export type ClassifyImageLine =
+  | { file: string; label: string; scores: Record<string, number>; latencyMs: number }
+  | { file: string; error: string };
+
+/**
+ * `streamlens classify image FILE...`: one JSON line per image: {file, label, scores, latencyMs}
+ * (label "unknown" below the model's threshold), or {file, error} for an unreadable image.
+ */
+export async function classifyImage(options: ClassifyImageOptions): Promise<ClassifyImageLine[]> {
+  if (!options.files?.length) throw new Error('classify image: give at least one image file or folder');
+  const loaded = await loadImageModel(options);
+  const { manifest } = loaded.version;
+  const lines: ClassifyImageLine[] = [];
+  const emit = (l: ClassifyImageLine) => {
+    lines.push(l);
+    if (options.print !== false) process.stdout.write(JSON.stringify(l) + '\n');
+  };
+  try {
+    for (const f of options.files) {
+      let files: string[];
+      try {
+        files = existsSync(f) && statSync(f).isDirectory() ? listImageFiles(f) : [f];
+      } catch (e) {
+        emit({ file: f, error: (e as Error).message });
+        continue;
+      }
+      for (const file of files) {
+        const t0 = performance.now();
+        try {
+          if (!existsSync(file)) throw new Error(`${file}: no such file`);
+          const x = await preprocessImage(file, loaded.settings);
+          const [p] = await loaded.classifier.predict([x.data]);
+          const scores = Object.fromEntries(manifest.labels.map((l, i) => [l, Math.round(p[i] * 1e4) / 1e4]));
+          emit({ file, label: decideLabel(manifest.labels, p, manifest.unknownThreshold), scores, latencyMs: Math.round((performance.now() - t0) * 100) / 100 });
+        } catch (e) {
+          emit({ file, error: (e as Error).message });
+        }
+      }
+    }
+  } finally {
+    await loaded.classifier.close();
+  }
+  return lines;
+}

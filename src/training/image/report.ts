@@ -1,0 +1,77 @@
+import { confusionMatrixChart, trainingCurvesChart, writeReport, type ReportSection } from '../../analysis/index.js';
+import type { TrainedModelResult, TrainImageResult } from './train.js';
+
+const TITLES: Record<TrainedModelResult['kind'], string> = {
+  'zero-shot': 'Zero-shot Darknet-Tiny (ImageNet cat/dog/fox classes summed)',
+  cnn: 'CNN from scratch (3 x Conv2D + MaxPool, 64x64)',
+  transfer: 'Transfer: frozen Darknet-Tiny + softmax head (224x224)',
+};
+
+/** The HTML report of an image training run (analysis toolkit: tables, confusion matrices, curves). */
+export async function writeImageTrainingReport(dir: string, run: { summary: TrainImageResult; results: TrainedModelResult[]; dataDir: string }): Promise<void> {
+  const { summary, results } = run;
+  const labels = summary.labels;
+  const sections: ReportSection[] = [
+    {
+      kind: 'keyValue',
+      title: 'Data and protocol',
+      entries: {
+        data: run.dataDir,
+        classes: labels.join(', '),
+        'train / validation / test images': `${summary.split.train} / ${summary.split.validation} / ${summary.split.test}`,
+        protocol: `stratified split by file with seed ${summary.split.seed}: test held out and never trained on or used for choices; validation for early stopping, model choice and the unknown threshold`,
+        'shipped model': summary.shipped.kind,
+        'unknown threshold': summary.shipped.unknownThreshold,
+        'generated noise/solid images answered "unknown"': `${(summary.shipped.oodRejected * 100).toFixed(0)}%`,
+        'ONNX vs tfjs max |diff|': summary.shipped.onnxMaxAbsDiff,
+        'ONNX size (bytes)': summary.shipped.onnxBytes,
+      },
+    },
+    {
+      kind: 'table',
+      title: 'Held-out test results',
+      columns: ['model', 'validation accuracy', 'test accuracy', 'test macro F1', ...labels.map((l) => `recall ${l}`), ...labels.map((l) => `ROC AUC ${l}`)],
+      rows: results.map((r) => [
+        TITLES[r.kind],
+        r.validation.accuracy,
+        r.test.accuracy,
+        r.test.macroF1,
+        ...labels.map((l) => r.test.perClass[l].recall),
+        ...labels.map((l) => r.test.perClass[l].rocAuc),
+      ]),
+    },
+  ];
+  for (const r of results) {
+    sections.push({
+      kind: 'table',
+      title: `${TITLES[r.kind]}: per class (test)`,
+      columns: ['class', 'precision', 'recall', 'F1', 'support', 'ROC AUC'],
+      rows: labels.map((l) => [l, r.test.perClass[l].precision, r.test.perClass[l].recall, r.test.perClass[l].f1, r.test.perClass[l].support, r.test.perClass[l].rocAuc]),
+    });
+    sections.push({
+      kind: 'chart',
+      title: `${TITLES[r.kind]}: confusion matrix (test)`,
+      spec: confusionMatrixChart({ labels, counts: r.test.confusion }, { title: `Confusion matrix, ${r.kind}, test`, normalize: 'true', width: 260, height: 260 }),
+    });
+    if (r.history) {
+      const h = r.history;
+      const epoch = h.loss.map((_, i) => i + 1);
+      const acc = h.metrics.acc ?? h.metrics.accuracy;
+      const vacc = h.metrics.val_acc ?? h.metrics.val_accuracy;
+      sections.push({
+        kind: 'chart',
+        title: `${TITLES[r.kind]}: loss and accuracy per epoch`,
+        caption: `early stopping on validation loss; best epoch ${h.bestEpoch + 1} of ${h.epochs}${h.restoredBestWeights ? ' (its weights restored)' : ''}`,
+        spec: trainingCurvesChart(
+          {
+            epoch,
+            train: { loss: h.loss, ...(acc ? { accuracy: acc } : {}) },
+            ...(h.val_loss ? { validation: { loss: h.val_loss, ...(vacc ? { accuracy: vacc } : {}) } } : {}),
+          },
+          { title: `Training curves, ${r.kind}` },
+        ),
+      });
+    }
+  }
+  await writeReport(dir, { title: 'streamlens animal recogniser: training report', sections });
+}

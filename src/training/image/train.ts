@@ -1,0 +1,311 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { exportToOnnx } from '../../inference/onnx-export/index.js';
+import { publishVersion, modelsRoot, type ModelVersion } from '../../inference/model-repository.js';
+import { decodePipeline, decodeResizedRgb, normaliseRgb } from '../../features/image/preprocess.js';
+import { DARKNET_INPUT_SETTINGS, SMALL_CNN_INPUT_SETTINGS, type ImageFeatureSettings } from '../../features/image/settings.js';
+import { initTrainingBackend } from '../backend.js';
+import { fitModel, type Batch, type FitHistory } from '../fit.js';
+import { createRng, seededPermutation } from '../seeding.js';
+import { augmentedRgb, drawAugment, DEFAULT_AUGMENT } from './augment.js';
+import { backboneOutputsFor, type ImageVariant } from './backbone-features.js';
+import { summariseClassification, type ClassificationSummary } from './classification-summary.js';
+import { DARKNET_FEATURE_SIZE, loadDarknetTiny } from './darknet-backbone.js';
+import { listImageDataset, splitDataset, type LabelledImage } from './dataset.js';
+import { outOfDistributionImages } from './ood-images.js';
+import { scoreFilesOnnx } from './onnx-scoring.js';
+import { buildSmallCnn, buildTransferHead, composeTransferModel } from './models.js';
+import { writeImageTrainingReport } from './report.js';
+import { calibrateUnknownThreshold } from './unknown-threshold.js';
+import { zeroShotScores } from './zero-shot-classes.js';
+
+export interface TrainImageOptions {
+  /** Folder with one sub-folder of images per class (e.g. ../shared/data/animals). */
+  data: string;
+  /** Model repository root to publish into (default models/, STREAMLENS_MODELS). */
+  out?: string;
+  /** Which model(s) to train; 'both' trains both and ships the better one on validation. Default 'both'. */
+  model?: 'cnn' | 'transfer' | 'both';
+  /** Seed of the split, the initialisations, the shuffles and the augmentations. Default 42. */
+  seed?: number;
+  /** Max epochs of the transfer head (default 60). */
+  epochs?: number;
+  /** Max epochs of the from-scratch CNN (default 40). */
+  cnnEpochs?: number;
+  /** Early-stopping patience on validation loss (default 8). */
+  patience?: number;
+  /** Held-out test fraction per class (default 0.2). */
+  testFraction?: number;
+  /** Validation fraction of the rest (default 0.15). */
+  validationFraction?: number;
+  /** Random augmented copies of each training image for the transfer head (besides the original and its mirror). Default 2. */
+  augmentedCopies?: number;
+  /** Use at most this many images per class (tests; default all). */
+  limitPerClass?: number;
+  /** Model name in the repository (default 'animal'). */
+  name?: string;
+  /** Write the model version (default true). */
+  publish?: boolean;
+  /** Progress lines (default stderr). */
+  log?: (line: string) => void;
+}
+
+export interface TrainedModelResult {
+  kind: 'zero-shot' | 'cnn' | 'transfer';
+  validation: ClassificationSummary;
+  test: ClassificationSummary;
+  epochs?: number;
+  bestEpoch?: number;
+  history?: FitHistory;
+}
+
+export interface TrainImageResult {
+  labels: string[];
+  split: { train: number; validation: number; test: number; seed: number };
+  results: TrainedModelResult[];
+  shipped: { kind: 'cnn' | 'transfer'; unknownThreshold: number; oodRejected: number; onnxMaxAbsDiff: number; onnxBytes: number; dir?: string; version?: string };
+}
+
+const ANIMAL_MODEL = 'animal';
+
+/** Trains the animal recognisers (see TrainImageOptions), evaluates them on the held-out split and publishes the best. */
+export async function trainImage(options: TrainImageOptions): Promise<TrainImageResult> {
+  const log = options.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const seed = options.seed ?? 42;
+  const which = options.model ?? 'both';
+  const patience = options.patience ?? 8;
+  const backend = await initTrainingBackend('auto', { log });
+
+  const ds = listImageDataset(options.data);
+  let items = ds.items;
+  if (options.limitPerClass) {
+    const rng = createRng(seed + 7);
+    items = ds.labels.flatMap((l) => {
+      const of = items.filter((i) => i.label === l);
+      const perm = seededPermutation(of.length, rng);
+      return Array.from(perm.slice(0, options.limitPerClass)).sort((a, b) => a - b).map((i) => of[i]);
+    });
+  }
+  const labels = ds.labels;
+  const split = splitDataset(items, { seed, testFraction: options.testFraction, validationFraction: options.validationFraction });
+  log(`[train:image] ${items.length} images, classes ${labels.join('/')}; train ${split.train.length}, validation ${split.validation.length}, test ${split.test.length} (seed ${seed}, backend ${backend.backend})`);
+  const yIndex = (list: LabelledImage[]) => list.map((i) => labels.indexOf(i.label));
+  const results: TrainedModelResult[] = [];
+
+  // ---- frozen Darknet-Tiny outputs (cached on disk) --------------------------------------------
+  const copies = options.augmentedCopies ?? 2;
+  const trainVariants: ImageVariant[] = ['orig', 'flip', ...Array.from({ length: copies }, (_, k) => `aug${k}` as ImageVariant)];
+  const started = Date.now();
+  const backbone = async (list: LabelledImage[], variants: ImageVariant[]) =>
+    backboneOutputsFor(
+      list.flatMap((it) => variants.map((variant) => ({ file: it.file, variant }))),
+      { onProgress: (done, total, computed) => computed % 128 === 0 && log(`[train:image] backbone features ${done}/${total} (${Math.round((Date.now() - started) / 1000)} s)`) },
+    );
+  const testOut = await backbone(split.test, ['orig']);
+  const valOut = await backbone(split.validation, ['orig']);
+
+  // ---- zero-shot baseline -----------------------------------------------------------------------
+  const zeroShot = (outs: { logits: Float32Array }[]) => outs.map((o) => {
+    const s = zeroShotScores(o.logits, 1)[0];
+    return labels.map((l) => (s as Record<string, number>)[l] ?? 0);
+  });
+  const zsTest = zeroShot(testOut);
+  const zsVal = zeroShot(valOut);
+  if (labels.every((l) => ['cat', 'dog', 'fox'].includes(l))) {
+    results.push({
+      kind: 'zero-shot',
+      validation: summariseClassification(labels, split.validation.map((i) => i.label), zsVal),
+      test: summariseClassification(labels, split.test.map((i) => i.label), zsTest),
+    });
+    log(`[train:image] zero-shot Darknet-Tiny: test accuracy ${results[0].test.accuracy.toFixed(4)}`);
+  }
+
+  // ---- (b) transfer head on cached features -----------------------------------------------------
+  let head: tf.LayersModel | undefined;
+  if (which !== 'cnn') {
+    const trainOut = await backbone(split.train, trainVariants);
+    const trainY = split.train.flatMap((it) => trainVariants.map(() => labels.indexOf(it.label)));
+    const toX = (outs: { features: Float32Array }[]) => {
+      const x = new Float32Array(outs.length * DARKNET_FEATURE_SIZE);
+      outs.forEach((o, i) => x.set(o.features, i * DARKNET_FEATURE_SIZE));
+      return tf.tensor2d(x, [outs.length, DARKNET_FEATURE_SIZE]);
+    };
+    const xTrain = toX(trainOut);
+    const xVal = toX(valOut);
+    const xTest = toX(testOut);
+    const { mean, variance } = tf.moments(xTrain, 0);
+    head = buildTransferHead({ featureSize: DARKNET_FEATURE_SIZE, classes: labels.length, seed, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D, l2: 1e-3, dropout: 0.3 });
+    head.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+    const history = await fitModel(head, { x: xTrain, y: tf.oneHot(trainY, labels.length) }, {
+      epochs: options.epochs ?? 60,
+      batchSize: 32,
+      shuffleSeed: seed,
+      validation: { x: xVal, y: tf.oneHot(yIndex(split.validation), labels.length) },
+      earlyStopping: { monitor: 'val_loss', patience, restoreBestWeights: true },
+      progress: 'none',
+    });
+    const probs = (x: tf.Tensor) => (head!.predict(x) as tf.Tensor).arraySync() as number[][];
+    results.push({
+      kind: 'transfer',
+      validation: summariseClassification(labels, split.validation.map((i) => i.label), probs(xVal)),
+      test: summariseClassification(labels, split.test.map((i) => i.label), probs(xTest)),
+      epochs: history.epochs,
+      bestEpoch: history.bestEpoch,
+      history,
+    });
+    log(`[train:image] transfer head: ${history.epochs} epochs (best ${history.bestEpoch + 1}), validation accuracy ${results.at(-1)!.validation.accuracy.toFixed(4)}, test ${results.at(-1)!.test.accuracy.toFixed(4)}`);
+    tf.dispose([xTrain, xVal, xTest, mean, variance]);
+  }
+
+  // ---- (a) CNN from scratch on 64x64 -------------------------------------------------------------
+  let cnn: tf.LayersModel | undefined;
+  if (which !== 'transfer') {
+    const s = SMALL_CNN_INPUT_SETTINGS;
+    // Shrink every image once (to 1.25x the input), so per-epoch augmentation is cheap.
+    const shrink = async (it: LabelledImage) =>
+      decodePipeline(it.file, s)
+        .resize({ width: Math.round(s.width * 1.25), height: Math.round(s.height * 1.25), fit: 'fill' })
+        .png({ compressionLevel: 1 })
+        .toBuffer();
+    const small = new Map<string, Buffer>();
+    for (const it of [...split.train, ...split.validation, ...split.test]) small.set(it.id, await shrink(it));
+    const plain = async (list: LabelledImage[]) => {
+      const size = s.width * s.height * 3;
+      const x = new Float32Array(list.length * size);
+      for (let i = 0; i < list.length; i++) {
+        // The served path resizes the original straight to 64x64; so does evaluation here.
+        normaliseRgb((await decodeResizedRgb(list[i].file, s)).rgb, s, x, i * size);
+      }
+      return tf.tensor4d(x, [list.length, s.height, s.width, 3]);
+    };
+    const xVal = await plain(split.validation);
+    const xTest = await plain(split.test);
+    const rng = createRng(seed + 101);
+    const trainY = yIndex(split.train);
+    const batchSize = 32;
+    const generator = async function* (): AsyncGenerator<Batch> {
+      const perm = seededPermutation(split.train.length, rng);
+      const size = s.width * s.height * 3;
+      for (let start = 0; start < perm.length; start += batchSize) {
+        const idx = Array.from(perm.slice(start, start + batchSize));
+        const x = new Float32Array(idx.length * size);
+        await Promise.all(
+          idx.map(async (k, j) => normaliseRgb(await augmentedRgb(small.get(split.train[k].id)!, s, drawAugment(rng, DEFAULT_AUGMENT)), s, x, j * size)),
+        );
+        yield { xs: tf.tensor4d(x, [idx.length, s.height, s.width, 3]), ys: tf.oneHot(idx.map((k) => trainY[k]), labels.length) };
+      }
+    };
+    cnn = buildSmallCnn({ inputSize: s.width, classes: labels.length, seed, l2: 1e-4, dropout: 0.3 });
+    cnn.compile({ optimizer: tf.train.adam(2e-3), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+    const cnnStart = Date.now();
+    const history = await fitModel(cnn, generator, {
+      epochs: options.cnnEpochs ?? 40,
+      batchesPerEpoch: Math.ceil(split.train.length / batchSize),
+      validation: { x: xVal, y: tf.oneHot(yIndex(split.validation), labels.length) },
+      earlyStopping: { monitor: 'val_loss', patience, restoreBestWeights: true },
+      lrSchedule: { kind: 'reduceOnPlateau', factor: 0.5, patience: 4, minLr: 1e-4 },
+      progress: 'none',
+      onEpochEnd: (epoch, logs) => log(`[train:image] cnn epoch ${epoch + 1}: loss ${logs.loss?.toFixed(4)} val_loss ${logs.val_loss?.toFixed(4)} val_acc ${(logs.val_acc ?? logs.val_accuracy)?.toFixed(4)} (${Math.round((Date.now() - cnnStart) / 1000)} s)`),
+    });
+    const probs = (x: tf.Tensor) => (cnn!.predict(x) as tf.Tensor).arraySync() as number[][];
+    results.push({
+      kind: 'cnn',
+      validation: summariseClassification(labels, split.validation.map((i) => i.label), probs(xVal)),
+      test: summariseClassification(labels, split.test.map((i) => i.label), probs(xTest)),
+      epochs: history.epochs,
+      bestEpoch: history.bestEpoch,
+      history,
+    });
+    log(`[train:image] cnn: ${history.epochs} epochs (best ${history.bestEpoch + 1}), validation accuracy ${results.at(-1)!.validation.accuracy.toFixed(4)}, test ${results.at(-1)!.test.accuracy.toFixed(4)}`);
+    tf.dispose([xVal, xTest]);
+  }
+
+  // ---- pick, export, calibrate, publish ----------------------------------------------------------
+  const trained = results.filter((r) => r.kind !== 'zero-shot');
+  // Chosen on validation only (the test split is never used to decide anything); ties go to transfer.
+  const best = trained.reduce((a, b) => (b.validation.accuracy > a.validation.accuracy || (b.validation.accuracy === a.validation.accuracy && b.kind === 'transfer') ? b : a));
+  const shippedKind = best.kind as 'cnn' | 'transfer';
+  let shipped: tf.LayersModel;
+  let settings: ImageFeatureSettings;
+  if (shippedKind === 'transfer') {
+    shipped = composeTransferModel(await loadDarknetTiny(), head!);
+    settings = DARKNET_INPUT_SETTINGS;
+  } else {
+    shipped = cnn!;
+    settings = SMALL_CNN_INPUT_SETTINGS;
+  }
+  const onnx = exportToOnnx(shipped, { graphName: `animal_${shippedKind}`, docString: `streamlens animal recogniser (${shippedKind}), labels ${labels.join(',')}` });
+  // Validation probabilities through the exported graph: the threshold is calibrated on what is served.
+  const valProbs = await scoreFilesOnnx(onnx, settings, split.validation.map((i) => i.file));
+  const tfProbs = await scoreFilesTfjs(shipped, settings, split.validation.slice(0, 8).map((i) => i.file));
+  let maxDiff = 0;
+  tfProbs.forEach((row, i) => row.forEach((v, j) => (maxDiff = Math.max(maxDiff, Math.abs(v - valProbs[i][j])))));
+  if (maxDiff > 1e-3) throw new Error(`ONNX export of the ${shippedKind} model disagrees with tfjs by ${maxDiff} on validation images`);
+  const calibration = calibrateUnknownThreshold(valProbs.map((p) => Math.max(...p)), { keepAnswered: 0.99 });
+  const oodProbs = await scoreFilesOnnx(onnx, settings, await outOfDistributionImages(seed, 24));
+  const oodRejected = oodProbs.filter((p) => Math.max(...p) < calibration.threshold).length / oodProbs.length;
+  log(
+    `[train:image] shipping ${shippedKind} (validation accuracy ${best.validation.accuracy.toFixed(4)}); unknown threshold ${calibration.threshold.toFixed(4)} keeps ${(calibration.answered * 100).toFixed(1)}% of validation answered, rejects ${(oodRejected * 100).toFixed(0)}% of generated noise/solid images; ONNX vs tfjs max |diff| ${maxDiff.toExponential(2)}`,
+  );
+
+  const summary: TrainImageResult = {
+    labels,
+    split: { train: split.train.length, validation: split.validation.length, test: split.test.length, seed },
+    results: results.map((r) => ({ ...r, history: undefined })),
+    shipped: { kind: shippedKind, unknownThreshold: calibration.threshold, oodRejected, onnxMaxAbsDiff: maxDiff, onnxBytes: onnx.byteLength },
+  };
+
+  if (options.publish !== false) {
+    const reportDir = mkdtempSync(join(tmpdir(), 'streamlens-image-report-'));
+    try {
+      await writeImageTrainingReport(reportDir, { summary, results, dataDir: options.data });
+      const version: ModelVersion = publishVersion(
+        options.name ?? ANIMAL_MODEL,
+        {
+          task: 'image-animal',
+          format: 'onnx',
+          files: { onnx: 'model.onnx', report: 'report.html' },
+          labels,
+          inputs: [{ name: shipped.inputNames[0], shape: [-1, settings.height, settings.width, 3], dtype: 'float32' }],
+          outputs: [{ name: shipped.outputNames[0], shape: [-1, labels.length], dtype: 'float32' }],
+          features: { kind: 'image', settings: settings as unknown as Record<string, unknown> },
+          unknownThreshold: calibration.threshold,
+          training: {
+            data: options.data,
+            model: shippedKind,
+            backbone: shippedKind === 'transfer' ? 'Darknet-Tiny (ml5.js, ImageNet), frozen; features: global average pool of leaky_re_lu_14 (512)' : null,
+            split: summary.split,
+            classCounts: Object.fromEntries(labels.map((l) => [l, items.filter((i) => i.label === l).length])),
+            augmentation: DEFAULT_AUGMENT,
+            epochs: best.epochs,
+            bestEpoch: best.bestEpoch,
+            seed,
+            unknownThreshold: { method: 'largest threshold keeping >= 99% of validation images answered', ...calibration, oodRejected },
+          },
+          metrics: Object.fromEntries(results.map((r) => [r.kind, { validation: r.validation, test: r.test }])),
+        },
+        { 'model.onnx': Buffer.from(onnx), 'report.html': readFileSync(join(reportDir, 'report.html')) },
+        options.out ?? modelsRoot(),
+      );
+      summary.shipped.dir = version.dir;
+      summary.shipped.version = version.manifest.version;
+      log(`[train:image] published ${version.dir}`);
+    } finally {
+      rmSync(reportDir, { recursive: true, force: true });
+    }
+  }
+  return summary;
+}
+
+/** Class probabilities of image files through a tfjs model (the reference the ONNX export is checked against). */
+async function scoreFilesTfjs(model: tf.LayersModel, s: ImageFeatureSettings, files: string[]): Promise<number[][]> {
+  const size = s.width * s.height * 3;
+  const x = new Float32Array(files.length * size);
+  for (let i = 0; i < files.length; i++) {
+    normaliseRgb((await decodeResizedRgb(files[i], s)).rgb, s, x, i * size);
+  }
+  return tf.tidy(() => (model.predict(tf.tensor4d(x, [files.length, s.height, s.width, 3])) as tf.Tensor).arraySync() as number[][]);
+}
+
