@@ -29,6 +29,11 @@ export class SystemPanel {
       h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, ...['stage', 'msg/s', 'in', 'out', 'batch', 'dead-lettered', 'lag'].map((t) => h('th', { text: t })))), this.table)),
       this.models,
     );
+    // Follow the panel's width (phone rotation, window resize) without waiting for the next stats.
+    new ResizeObserver(() => {
+      const width = Math.max(260, this.chartBox.clientWidth);
+      if (this.chart && Math.abs(this.chart.width - width) > 4) this.chart.setSize({ width, height: 160 });
+    }).observe(this.chartBox);
   }
 
   update(s: SystemStats): void {
