@@ -1,0 +1,141 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EnrichedCourse } from '../features/course/enrich.js';
+import { ModelLoadError, type ModelManifest } from './manifest.js';
+import { modelsRoot, resolveModel } from './model-repository.js';
+import { COURSE_BUNDLE_FORMAT, type CourseBundleJson, type ShippedTaskJson } from '../training/course/bundle.js';
+import { type CourseModel, type ExplanationMethod, courseModelFromJson } from '../training/course/course-model.js';
+import { FeatureSpace } from '../training/course/feature-space.js';
+import { maskColumns, type CsrMatrix } from '../training/course/sparse-matrix.js';
+
+/**
+ * Live scoring of enriched course records with the shipped course models
+ * (models/course/<version>/model.json): subject label and scores, popularity probability,
+ * predicted subscribers, each with its top explanation terms (exact linear SHAP or TreeSHAP
+ * values, or naive Bayes log-likelihood terms). The generic inference stage calls `predict` for
+ * `course.enriched` messages; records must be enriched with the model's reference date
+ * (`referenceDate`, also in the manifest's features.settings).
+ */
+export interface ExplanationTerm {
+  /** Column name: a numeric feature (e.g. "log_lectures") or "title:<term>". */
+  feature: string;
+  /** Contribution to the explained output (log-odds / margin / log1p subscribers). */
+  contribution: number;
+}
+
+export interface CoursePrediction {
+  courseId: string;
+  subject: { label: string; scores: Record<string, number>; explanation: ExplanationTerm[] };
+  popularity: { probability: number; popular: boolean; threshold: number; explanation: ExplanationTerm[] };
+  subscribers: { predicted: number; log1p: number; explanation: ExplanationTerm[] };
+  /** The subject used by the popularity/subscriber models: the record's own, else the predicted one. */
+  subjectUsed: string;
+  explanationMethod: { subject: ExplanationMethod; popularity: ExplanationMethod; subscribers: ExplanationMethod };
+}
+
+export interface CoursePredictor {
+  name: 'course';
+  version: string;
+  manifest: ModelManifest;
+  referenceDate: string;
+  predict(records: EnrichedCourse[]): CoursePrediction[];
+}
+
+export interface CoursePredictorOptions {
+  root?: string;
+  /** Explanation terms per output (default 5). */
+  topTerms?: number;
+}
+
+interface LoadedTask {
+  shipped: ShippedTaskJson;
+  space: FeatureSpace;
+  model: CourseModel;
+  keep: ((c: number) => boolean) | null;
+  means: Float64Array;
+}
+
+function loadTask(t: ShippedTaskJson): LoadedTask {
+  const space = new FeatureSpace(t.featureSpace);
+  const n = space.numericCount;
+  const keep = t.view === 'numeric' ? (c: number) => c < n : t.view === 'text' ? (c: number) => c >= n : null;
+  return { shipped: t, space, model: courseModelFromJson(t.model), keep, means: Float64Array.from(t.means) };
+}
+
+function design(t: LoadedTask, records: readonly EnrichedCourse[]): CsrMatrix {
+  const X = t.space.transform(records);
+  return t.keep ? maskColumns(X, t.keep) : X;
+}
+
+function topTerms(t: LoadedTask, X: CsrMatrix, r: number, output: number, k: number): ExplanationTerm[] {
+  const phi = t.model.explain(X, r, output, t.means);
+  if (!phi) return [];
+  return [...phi]
+    .filter(([, v]) => v !== 0 && Number.isFinite(v))
+    .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]))
+    .slice(0, k)
+    .map(([c, v]) => ({ feature: t.space.columns[c], contribution: Number(v.toPrecision(5)) }));
+}
+
+export function coursePredictorFromBundle(bundle: CourseBundleJson, manifest: ModelManifest, options: CoursePredictorOptions = {}): CoursePredictor {
+  if (bundle.format !== COURSE_BUNDLE_FORMAT) throw new ModelLoadError(manifest.name, `model.json is not a ${COURSE_BUNDLE_FORMAT} bundle`);
+  const subject = loadTask(bundle.subject);
+  const popularity = loadTask(bundle.popularity);
+  const subscribers = loadTask(bundle.subscribers);
+  const k = options.topTerms ?? 5;
+  return {
+    name: 'course',
+    version: manifest.version,
+    manifest,
+    referenceDate: bundle.referenceDate,
+    predict(records: EnrichedCourse[]): CoursePrediction[] {
+      if (records.length === 0) return [];
+      const Xs = design(subject, records);
+      const subjectScores = subject.model.scores(Xs);
+      const labels = subject.shipped.labels;
+      const predictedSubject = subjectScores.map((s) => labels[argmax(s)]);
+      // popularity/subscriber models use the subject as a feature: the record's own, else the predicted one
+      const withSubject = records.map((r, i) => (r.subject !== undefined && labels.includes(r.subject) ? r : { ...r, subject: predictedSubject[i] }));
+      const Xp = design(popularity, withSubject);
+      const popScores = popularity.model.scores(Xp);
+      const Xr = design(subscribers, withSubject);
+      const logSubs = subscribers.model.predict(Xr);
+      return records.map((r, i) => {
+        const si = argmax(subjectScores[i]);
+        const p = popScores[i][1];
+        const ls = logSubs[i];
+        return {
+          courseId: r.courseId,
+          subject: {
+            label: labels[si],
+            scores: Object.fromEntries(labels.map((l, j) => [l, Number(subjectScores[i][j].toPrecision(6))])),
+            explanation: topTerms(subject, Xs, i, si, k),
+          },
+          popularity: { probability: p, popular: p >= 0.5, threshold: popularity.shipped.threshold ?? NaN, explanation: topTerms(popularity, Xp, i, 1, k) },
+          subscribers: { predicted: Math.max(0, Math.expm1(ls)), log1p: ls, explanation: topTerms(subscribers, Xr, i, 0, k) },
+          subjectUsed: withSubject[i].subject!,
+          explanationMethod: { subject: subject.model.explanationMethod, popularity: popularity.model.explanationMethod, subscribers: subscribers.model.explanationMethod },
+        };
+      });
+    },
+  };
+}
+
+/** Loads models/course/<version> (the highest loadable version when none is given). */
+export function loadCoursePredictor(modelVersion?: string, options: CoursePredictorOptions = {}): CoursePredictor {
+  const v = resolveModel('course', modelVersion, options.root ?? modelsRoot());
+  if (v.manifest.format !== 'json' || !v.manifest.files.json) throw new ModelLoadError(v.dir, 'course models must be format "json" with files.json');
+  let bundle: CourseBundleJson;
+  try {
+    bundle = JSON.parse(readFileSync(join(v.dir, v.manifest.files.json), 'utf8'));
+  } catch (e) {
+    throw new ModelLoadError(v.dir, `model.json is not valid JSON: ${(e as Error).message}`);
+  }
+  return coursePredictorFromBundle(bundle, v.manifest, options);
+}
+
+function argmax(v: ArrayLike<number>): number {
+  let b = 0;
+  for (let i = 1; i < v.length; i++) if (v[i] > v[b]) b = i;
+  return b;
+}

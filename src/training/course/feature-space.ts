@@ -1,0 +1,136 @@
+import { COURSE_LEVELS } from '../../features/course/schema.js';
+import type { EnrichedCourse } from '../../features/course/enrich.js';
+import { type TfidfSettings, type TfidfVocabulary, TfidfVectorizer, fitTfidf } from '../../features/course/tfidf.js';
+import { type CsrMatrix, csrFromRows } from './sparse-matrix.js';
+
+/**
+ * The course models' design matrix, fitted on training records and stored with the model so live
+ * scoring builds exactly the same columns: a block of standardised numeric features (first),
+ * then the L2-normalised TF-IDF of the title over the fitted vocabulary.
+ */
+export const NUMERIC_FEATURES: Record<string, (c: EnrichedCourse) => number> = {
+  is_free: (c) => (c.isFree ? 1 : 0),
+  price: (c) => c.price,
+  log_price: (c) => Math.log1p(c.price),
+  log_lectures: (c) => Math.log1p(c.numLectures),
+  log_content_hours: (c) => Math.log1p(c.contentDurationHours),
+  log_price_per_hour: (c) => Math.log1p(c.pricePerHour ?? 0),
+  log_lectures_per_hour: (c) => Math.log1p(c.lecturesPerHour ?? 0),
+  title_length: (c) => c.titleLength,
+  title_words: (c) => c.titleWordCount,
+  published_year: (c) => c.publishedYear,
+  published_month: (c) => c.publishedMonth,
+  published_weekday: (c) => c.publishedWeekday,
+  log_age_days: (c) => Math.log1p(c.ageDays),
+  level_index: (c) => c.levelIndex,
+  ...Object.fromEntries(COURSE_LEVELS.map((l, i) => [`level=${l}`, (c: EnrichedCourse) => (c.levelIndex === i ? 1 : 0)])),
+  log_reviews: (c) => {
+    if (c.numReviews === undefined) throw new Error('num_reviews is missing (the model was trained with num_reviews)');
+    return Math.log1p(c.numReviews);
+  },
+};
+
+export const BASE_NUMERIC = Object.keys(NUMERIC_FEATURES).filter((n) => n !== 'log_reviews');
+
+export interface FeatureSpaceSettings {
+  numeric: string[];
+  /** One-hot subject columns (for the popularity and subscriber models; the subject must be known). */
+  subjects: string[] | null;
+  tfidf: TfidfSettings | null;
+}
+
+export interface FeatureSpaceJson {
+  settings: FeatureSpaceSettings;
+  columns: string[];
+  /** Standardisation of the numeric block (and subject one-hots). */
+  mean: number[];
+  std: number[];
+  vocabulary: TfidfVocabulary | null;
+}
+
+export class FeatureSpace {
+  private readonly vectorizer: TfidfVectorizer | null;
+  readonly numericCount: number;
+  constructor(readonly json: FeatureSpaceJson) {
+    this.vectorizer = json.vocabulary ? new TfidfVectorizer(json.vocabulary) : null;
+    this.numericCount = json.mean.length;
+    for (const n of json.settings.numeric) if (!NUMERIC_FEATURES[n]) throw new Error(`feature space: unknown numeric feature ${n}`);
+  }
+
+  static fit(records: readonly EnrichedCourse[], settings: FeatureSpaceSettings): FeatureSpace {
+    const vocabulary = settings.tfidf ? fitTfidf(records.map((r) => r.titleTokens), settings.tfidf) : null;
+    const numericNames = [...settings.numeric, ...(settings.subjects ?? []).map((s) => `subject=${s}`)];
+    const raw = records.map((r) => rawNumeric(r, settings));
+    const mean = numericNames.map((_, j) => raw.reduce((a, row) => a + row[j], 0) / Math.max(1, raw.length));
+    const std = numericNames.map((_, j) => {
+      const v = raw.reduce((a, row) => a + (row[j] - mean[j]) ** 2, 0) / Math.max(1, raw.length);
+      return v > 0 ? Math.sqrt(v) : 1;
+    });
+    return new FeatureSpace({
+      settings,
+      columns: [...numericNames, ...(vocabulary?.terms ?? []).map((t) => `title:${t}`)],
+      mean,
+      std,
+      vocabulary,
+    });
+  }
+
+  get columns(): string[] {
+    return this.json.columns;
+  }
+
+  /** Column ids of the numeric block. */
+  get numericColumns(): number[] {
+    return Array.from({ length: this.numericCount }, (_, i) => i);
+  }
+
+  /** Column ids of the TF-IDF block. */
+  get textColumns(): number[] {
+    return Array.from({ length: this.json.columns.length - this.numericCount }, (_, i) => this.numericCount + i);
+  }
+
+  row(r: EnrichedCourse): { indices: number[]; values: number[] } {
+    const raw = rawNumeric(r, this.json.settings);
+    const indices: number[] = [];
+    const values: number[] = [];
+    for (let j = 0; j < raw.length; j++) {
+      const v = (raw[j] - this.json.mean[j]) / this.json.std[j];
+      if (v !== 0) {
+        indices.push(j);
+        values.push(v);
+      }
+    }
+    if (this.vectorizer) {
+      const t = this.vectorizer.transform(r.titleTokens);
+      for (let k = 0; k < t.indices.length; k++) {
+        indices.push(this.numericCount + t.indices[k]);
+        values.push(t.values[k]);
+      }
+    }
+    return { indices, values };
+  }
+
+  transform(records: readonly EnrichedCourse[]): CsrMatrix {
+    return csrFromRows(records.map((r) => this.row(r)), this.json.columns.length);
+  }
+
+  /** The `count` TF-IDF columns with the highest document frequency (for tree models). */
+  topTextColumns(count: number): number[] {
+    const v = this.json.vocabulary;
+    if (!v || count <= 0) return [];
+    return v.idf
+      .map((idf, i) => ({ idf, i }))
+      .sort((a, b) => a.idf - b.idf || a.i - b.i)
+      .slice(0, count)
+      .map(({ i }) => this.numericCount + i);
+  }
+}
+
+function rawNumeric(r: EnrichedCourse, s: FeatureSpaceSettings): number[] {
+  const out = s.numeric.map((n) => NUMERIC_FEATURES[n](r));
+  if (s.subjects) {
+    if (r.subject === undefined) throw new Error('subject is missing (this model uses the subject as a feature)');
+    for (const sub of s.subjects) out.push(r.subject === sub ? 1 : 0);
+  }
+  return out;
+}

@@ -1,0 +1,65 @@
+import type { Algorithm, CandidateParams } from './candidates.js';
+import type { CourseTaskName } from './tasks.js';
+
+/**
+ * Hyper-parameter grids of the course models per task (small on purpose: the data has 2,350
+ * training rows and the grid is cross-validated). `quick` grids are for tests.
+ */
+export type Grid = { [K in keyof CandidateParams]?: readonly CandidateParams[K][] };
+
+export const CLASSIFIERS: Algorithm[] = ['logistic-regression', 'decision-tree', 'random-forest', 'linear-svm', 'knn', 'naive-bayes'];
+export const REGRESSORS: Algorithm[] = ['linear-regression', 'decision-tree', 'random-forest'];
+
+const FULL: Record<CourseTaskName, Partial<Record<Algorithm, Grid>>> = {
+  subject: {
+    'logistic-regression': { C: [10, 100] },
+    'linear-svm': { C: [0.3, 1, 3] },
+    'naive-bayes': { view: ['text'], alpha: [0.05, 0.1, 0.3] },
+    knn: { view: ['text'], metric: ['cosine'], k: [10, 25], weights: ['distance'] },
+    'decision-tree': { maxDepth: [null, 40], minSamplesLeaf: [1, 3], treeTerms: [600] },
+    'random-forest': { trees: [150], maxFeatures: ['sqrt'], minSamplesLeaf: [1], treeTerms: [600, 1500] },
+  },
+  popularity: {
+    'logistic-regression': { view: ['numeric', 'all'], C: [0.1, 1] },
+    'linear-svm': { view: ['numeric', 'all'], C: [0.01, 0.1] },
+    'naive-bayes': { view: ['numeric'], alpha: [1] },
+    knn: { view: ['numeric'], metric: ['euclidean'], k: [25, 50], weights: ['uniform', 'distance'] },
+    'decision-tree': { view: ['numeric'], maxDepth: [5, 8], minSamplesLeaf: [10, 30] },
+    'random-forest': { trees: [200], view: ['numeric', 'all'], treeTerms: [50], maxFeatures: ['sqrt', 0.3], minSamplesLeaf: [3, 10] },
+  },
+  subscribers: {
+    'linear-regression': { view: ['numeric', 'all'], alpha: [1, 10, 100] },
+    'decision-tree': { view: ['numeric'], maxDepth: [6, 10], minSamplesLeaf: [10, 30] },
+    'random-forest': { trees: [200], view: ['numeric', 'all'], treeTerms: [50], maxFeatures: [0.33, 0.6], minSamplesLeaf: [3, 10] },
+  },
+};
+
+const QUICK: Record<CourseTaskName, Partial<Record<Algorithm, Grid>>> = {
+  subject: {
+    'logistic-regression': { C: [10] },
+    'linear-svm': { C: [1] },
+    'naive-bayes': { view: ['text'], alpha: [0.1] },
+    knn: { view: ['text'], metric: ['cosine'], k: [10], weights: ['distance'] },
+    'decision-tree': { maxDepth: [20], treeTerms: [200] },
+    'random-forest': { trees: [10], treeTerms: [200] },
+  },
+  popularity: {
+    'logistic-regression': { view: ['numeric'], C: [1] },
+    'linear-svm': { view: ['numeric'], C: [0.1] },
+    'naive-bayes': { view: ['numeric'] },
+    knn: { view: ['numeric'], k: [15] },
+    'decision-tree': { view: ['numeric'], maxDepth: [5], minSamplesLeaf: [10] },
+    'random-forest': { trees: [10], view: ['numeric'], minSamplesLeaf: [5] },
+  },
+  subscribers: {
+    'linear-regression': { view: ['numeric'], alpha: [10] },
+    'decision-tree': { view: ['numeric'], maxDepth: [6], minSamplesLeaf: [10] },
+    'random-forest': { trees: [10], view: ['numeric'], maxFeatures: [0.5], minSamplesLeaf: [5] },
+  },
+};
+
+export function gridFor(task: CourseTaskName, algorithm: Algorithm, quick = false): Grid {
+  const g = (quick ? QUICK : FULL)[task][algorithm];
+  if (!g) throw new Error(`no grid for ${algorithm} on task ${task}`);
+  return g;
+}

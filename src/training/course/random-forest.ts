@@ -1,0 +1,128 @@
+import { SeededRandom } from '../../analysis/random.js';
+import { DecisionTree, type TreeJson, binColumns, fitDecisionTree } from './decision-tree.js';
+import { type CsrMatrix, rowToDense } from './sparse-matrix.js';
+import { expectedValue, treeShap } from './tree-shap.js';
+
+/**
+ * Random forest (Breiman): bootstrap samples, a random subset of candidate features per split,
+ * outputs averaged (class probabilities or regression means), as scikit-learn's
+ * RandomForestClassifier/Regressor. A single fully-grown-or-limited tree is the decision tree model.
+ */
+export interface ForestJson {
+  type: 'forest';
+  algorithm: 'decision-tree' | 'random-forest';
+  task: 'classification' | 'regression';
+  classes: number;
+  trees: TreeJson[];
+}
+
+export interface ForestFitOptions {
+  task: 'classification' | 'regression';
+  classes: number;
+  trees: number;
+  maxDepth?: number;
+  minSamplesLeaf?: number;
+  /** Fraction of candidate features per split (1 = all; sqrt if 'sqrt'). */
+  maxFeatures?: number | 'sqrt';
+  bootstrap?: boolean;
+  seed?: number;
+}
+
+export class TreeEnsemble {
+  readonly trees: DecisionTree[];
+  constructor(readonly json: ForestJson) {
+    this.trees = json.trees.map((t) => new DecisionTree(t));
+  }
+
+  static fromJSON(j: ForestJson): TreeEnsemble {
+    return new TreeEnsemble(j);
+  }
+
+  toJSON(): ForestJson {
+    return { ...this.json, trees: this.trees.map((t) => t.toJSON()) };
+  }
+
+  get outputs(): number {
+    return this.json.task === 'classification' ? this.json.classes : 1;
+  }
+
+  predictScores(X: CsrMatrix): Float64Array[] {
+    const o = this.outputs;
+    const dense = new Float64Array(X.cols);
+    const out: Float64Array[] = [];
+    for (let r = 0; r < X.rows; r++) {
+      rowToDense(X, r, dense);
+      const acc = new Float64Array(o);
+      for (const t of this.trees) {
+        const leaf = t.leaf(dense);
+        for (let k = 0; k < o; k++) acc[k] += t.t.value[leaf * o + k];
+      }
+      for (let k = 0; k < o; k++) acc[k] /= this.trees.length;
+      out.push(acc);
+    }
+    return out;
+  }
+
+  predict(X: CsrMatrix): Float64Array {
+    return Float64Array.from(this.predictScores(X), (v) => v[0]);
+  }
+
+  /** Exact TreeSHAP of row r for one output, averaged over the trees. */
+  shap(X: CsrMatrix, r: number, output: number): { base: number; phi: Map<number, number> } {
+    const dense = rowToDense(X, r, new Float64Array(X.cols));
+    const phi = new Map<number, number>();
+    let base = 0;
+    for (const t of this.trees) {
+      const s = treeShap(t.t, dense);
+      base += s.base[output];
+      for (const [f, v] of s.phi) phi.set(f, (phi.get(f) ?? 0) + v[output]);
+    }
+    const m = this.trees.length;
+    for (const [f, v] of phi) phi.set(f, v / m);
+    return { base: base / m, phi };
+  }
+
+  expectedValue(output: number): number {
+    return this.trees.reduce((a, t) => a + expectedValue(t.t)[output], 0) / this.trees.length;
+  }
+
+  get nodeCount(): number {
+    return this.trees.reduce((a, t) => a + t.nodeCount, 0);
+  }
+}
+
+export function fitForest(
+  columns: readonly Float64Array[],
+  featureIds: readonly number[],
+  y: Int32Array | Float64Array,
+  o: ForestFitOptions,
+): TreeEnsemble {
+  const n = y.length;
+  const rng = new SeededRandom(o.seed ?? 0);
+  const p = columns.length;
+  const maxFeatures = o.maxFeatures === 'sqrt' ? Math.max(1, Math.round(Math.sqrt(p))) : Math.max(1, Math.round((o.maxFeatures ?? 1) * p));
+  const binned = binColumns(columns, featureIds);
+  const trees: DecisionTree[] = [];
+  const bootstrap = o.bootstrap ?? o.trees > 1;
+  for (let t = 0; t < o.trees; t++) {
+    const samples = new Int32Array(n);
+    for (let i = 0; i < n; i++) samples[i] = bootstrap ? rng.int(n) : i;
+    trees.push(
+      fitDecisionTree(binned, y, samples, {
+        task: o.task,
+        classes: o.classes,
+        maxDepth: o.maxDepth,
+        minSamplesLeaf: o.minSamplesLeaf,
+        maxFeatures,
+        rng,
+      }),
+    );
+  }
+  return new TreeEnsemble({
+    type: 'forest',
+    algorithm: o.trees > 1 ? 'random-forest' : 'decision-tree',
+    task: o.task,
+    classes: o.classes,
+    trees: trees.map((t) => t.t),
+  });
+}

@@ -1,0 +1,254 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { gridSearch, stratifiedKFold } from '../../analysis/validation.js';
+import type { EnrichedCourse } from '../../features/course/enrich.js';
+import { type ModelVersion, publishVersion } from '../../inference/model-repository.js';
+import { type Algorithm, type CandidateParams, type FittedCandidate, designMatrix, fitCandidate } from './candidates.js';
+import { type CourseBundleJson, COURSE_BUNDLE_FORMAT, type ShippedTaskJson } from './bundle.js';
+import { type CourseDataset, loadCourseDataset } from './dataset.js';
+import { type ClassificationMetrics, type RegressionMetrics, metricsOf, predictRecords, selectionScore } from './evaluate.js';
+import { CLASSIFIERS, REGRESSORS, gridFor } from './grids.js';
+import { type Importance, permutationImportance } from './permutation-importance.js';
+import { type CourseSplit, courseSplit, writeCourseSplit } from './split.js';
+import { type CourseTask, popularityTask, subjectTask, subscribersTask } from './tasks.js';
+import { r2Score } from '../../analysis/regression.js';
+import { rocAucBinary } from '../../analysis/curves.js';
+import { accuracy } from '../../analysis/classification.js';
+import { argmax } from './evaluate.js';
+
+/**
+ * Trains and compares the course models: for each task (subject; popularity and subscribers,
+ * each with and without num_reviews) and each model family, a grid search scored by stratified
+ * k-fold cross-validation on the training part (analysis toolkit), a refit on the whole training
+ * part, one score on the held-out test part, and permutation importances. The family with the
+ * best cross-validated score per task (without num_reviews: it leaks popularity) is shipped as
+ * models/course/<version> (format 'json').
+ */
+export interface TrainCourseOptions {
+  /** CSV path; default the shared Udemy CSV. */
+  data?: string;
+  /** Model repository root; default models/. */
+  modelsRoot?: string;
+  seed?: number;
+  folds?: number;
+  testSize?: number;
+  /** ISO date course age is measured against; default the day after the latest publication. */
+  referenceDate?: string;
+  /** Small grids and forests (tests). */
+  quick?: boolean;
+  /** Where to write the split for the scikit-learn reference (bench/course-split.json). */
+  splitFile?: string;
+  /** Only these families (default all). */
+  algorithms?: Algorithm[];
+  /** Largest model.json accepted for shipping, bytes (default 2.8 MB in all). */
+  maxBundleBytes?: number;
+  log?: (message: string) => void;
+}
+
+export interface CandidateResult {
+  task: CourseTask['name'];
+  includeReviews: boolean;
+  algorithm: Algorithm;
+  params: CandidateParams;
+  cvMetric: string;
+  cvScore: number;
+  cvStd: number;
+  test: ClassificationMetrics | RegressionMetrics;
+  importance: Importance[];
+  modelBytes: number;
+  seconds: number;
+}
+
+export interface TrainCourseResult {
+  version: ModelVersion;
+  results: CandidateResult[];
+  shipped: Record<'subject' | 'popularity' | 'subscribers', CandidateResult>;
+  split: CourseSplit;
+  dataset: { rows: number; rejected: number; duplicates: number; referenceDate: string };
+}
+
+export function courseTasks(): CourseTask[] {
+  return [subjectTask, popularityTask(false), popularityTask(true), subscribersTask(false), subscribersTask(true)];
+}
+
+function stratifyLabels(task: CourseTask, records: readonly EnrichedCourse[]): string[] {
+  if (task.name === 'popularity') {
+    const t = task.fitTarget(records);
+    return Array.from(task.target(records, t), String);
+  }
+  return records.map((r) => r.subject ?? '');
+}
+
+/** Mean and std of the selection metric over stratified k folds of `train`. */
+export function crossValidate(task: CourseTask, algorithm: Algorithm, params: CandidateParams, train: readonly EnrichedCourse[], folds: number, seed: number): { mean: number; std: number } {
+  const splits = stratifiedKFold(stratifyLabels(task, train), folds, { shuffle: true, seed });
+  const scores = splits.map((s, f) => {
+    const tr = s.train.map((i) => train[i]);
+    const te = s.test.map((i) => train[i]);
+    const c = fitCandidate(task, algorithm, params, tr, seed + f);
+    return selectionScore(task, metricsOf(task, predictRecords(task, c, te)));
+  });
+  const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
+  const std = Math.sqrt(scores.reduce((a, s) => a + (s - mean) ** 2, 0) / Math.max(1, scores.length - 1));
+  return { mean, std };
+}
+
+/** Permutation importance on the test part: each numeric column, and the title words as one group. */
+export function courseImportance(task: CourseTask, c: FittedCandidate, test: readonly EnrichedCourse[], seed: number, repeats = 5): Importance[] {
+  const X = designMatrix(c, test);
+  const y = Array.from(task.target(test, c.target));
+  const score = (M: typeof X): number => {
+    if (task.kind === 'regression') return r2Score(y, Array.from(c.model.predict(M)));
+    const s = c.model.scores(M);
+    if (task.selectionMetric === 'auc') return rocAucBinary(y, s.map((v) => v[1]), 1);
+    return accuracy(y, s.map(argmax));
+  };
+  const view = c.params.view ?? 'all';
+  const groups = [
+    ...(view === 'text' ? [] : c.space.numericColumns.map((i) => ({ name: c.space.columns[i], columns: [i] }))),
+    ...(view === 'numeric' || c.space.textColumns.length === 0 ? [] : [{ name: 'title words (TF-IDF)', columns: c.space.textColumns }]),
+  ];
+  return permutationImportance(X, groups, score, { repeats, seed });
+}
+
+export function shippedTask(task: CourseTask, c: FittedCandidate): ShippedTaskJson {
+  return {
+    task: task.name,
+    includeReviews: task.includeReviews,
+    kind: task.kind,
+    algorithm: c.algorithm,
+    params: c.params,
+    view: c.params.view ?? 'all',
+    labels: c.target.labels,
+    ...(c.target.threshold !== undefined ? { threshold: c.target.threshold } : {}),
+    ...(task.name === 'subscribers' ? { target: 'log1p' as const } : {}),
+    featureSpace: c.space.json,
+    means: Array.from(c.means, (v) => (v === 0 ? 0 : Number(v.toPrecision(6)))),
+    model: c.model.toJSON(),
+  };
+}
+
+export async function trainCourseModels(options: TrainCourseOptions = {}): Promise<TrainCourseResult> {
+  const log = options.log ?? ((m: string) => process.stderr.write(m + '\n'));
+  const seed = options.seed ?? 42;
+  const folds = options.folds ?? 5;
+  const ds: CourseDataset = loadCourseDataset(options.data, { referenceDate: options.referenceDate });
+  const split = courseSplit(ds, seed, options.testSize ?? 0.2);
+  if (options.splitFile) {
+    mkdirSync(dirname(options.splitFile), { recursive: true });
+    writeCourseSplit(options.splitFile, ds, split);
+  }
+  const train = split.train.map((i) => ds.records[i]);
+  const test = split.test.map((i) => ds.records[i]);
+  log(`course data: ${ds.records.length} records (${ds.rejected.length} rejected, ${ds.duplicates.length} duplicates), train ${train.length}, test ${test.length}, reference date ${ds.referenceDate}`);
+
+  const results: CandidateResult[] = [];
+  const fitted = new Map<CandidateResult, FittedCandidate>();
+  for (const task of courseTasks()) {
+    const families = (task.kind === 'classification' ? CLASSIFIERS : REGRESSORS).filter((a) => !options.algorithms || options.algorithms.includes(a));
+    for (const algorithm of families) {
+      const started = performance.now();
+      const cvStds = new Map<string, number>();
+      const search = await gridSearch<CandidateParams>(gridFor(task.name, algorithm, options.quick) as never, (params) => {
+        const cv = crossValidate(task, algorithm, params, train, folds, seed);
+        cvStds.set(JSON.stringify(params), cv.std);
+        return cv.mean;
+      });
+      const best = search.best.params;
+      const c = fitCandidate(task, algorithm, best, train, seed);
+      const testMetrics = metricsOf(task, predictRecords(task, c, test));
+      const importance = courseImportance(task, c, test, seed, options.quick ? 2 : 5);
+      const r: CandidateResult = {
+        task: task.name,
+        includeReviews: task.includeReviews,
+        algorithm,
+        params: best,
+        cvMetric: task.selectionMetric,
+        cvScore: search.best.score,
+        cvStd: cvStds.get(JSON.stringify(best)) ?? 0,
+        test: testMetrics,
+        importance,
+        modelBytes: JSON.stringify(c.model.toJSON()).length,
+        seconds: (performance.now() - started) / 1000,
+      };
+      results.push(r);
+      fitted.set(r, c);
+      log(`${task.name}${task.includeReviews ? '+reviews' : ''} ${algorithm} ${JSON.stringify(best)} cv ${task.selectionMetric}=${r.cvScore.toFixed(4)} test ${JSON.stringify(testMetrics)} (${r.seconds.toFixed(1)} s)`);
+    }
+  }
+
+  // ship the best (by CV) model per task, without num_reviews, within the size budget
+  const budget = options.maxBundleBytes ?? 2_800_000;
+  const perTask = budget / 3;
+  const pick = (name: CourseTask['name']): CandidateResult => {
+    const ranked = results.filter((r) => r.task === name && !r.includeReviews).sort((a, b) => b.cvScore - a.cvScore);
+    const fits = ranked.find((r) => r.modelBytes + 200_000 <= perTask);
+    if (!fits) throw new Error(`no ${name} model fits the ${Math.round(perTask / 1000)} kB budget`);
+    return fits;
+  };
+  const shipped = { subject: pick('subject'), popularity: pick('popularity'), subscribers: pick('subscribers') };
+  const taskOf = (r: CandidateResult) => courseTasks().find((t) => t.name === r.task && t.includeReviews === r.includeReviews)!;
+  const bundle: CourseBundleJson = {
+    format: COURSE_BUNDLE_FORMAT,
+    formatVersion: 1,
+    referenceDate: ds.referenceDate,
+    subject: shippedTask(taskOf(shipped.subject), fitted.get(shipped.subject)!),
+    popularity: shippedTask(taskOf(shipped.popularity), fitted.get(shipped.popularity)!),
+    subscribers: shippedTask(taskOf(shipped.subscribers), fitted.get(shipped.subscribers)!),
+  };
+  const modelJson = Buffer.from(JSON.stringify(bundle));
+  if (modelJson.length > budget) throw new Error(`model.json is ${modelJson.length} bytes, over the ${budget} byte budget`);
+  const comparison = { results, shipped: Object.fromEntries(Object.entries(shipped).map(([k, r]) => [k, { algorithm: r.algorithm, params: r.params }])) };
+  const version = publishVersion(
+    'course',
+    {
+      task: 'course',
+      format: 'json',
+      files: { json: 'model.json', report: 'comparison.json' },
+      labels: bundle.subject.labels,
+      inputs: [{ name: 'course', shape: [-1, bundle.subject.featureSpace.columns.length], dtype: 'float32' }],
+      outputs: [
+        { name: 'subject', shape: [-1, bundle.subject.labels.length], dtype: 'float32' },
+        { name: 'popularity', shape: [-1, 1], dtype: 'float32' },
+        { name: 'subscribers', shape: [-1, 1], dtype: 'float32' },
+      ],
+      features: {
+        kind: 'course',
+        settings: {
+          referenceDate: ds.referenceDate,
+          tfidf: bundle.subject.featureSpace.settings.tfidf,
+          popularityThreshold: bundle.popularity.threshold,
+          subscribersTarget: 'log1p',
+          numeric: bundle.subject.featureSpace.settings.numeric,
+        },
+      },
+      training: {
+        data: ds.path,
+        rows: ds.records.length,
+        rejected: ds.rejected.length,
+        duplicates: ds.duplicates.length,
+        train: train.length,
+        test: test.length,
+        split: { seed, testSize: split.testSize, stratify: 'subject' },
+        folds,
+        referenceDate: ds.referenceDate,
+        shipped: comparison.shipped,
+      },
+      metrics: {
+        subject: shipped.subject.test,
+        popularity: shipped.popularity.test,
+        subscribers: shipped.subscribers.test,
+      },
+    },
+    { 'model.json': modelJson, 'comparison.json': Buffer.from(JSON.stringify(comparison, null, 1)) },
+    options.modelsRoot,
+  );
+  log(`shipped models/course/${version.manifest.version} (${modelJson.length} bytes): subject ${shipped.subject.algorithm}, popularity ${shipped.popularity.algorithm}, subscribers ${shipped.subscribers.algorithm}`);
+  return {
+    version,
+    results,
+    shipped,
+    split,
+    dataset: { rows: ds.records.length, rejected: ds.rejected.length, duplicates: ds.duplicates.length, referenceDate: ds.referenceDate },
+  };
+}
