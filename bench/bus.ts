@@ -29,8 +29,8 @@ interface Workload {
 }
 
 const WORKLOADS: Workload[] = [
-  { sizeBytes: 1024, messages: 100_000, batch: 500, latencyRate: 1000, latencySeconds: 3 },
-  { sizeBytes: 64 * 1024, messages: 4_000, batch: 32, latencyRate: 200, latencySeconds: 3 },
+  { sizeBytes: 1024, messages: 60_000, batch: 500, latencyRate: 1000, latencySeconds: 3 },
+  { sizeBytes: 64 * 1024, messages: 3_000, batch: 32, latencyRate: 200, latencySeconds: 3 },
 ];
 const STREAMS = 16;
 const PUBLISHERS = 2;
