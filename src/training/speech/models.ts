@@ -1,0 +1,66 @@
+import * as tf from '@tensorflow/tfjs';
+import { seededInitializers } from '../seeding.js';
+
+export type SpeechModelKind = 'cnn' | 'lstm' | 'cnn-lstm';
+export const SPEECH_MODEL_KINDS: readonly SpeechModelKind[] = ['cnn', 'lstm', 'cnn-lstm'];
+
+export interface SpeechModelOptions {
+  frames: number;
+  features: number;
+  classes: number;
+  seed: number;
+  /** Width multiplier of the conv / recurrent layers (default 1). */
+  width?: number;
+  dropout?: number;
+  l2?: number;
+}
+
+/**
+ * Compact nets over one feature window [frames, features] (log-mel rows), softmax output.
+ * All start by average-pooling time by 2 (20 ms rows -> 40 ms).
+ * - cnn: 2 x (Conv1D + BatchNorm + ReLU), max-pool between, global average + max pooling, dropout, dense.
+ * - lstm: one LSTM over the rows, dropout, dense.
+ * - cnn-lstm: 2 conv blocks (time / 4 overall), then an LSTM over the conv features.
+ * Every layer converts to ONNX (src/inference/onnx-export).
+ */
+export function buildSpeechModel(kind: SpeechModelKind, o: SpeechModelOptions): tf.LayersModel {
+  const init = seededInitializers(o.seed);
+  const w = o.width ?? 1;
+  const dropout = o.dropout ?? 0.3;
+  const reg = o.l2 ? tf.regularizers.l2({ l2: o.l2 }) : undefined;
+  const input = tf.input({ shape: [o.frames, o.features], name: 'features' });
+  const convBlock = (x: tf.SymbolicTensor, filters: number, kernel: number, pool: boolean, name: string): tf.SymbolicTensor => {
+    let y = tf.layers
+      .conv1d({ filters, kernelSize: kernel, padding: 'same', useBias: false, kernelInitializer: init.heNormal(), kernelRegularizer: reg, name: `${name}_conv` })
+      .apply(x) as tf.SymbolicTensor;
+    y = tf.layers.batchNormalization({ name: `${name}_bn` }).apply(y) as tf.SymbolicTensor;
+    y = tf.layers.reLU({ name: `${name}_relu` }).apply(y) as tf.SymbolicTensor;
+    if (pool) y = tf.layers.maxPooling1d({ poolSize: 2, name: `${name}_pool` }).apply(y) as tf.SymbolicTensor;
+    return y;
+  };
+  let x: tf.SymbolicTensor = input;
+  // Halve the frame rate first (cheap, and emotion cues live at >= 40 ms scales).
+  x = tf.layers.averagePooling1d({ poolSize: 2, name: 'pool_in' }).apply(x) as tf.SymbolicTensor;
+  if (kind === 'cnn') {
+    x = convBlock(x, Math.round(32 * w), 5, true, 'b1');
+    x = convBlock(x, Math.round(48 * w), 3, false, 'b2');
+    const avg = tf.layers.globalAveragePooling1d({ name: 'gap' }).apply(x) as tf.SymbolicTensor;
+    const max = tf.layers.globalMaxPooling1d({ name: 'gmp' }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.concatenate({ name: 'pooled' }).apply([avg, max]) as tf.SymbolicTensor;
+  } else if (kind === 'lstm') {
+    x = tf.layers
+      .lstm({ units: Math.round(48 * w), kernelInitializer: init.glorotUniform(), recurrentInitializer: init.orthogonal(), name: 'lstm' })
+      .apply(x) as tf.SymbolicTensor;
+  } else {
+    x = convBlock(x, Math.round(32 * w), 5, true, 'b1');
+    x = convBlock(x, Math.round(48 * w), 3, true, 'b2');
+    x = tf.layers
+      .lstm({ units: Math.round(48 * w), kernelInitializer: init.glorotUniform(), recurrentInitializer: init.orthogonal(), name: 'lstm' })
+      .apply(x) as tf.SymbolicTensor;
+  }
+  x = tf.layers.dropout({ rate: dropout, seed: o.seed, name: 'dropout' }).apply(x) as tf.SymbolicTensor;
+  const out = tf.layers
+    .dense({ units: o.classes, activation: 'softmax', kernelInitializer: init.glorotUniform(), kernelRegularizer: reg, name: 'probs' })
+    .apply(x) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: out, name: `speech_${kind.replace('-', '_')}` });
+}
