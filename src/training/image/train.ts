@@ -242,6 +242,10 @@ export async function trainImage(options: TrainImageOptions): Promise<TrainImage
   const tfProbs = await scoreFilesTfjs(shipped, settings, split.validation.slice(0, 8).map((i) => i.file));
   let maxDiff = 0;
   tfProbs.forEach((row, i) => row.forEach((v, j) => (maxDiff = Math.max(maxDiff, Math.abs(v - valProbs[i][j])))));
+  // Reference outputs of the trained (tfjs) model on a few held-out images: the served path must reproduce them.
+  const referenceItems = labels.flatMap((l) => split.test.filter((i) => i.label === l).slice(0, 2));
+  const referenceProbs = await scoreFilesTfjs(shipped, settings, referenceItems.map((i) => i.file));
+  const referencePredictions = referenceItems.map((it, i) => ({ id: it.id, label: it.label, probs: referenceProbs[i].map((p) => Number(p.toFixed(6))) }));
   if (maxDiff > 1e-3) throw new Error(`ONNX export of the ${shippedKind} model disagrees with tfjs by ${maxDiff} on validation images`);
   const calibration = calibrateUnknownThreshold(valProbs.map((p) => Math.max(...p)), { keepAnswered: 0.99 });
   const oodProbs = await scoreFilesOnnx(onnx, settings, await outOfDistributionImages(seed, 24));
@@ -283,6 +287,7 @@ export async function trainImage(options: TrainImageOptions): Promise<TrainImage
             bestEpoch: best.bestEpoch,
             seed,
             unknownThreshold: { method: 'largest threshold keeping >= 99% of validation images answered', ...calibration, oodRejected },
+            referencePredictions,
           },
           metrics: Object.fromEntries(results.map((r) => [r.kind, { validation: r.validation, test: r.test }])),
         },

@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { EmbeddedBus } from '../../src/bus/embedded.js';
+import { decodeMessage, encodeMessage, type Message } from '../../src/bus/envelope.js';
+import { StageRunner } from '../../src/bus/stage-runner.js';
+import { deadLetterTopic, TOPICS } from '../../src/bus/topics.js';
+import { featureKeyOf } from '../../src/inference/manifest.js';
+import { imageFeaturesStage } from '../../src/features/image/stage.js';
+import { parseImageFeatureSettings } from '../../src/features/image/settings.js';
+import { animalPhoto } from './helpers.js';
+
+describe('features:image stage', () => {
+  it('turns video.frame JPEGs into video.tensor (JPEG carried along) and dead-letters bad frames', async () => {
+    const bus = new EmbeddedBus();
+    const settings = parseImageFeatureSettings({ width: 32, height: 32 });
+    const runner = new StageRunner(bus, imageFeaturesStage({ settings }));
+    await runner.start();
+    const tensors: Message[] = [];
+    const dlq: Record<string, string>[] = [];
+    const reader = bus.consumer({ groupId: 't', topics: [TOPICS.videoTensors, deadLetterTopic(TOPICS.videoFrames)], fromBeginning: true });
+    await reader.run(async (b) => {
+      for (const m of b.messages) {
+        if (b.topic === TOPICS.videoTensors) tensors.push(decodeMessage(m.headers, m.value));
+        else dlq.push(m.headers);
+      }
+    });
+    const jpeg = readFileSync(animalPhoto('fox', 0));
+    const frame = (seq: number, bytes: Buffer): Message => ({ type: 'video.frame', env: { streamId: 's1', seq, capturedAt: Date.now() }, meta: { ptsSec: seq / 5 }, jpeg: bytes });
+    await bus.producer().send(TOPICS.videoFrames, [encodeMessage(frame(0, jpeg)), encodeMessage(frame(1, Buffer.from('garbage'))), encodeMessage(frame(2, jpeg.subarray(0, 3000)))]);
+    const deadline = Date.now() + 15_000;
+    while ((tensors.length < 1 || dlq.length < 2) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(tensors).toHaveLength(1);
+    const t = tensors[0];
+    if (t.type !== 'video.tensor') throw new Error('expected a video.tensor');
+    expect(t.meta.shape).toEqual([32, 32, 3]);
+    expect(t.meta.ptsSec).toBe(0);
+    expect(t.meta.featureKey).toBe(featureKeyOf({ kind: 'image', settings: settings as unknown as Record<string, unknown> }));
+    expect(t.jpeg?.equals(jpeg)).toBe(true);
+    expect(t.env.stageTimes?.['features:image']).toBeGreaterThanOrEqual(0);
+    expect(dlq.map((h) => h['dlq.reason']).sort()).toEqual(['not-an-image', 'truncated']);
+    expect(dlq.find((h) => h['dlq.reason'] === 'not-an-image')?.['dlq.error']).toMatch(/frame s1#1: not an image/);
+    await reader.stop();
+    await runner.stop();
+    await bus.close();
+  });
+});
