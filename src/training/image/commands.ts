@@ -7,7 +7,7 @@ import { preprocessImage } from '../../features/image/preprocess.js';
 import { parseImageFeatureSettings, type ImageFeatureSettings } from '../../features/image/settings.js';
 import { listImageFiles } from '../../ingest/image-source.js';
 import { argMax, summariseClassification, type ClassificationSummary } from './classification-summary.js';
-import { listImageDataset } from './dataset.js';
+import { listImageDataset, splitDataset } from './dataset.js';
 import { trainImage, type TrainImageOptions, type TrainImageResult } from './train.js';
 
 export const UNKNOWN_LABEL = 'unknown';
@@ -55,12 +55,18 @@ export interface EvalImageOptions extends ImageModelRef {
   data: string;
   /** Images scored per onnxruntime call (default 16). */
   batchSize?: number;
+  /**
+   * 'all' (default): every image in DIR. 'test': only the held-out test split of DIR, re-made with the
+   * seed and fractions the model was trained with (manifest.training.split), i.e. the images it never saw.
+   */
+  subset?: 'all' | 'test';
   /** Write the JSON to stdout (default true). */
   print?: boolean;
 }
 
 export interface EvalImageResult extends ClassificationSummary {
   model: { name: string; version: string };
+  subset: 'all' | 'test';
   /** With the unknown threshold applied: share answered, and accuracy over all images (unknown counts wrong). */
   unknownThreshold: number | null;
   answered: number;
@@ -80,12 +86,18 @@ export async function evalImage(options: EvalImageOptions): Promise<EvalImageRes
     const ds = listImageDataset(options.data);
     const unknown = ds.labels.filter((l) => !manifest.labels.includes(l));
     if (unknown.length) throw new Error(`data set classes ${unknown.join(', ')} are not labels of model ${manifest.name} (${manifest.labels.join(', ')})`);
+    let items = ds.items;
+    if (options.subset === 'test') {
+      const split = (manifest.training as { split?: { seed?: number; testFraction?: number; validationFraction?: number } }).split;
+      if (split?.seed === undefined) throw new Error(`model ${manifest.name} v${manifest.version} does not record its split seed: cannot re-make its test split`);
+      items = splitDataset(ds.items, { seed: split.seed, testFraction: split.testFraction, validationFraction: split.validationFraction }).test;
+    }
     const yTrue: string[] = [];
     const probs: number[][] = [];
     const skipped: EvalImageResult['skipped'] = [];
     const bs = options.batchSize ?? 16;
-    for (let start = 0; start < ds.items.length; start += bs) {
-      const chunk = ds.items.slice(start, start + bs);
+    for (let start = 0; start < items.length; start += bs) {
+      const chunk = items.slice(start, start + bs);
       const ready: { label: string; data: Float32Array }[] = [];
       for (const it of chunk) {
         try {
@@ -107,6 +119,7 @@ export async function evalImage(options: EvalImageOptions): Promise<EvalImageRes
     const decided = probs.map((p) => decideLabel(manifest.labels, p, threshold));
     const result: EvalImageResult = {
       model: { name: manifest.name, version: manifest.version },
+      subset: options.subset ?? 'all',
       ...summary,
       unknownThreshold: threshold ?? null,
       answered: decided.filter((d) => d !== UNKNOWN_LABEL).length / decided.length,

@@ -63,7 +63,7 @@ export interface TrainedModelResult {
 
 export interface TrainImageResult {
   labels: string[];
-  split: { train: number; validation: number; test: number; seed: number };
+  split: { train: number; validation: number; test: number; seed: number; testFraction: number; validationFraction: number };
   results: TrainedModelResult[];
   shipped: { kind: 'cnn' | 'transfer'; unknownThreshold: number; oodRejected: number; onnxMaxAbsDiff: number; onnxBytes: number; dir?: string; version?: string };
 }
@@ -256,7 +256,7 @@ export async function trainImage(options: TrainImageOptions): Promise<TrainImage
 
   const summary: TrainImageResult = {
     labels,
-    split: { train: split.train.length, validation: split.validation.length, test: split.test.length, seed },
+    split: { train: split.train.length, validation: split.validation.length, test: split.test.length, seed, testFraction: options.testFraction ?? 0.2, validationFraction: options.validationFraction ?? 0.15 },
     results: results.map((r) => ({ ...r, history: undefined })),
     shipped: { kind: shippedKind, unknownThreshold: calibration.threshold, oodRejected, onnxMaxAbsDiff: maxDiff, onnxBytes: onnx.byteLength },
   };
