@@ -103,16 +103,17 @@ const conv2dBackpropFilter: KernelFunc = ({ inputs, attrs }) => {
     );
     const [kH, kW, cIn, cOut] = filterShape;
     const rows = dy.shape[0] * dy.shape[1] * dy.shape[2];
-    const dy2 = tf.reshape(dy, [rows, cOut]);
+    // wasm matMul with transposeA is ~10x slower than transposing once and multiplying plainly.
+    const dyT = tf.transpose(tf.reshape(dy, [rows, cOut]));
     const xPadded = padForTaps(x, info);
     const taps: tf.Tensor2D[] = [];
     for (let kh = 0; kh < kH; kh++) {
       for (let kw = 0; kw < kW; kw++) {
         const xs = tf.reshape(tapSlice(xPadded, info, kh, kw), [rows, cIn]);
-        taps.push(tf.matMul(xs, dy2, true, false));
+        taps.push(tf.matMul(dyT, xs)); // [cOut, cIn]
       }
     }
-    return tf.reshape(tf.stack(taps), [kH, kW, cIn, cOut]);
+    return tf.transpose(tf.reshape(tf.stack(taps), [kH, kW, cOut, cIn]), [0, 1, 3, 2]);
   });
 };
 
@@ -215,7 +216,7 @@ const unsortedSegmentSum: KernelFunc = ({ inputs, attrs }) => {
     // wasm's OneHot writes garbage for dtype float32 (4.22): build it as int32, then cast.
     const oneHot = tf.cast(tf.oneHot(tf.cast(tf.reshape(ids, [m]), 'int32'), numSegments), 'float32');
     const xs = tf.reshape(tf.cast(x, 'float32'), [m, width]);
-    const summed = tf.matMul(oneHot, xs, true, false);
+    const summed = tf.matMul(tf.transpose(oneHot), xs);
     const out = tf.reshape(summed, [numSegments, ...tail]);
     return x.dtype === 'int32' ? tf.cast(tf.round(out), 'int32') : out;
   });
@@ -232,72 +233,82 @@ function poolInfo(xShape: number[], a: NamedAttrMap): ConvInfo {
   );
 }
 
-/** Frame (padded input) size that every pooling/conv tap fits in. */
-function tapFrame(info: ConvInfo): [number, number] {
+/**
+ * The pooling gradients are plain loops over the typed arrays (like tfjs-cpu): on wasm, composing
+ * them from strided slices and 6-D transposes was 100x slower than the forward pass.
+ */
+function poolGradLoop(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  info: ConvInfo,
+  visit: (xv: Float32Array, dyv: Float32Array, dx: Float32Array, rowStart: number, rowEnd: number, colStart: number, colEnd: number, base: number, outIndex: number) => void,
+): tf.Tensor4D {
+  const [n, inH, inW, c] = x.shape;
+  const xv = x.dataSync() as Float32Array;
+  const dyv = dy.dataSync() as Float32Array;
+  const dx = new Float32Array(x.size);
+  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info;
   const { top, left } = info.padInfo;
-  const h = Math.max(info.inHeight + top, top + (info.filterHeight - 1) * info.dilationHeight + (info.outHeight - 1) * info.strideHeight + 1);
-  const w = Math.max(info.inWidth + left, left + (info.filterWidth - 1) * info.dilationWidth + (info.outWidth - 1) * info.strideWidth + 1);
-  return [h, w];
-}
-
-/** Sum of per-tap contributions ([N, OH, OW, C] each) scattered back onto the input, unpadded. */
-function gatherTaps(info: ConvInfo, n: number, c: number, tap: (kh: number, kw: number) => tf.Tensor4D): tf.Tensor4D {
-  const [frameH, frameW] = tapFrame(info);
-  let acc: tf.Tensor4D | null = null;
-  for (let kh = 0; kh < info.filterHeight; kh++) {
-    for (let kw = 0; kw < info.filterWidth; kw++) {
-      const placed = scatterTap(tap(kh, kw), info, kh * info.dilationHeight, kw * info.dilationWidth, frameH, frameW);
-      acc = acc == null ? placed : tf.add<tf.Tensor4D>(acc, placed);
+  for (let b = 0; b < n; b++) {
+    for (let r = 0; r < oh; r++) {
+      const r0 = r * sh - top;
+      const rowStart = Math.max(0, r0);
+      const rowEnd = Math.min(inH, r0 + kh);
+      for (let q = 0; q < ow; q++) {
+        const c0 = q * sw - left;
+        const colStart = Math.max(0, c0);
+        const colEnd = Math.min(inW, c0 + kw);
+        const outBase = ((b * oh + r) * ow + q) * c;
+        for (let d = 0; d < c; d++) {
+          visit(xv, dyv, dx, rowStart, rowEnd, colStart, colEnd, b * inH * inW * c + d, outBase + d);
+        }
+      }
     }
   }
-  if (acc == null) throw new Error('pooling gradient: empty window');
-  return tf.slice(acc, [0, info.padInfo.top, info.padInfo.left, 0], [n, info.inHeight, info.inWidth, c]);
+  return tf.tensor4d(dx, x.shape, 'float32');
 }
 
 /** MaxPoolGrad: dy goes to the first maximum of each window (as TensorFlow and tfjs-cpu do). */
-const maxPoolGrad: KernelFunc = ({ inputs, attrs }) =>
-  tf.tidy(() => {
-    const x = tensorInput(inputs, 'input') as tf.Tensor4D;
-    const dy = tensorInput(inputs, 'dy') as tf.Tensor4D;
-    const y = tensorInput(inputs, 'output') as tf.Tensor4D;
-    const info = poolInfo(x.shape, attrs as NamedAttrMap);
-    const [frameH, frameW] = tapFrame(info);
-    const { top, left } = info.padInfo;
-    const xPadded = tf.pad(x, [[0, 0], [top, frameH - top - info.inHeight], [left, frameW - left - info.inWidth], [0, 0]], -3.4e38);
-    let taken: tf.Tensor4D = tf.zerosLike(dy);
-    return gatherTaps(info, x.shape[0], x.shape[3], (kh, kw) => {
-      const window = tapSlice(xPadded, info, kh, kw);
-      const isMax = tf.cast(tf.equal(window, y), 'float32');
-      const first = tf.mul(isMax, tf.sub(1, taken)) as tf.Tensor4D;
-      taken = tf.add(taken, first);
-      return tf.mul(dy, first);
-    });
-  });
-
-/** AvgPoolGrad: each output's gradient is shared by the valid (non-padding) pixels of its window. */
-const avgPoolGrad: KernelFunc = ({ inputs, attrs }) =>
-  tf.tidy(() => {
-    const x = tensorInput(inputs, 'input') as tf.Tensor4D;
-    const dy = tensorInput(inputs, 'dy') as tf.Tensor4D;
-    const info = poolInfo(x.shape, attrs as NamedAttrMap);
-    const validCount = (out: number, stride: number, pad: number, k: number, size: number): number => {
-      let count = 0;
-      for (let t = 0; t < k; t++) {
-        const pos = out * stride + t - pad;
-        if (pos >= 0 && pos < size) count++;
-      }
-      return count;
-    };
-    const counts = new Float32Array(info.outHeight * info.outWidth);
-    for (let oh = 0; oh < info.outHeight; oh++) {
-      const ch = validCount(oh, info.strideHeight, info.padInfo.top, info.filterHeight, info.inHeight);
-      for (let ow = 0; ow < info.outWidth; ow++) {
-        counts[oh * info.outWidth + ow] = ch * validCount(ow, info.strideWidth, info.padInfo.left, info.filterWidth, info.inWidth);
+const maxPoolGrad: KernelFunc = ({ inputs, attrs }) => {
+  const x = tensorInput(inputs, 'input') as tf.Tensor4D;
+  const dy = tensorInput(inputs, 'dy') as tf.Tensor4D;
+  const info = poolInfo(x.shape, attrs as NamedAttrMap);
+  const [, , inW, c] = x.shape;
+  return poolGradLoop(x, dy, info, (xv, dyv, dx, r0, r1, c0, c1, base, outIndex) => {
+    let best = -Infinity;
+    let at = -1;
+    for (let i = r0; i < r1; i++) {
+      for (let j = c0; j < c1; j++) {
+        const idx = base + (i * inW + j) * c;
+        const v = xv[idx] as number;
+        if (v > best || at < 0) {
+          best = v;
+          at = idx;
+        }
       }
     }
-    const share = tf.div(dy, tf.tensor4d(counts, [1, info.outHeight, info.outWidth, 1])) as tf.Tensor4D;
-    return gatherTaps(info, x.shape[0], x.shape[3], () => share);
+    if (at >= 0) dx[at] = (dx[at] as number) + (dyv[outIndex] as number);
   });
+};
+
+/** AvgPoolGrad: each output's gradient is shared by the valid (non-padding) pixels of its window. */
+const avgPoolGrad: KernelFunc = ({ inputs, attrs }) => {
+  const x = tensorInput(inputs, 'input') as tf.Tensor4D;
+  const dy = tensorInput(inputs, 'dy') as tf.Tensor4D;
+  const info = poolInfo(x.shape, attrs as NamedAttrMap);
+  const [, , inW, c] = x.shape;
+  return poolGradLoop(x, dy, info, (_xv, dyv, dx, r0, r1, c0, c1, base, outIndex) => {
+    const count = (r1 - r0) * (c1 - c0);
+    if (count <= 0) return;
+    const share = (dyv[outIndex] as number) / count;
+    for (let i = r0; i < r1; i++) {
+      for (let j = c0; j < c1; j++) {
+        const idx = base + (i * inW + j) * c;
+        dx[idx] = (dx[idx] as number) + share;
+      }
+    }
+  });
+};
 
 const KERNELS: Record<(typeof WASM_GRADIENT_KERNELS)[number] | (typeof WASM_REPLACED_KERNELS)[number], KernelFunc> = {
   Conv2DBackpropFilter: conv2dBackpropFilter,
