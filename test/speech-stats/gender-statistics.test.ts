@@ -1,10 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../../src/core/paths.js';
 import { buildGenderMfccMatrix, speakerMeans, type GenderMfccMatrix } from '../../src/training/speech/gender-mfcc-matrix.js';
 import { GENDER_TESTS, genderStatistics, type LevelStatistics } from '../../src/training/speech/gender-statistics.js';
 import { clipMfccMeans } from '../../src/training/speech/clip-mfcc.js';
+import { analyzeSpeech } from '../../src/training/speech/speech-statistics.js';
+import { tempDir } from '../speech/helpers.js';
 import { fixtureClips, ravdessRoot } from './fixture-clips.js';
 
 const fixtures = join(repoRoot, 'test', 'fixtures');
@@ -88,4 +90,24 @@ describe('speech statistics: male vs female per MFCC coefficient', () => {
     expect(() => clipMfccMeans(new Int16Array(16000), {}, 'silence.wav')).toThrow(/silence.wav: no speech frames/);
     expect(() => clipMfccMeans(new Int16Array(100), {}, 'tiny.wav')).toThrow(/too short/);
   });
+
+  it('analyzeSpeech writes the HTML report and the statistics JSON of a data folder', async () => {
+    const dir = tempDir('speech-stats-');
+    const data = join(dir, 'data');
+    const picked = fixtureClips().filter((_, i) => i % 10 < 3); // 3 clips of each of the 4 actors
+    for (const c of picked) {
+      mkdirSync(join(data, basename(dirname(c.path))), { recursive: true });
+      symlinkSync(c.path, join(data, basename(dirname(c.path)), basename(c.path)));
+    }
+    const r = await analyzeSpeech({ data, out: join(dir, 'out'), plotCoefficients: 2, cacheRoot: null });
+    expect(r.nClips).toBe(12);
+    expect(r.nSpeakers).toBe(4);
+    for (const f of Object.values(r.files)) expect(existsSync(f), f).toBe(true);
+    const written = JSON.parse(readFileSync(r.files.statistics, 'utf8'));
+    expect(written.speakerLevel.nFemale).toBe(2);
+    expect(written.clipLevel.coefficients[4].tests.welchT.pValue).toBeCloseTo(r.statistics.clipLevel.coefficients[4].tests.welchT.pValue, 12);
+    const html = readFileSync(r.files.html, 'utf8');
+    expect(html).toContain('Differences that survive correction (speaker level, valid)');
+    expect(html).toContain('The valid unit is the speaker');
+  }, 60_000);
 });

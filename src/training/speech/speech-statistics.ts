@@ -17,6 +17,8 @@ export interface AnalyzeSpeechOptions {
   /** Coefficients shown as box plots / histograms (default: the 4 with the largest speaker-level |d|). */
   plotCoefficients?: number;
   concurrency?: number;
+  /** Matrix cache folder (default `.cache/speech-stats`); null disables the cache. */
+  cacheRoot?: string | null;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -37,7 +39,7 @@ export async function analyzeSpeech(o: AnalyzeSpeechOptions): Promise<AnalyzeSpe
   const { clips: all } = scanSpeechDataset(root, o.dataset);
   const clips = all.filter((c) => c.gender);
   if (clips.length === 0) throw new Error(`no clip under ${root} has a gender label (RAVDESS, SAVEE and TESS file names give one)`);
-  const matrix = await buildGenderMfccMatrix(clips, { root, settings: o.settings, concurrency: o.concurrency, onProgress: o.onProgress });
+  const matrix = await buildGenderMfccMatrix(clips, { root, settings: o.settings, concurrency: o.concurrency, cacheRoot: o.cacheRoot, onProgress: o.onProgress });
   const statistics = genderStatistics(matrix, o.alpha ?? 0.05);
   const out = resolve(o.out);
   await mkdir(out, { recursive: true });
@@ -113,17 +115,17 @@ function reportSections(matrix: GenderMfccMatrix, s: GenderStatistics, nPlots: n
     },
     { kind: 'text', title: 'Differences that survive correction (speaker level, valid)', text: survivorText(s.speakerLevel, total) },
     { kind: 'text', title: 'Clip level (pseudo-replicated, for comparison only)', text: survivorText(s.clipLevel, total) },
-    {
-      kind: 'chart',
-      title: 'Effect sizes',
-      spec: barChart(
-        s.speakerLevel.coefficients.flatMap((c, k) => [
-          { label: c.coefficient, value: c.cohensD, group: 'speaker level' },
-          { label: c.coefficient, value: s.clipLevel.coefficients[k].cohensD, group: 'clip level' },
-        ]),
-        { title: "Cohen's d (female − male) per MFCC coefficient", xTitle: 'MFCC coefficient', yTitle: "Cohen's d", width: 900, height: 300 },
-      ),
-    },
+    ...([s.speakerLevel, s.clipLevel] as const).map(
+      (level): ReportSection => ({
+        kind: 'chart',
+        title: `Effect sizes, ${level.unit} level`,
+        caption: `Colour: whether the Welch t-test difference survives Holm correction at ${level.unit} level.`,
+        spec: barChart(
+          level.coefficients.map((c) => ({ label: c.coefficient, value: c.cohensD, group: c.tests.welchT.significantHolm ? 'survives Holm' : 'not significant' })),
+          { title: `Cohen's d (female − male) per MFCC coefficient, ${level.unit} as the unit`, xTitle: 'MFCC coefficient', yTitle: "Cohen's d", width: 900, height: 260 },
+        ),
+      }),
+    ),
   ];
   for (const k of top) {
     const name = matrix.coefficients[k];
