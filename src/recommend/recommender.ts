@@ -1,4 +1,5 @@
 import type { EnrichedCourse } from '../features/course/enrich.js';
+import { COURSE_LEVELS } from '../features/course/schema.js';
 import { tokenize } from '../features/course/tfidf.js';
 import { Bm25Index, DEFAULT_BM25, type Bm25Parameters } from './bm25-index.js';
 import { CatalogueStore } from './catalogue-store.js';
@@ -15,8 +16,12 @@ import { type RecommendationQuery, parseRecommendationQuery } from './query.js';
  */
 export type RankingMode = 'blended' | 'text' | 'popularity';
 
-/** Blend weight chosen by the offline evaluation (bench/recommend.ts, tuned on a validation part of the training catalogue). */
-export const DEFAULT_POPULARITY_WEIGHT = 0.3;
+/**
+ * Serving blend weight. The offline evaluation (bench/recommend.ts) finds the validation nDCG@10
+ * flat from 0 to ~0.25 and falling beyond 0.4 (with the subscriber prior): 0.1 puts popular
+ * courses first among near-equal text matches at no significant cost in subject/level matching.
+ */
+export const DEFAULT_POPULARITY_WEIGHT = 0.1;
 
 export interface RecommenderOptions {
   /** Weight w of popularity in the blend, 0..1. */
@@ -81,6 +86,14 @@ export class CourseRecommender {
   private readonly compactRatio: number;
   private readonly courses: (EnrichedCourse | undefined)[] = [];
   private readonly rawPopularity: number[] = [];
+  // Filter attributes per slot, columnar (a query checks them for every text match; reading them
+  // off the record objects is several times slower).
+  private readonly subjectCode: number[] = [];
+  private readonly levelCode: number[] = [];
+  private readonly effectivePrice: number[] = [];
+  private readonly hours: number[] = [];
+  private readonly free: boolean[] = [];
+  private readonly subjectCodes = new Map<string, number>();
   private readonly slotById = new Map<string, number>();
   private readonly subjectCounts = new Map<string, number>();
   private maxRawPopularity = 0;
@@ -205,6 +218,11 @@ export class CourseRecommender {
           slot = this.courses.length;
           this.courses.push(undefined);
           this.rawPopularity.push(0);
+          this.subjectCode.push(-1);
+          this.levelCode.push(-1);
+          this.effectivePrice.push(0);
+          this.hours.push(0);
+          this.free.push(false);
           this.slotById.set(course.courseId, slot);
           report.added++;
         } else {
@@ -215,6 +233,11 @@ export class CourseRecommender {
         }
         this.courses[slot] = course;
         this.rawPopularity[slot] = p;
+        this.subjectCode[slot] = course.subject === undefined ? -1 : this.codeOfSubject(course.subject);
+        this.levelCode[slot] = COURSE_LEVELS.indexOf(course.level);
+        this.effectivePrice[slot] = course.isFree ? 0 : course.price;
+        this.hours[slot] = course.contentDurationHours;
+        this.free[slot] = course.isFree;
         if (p > this.maxRawPopularity) this.maxRawPopularity = p;
         if (course.subject !== undefined) this.subjectCounts.set(course.subject, (this.subjectCounts.get(course.subject) ?? 0) + 1);
         // titleTokens come from the pipeline's tokenize(); recomputed if a record lacks them
@@ -252,21 +275,32 @@ export class CourseRecommender {
     return this.maxRawPopularity > 0 ? raw / this.maxRawPopularity : 0;
   }
 
-  private passes(c: EnrichedCourse, q: RecommendationQuery): boolean {
-    if (q.subject !== undefined && c.subject !== q.subject) return false;
-    if (q.level !== undefined && c.level !== q.level) return false;
-    if (q.free !== undefined && c.isFree !== q.free) return false;
-    if (q.maxPrice !== undefined && (c.isFree ? 0 : c.price) > q.maxPrice) return false;
-    if (q.maxHours !== undefined && c.contentDurationHours > q.maxHours) return false;
-    return true;
+  private codeOfSubject(subject: string): number {
+    let code = this.subjectCodes.get(subject);
+    if (code === undefined) this.subjectCodes.set(subject, (code = this.subjectCodes.size));
+    return code;
+  }
+
+  /** The query's hard constraints as a predicate over slots. */
+  private filterOf(q: RecommendationQuery): (slot: number) => boolean {
+    const subject = q.subject === undefined ? undefined : (this.subjectCodes.get(q.subject) ?? -2);
+    const level = q.level === undefined ? undefined : COURSE_LEVELS.indexOf(q.level);
+    const { free, maxPrice, maxHours } = q;
+    return (s) =>
+      (subject === undefined || this.subjectCode[s] === subject) &&
+      (level === undefined || this.levelCode[s] === level) &&
+      (free === undefined || this.free[s] === free) &&
+      (maxPrice === undefined || this.effectivePrice[s] <= maxPrice) &&
+      (maxHours === undefined || this.hours[s] <= maxHours);
   }
 
   private rankByText(q: RecommendationQuery, terms: string[], w: number): { top: Ranked[]; candidates: number } {
     const hits = this.index.search(terms);
+    const passes = this.filterOf(q);
     const keep: number[] = [];
     let best = 0;
     for (let i = 0; i < hits.slots.length; i++) {
-      if (!this.passes(this.courses[hits.slots[i]]!, q)) continue;
+      if (!passes(hits.slots[i])) continue;
       keep.push(i);
       if (hits.scores[i] > best) best = hits.scores[i];
     }
@@ -288,10 +322,11 @@ export class CourseRecommender {
       const order = slots.map((_, i) => i).sort((a, b) => pop[b] - pop[a] || slots[a] - slots[b]);
       this.byPopularity = order.map((i) => slots[i]);
     }
+    const passes = this.filterOf(q);
     const top: Ranked[] = [];
     let candidates = 0;
     for (const slot of this.byPopularity) {
-      if (!this.passes(this.courses[slot]!, q)) continue;
+      if (!passes(slot)) continue;
       candidates++;
       if (top.length < q.limit) {
         const popularity = this.popularityOf(slot);
@@ -338,21 +373,20 @@ export class CourseRecommender {
   }
 }
 
-/** Keeps the k best by score (ties: higher popularity, then earlier slot), without sorting every candidate. */
+/** Keeps the k best by score (ties: earlier slot), without sorting every candidate. */
 class TopK {
   private readonly items: Ranked[] = [];
   constructor(private readonly k: number) {}
 
   private static better(a: Ranked, b: Ranked): boolean {
-    return a.score > b.score || (a.score === b.score && (a.popularity > b.popularity || (a.popularity === b.popularity && a.slot < b.slot)));
+    return a.score > b.score || (a.score === b.score && a.slot < b.slot);
   }
 
   offer(r: Ranked): void {
     const items = this.items;
     if (items.length === this.k && !TopK.better(r, items[items.length - 1])) return;
-    let i = items.length;
     if (items.length === this.k) items.pop();
-    i = items.length;
+    let i = items.length;
     while (i > 0 && TopK.better(r, items[i - 1])) i--;
     items.splice(i, 0, r);
   }
