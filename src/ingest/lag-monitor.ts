@@ -1,8 +1,16 @@
 import type { Bus } from '../bus/bus.js';
 
+/** One consumer group on one topic. */
+export interface LagWatch {
+  groupId: string;
+  topic: string;
+}
+
 /**
- * Polls a consumer group's lag on a topic and shares the last value between every publisher of
- * the same bus, group and topic (one lag query per interval, however many streams there are).
+ * Polls the summed lag of consumer groups on their topics (e.g. the features stage on video.frames
+ * plus the inference stage on video.tensors: every frame not yet turned into a prediction) and
+ * shares the last value between every publisher of the same bus and watch list (one round of lag
+ * queries per interval, however many streams there are).
  */
 export class LagMonitor {
   private static readonly shared = new WeakMap<Bus, Map<string, LagMonitor>>();
@@ -15,17 +23,17 @@ export class LagMonitor {
 
   private constructor(
     private readonly bus: Bus,
-    readonly groupId: string,
-    readonly topic: string,
+    readonly watches: readonly LagWatch[],
     private readonly intervalMs: number,
   ) {}
 
-  static acquire(bus: Bus, groupId: string, topic: string, intervalMs = 50): LagMonitor {
+  static acquire(bus: Bus, watches: readonly LagWatch[], intervalMs = 50): LagMonitor {
+    if (watches.length === 0) throw new Error('LagMonitor needs at least one consumer group to watch');
     let byKey = LagMonitor.shared.get(bus);
     if (!byKey) LagMonitor.shared.set(bus, (byKey = new Map()));
-    const key = `${groupId}\u0000${topic}`;
+    const key = watches.map((w) => `${w.groupId}\u0000${w.topic}`).join('\u0001');
     let m = byKey.get(key);
-    if (!m) byKey.set(key, (m = new LagMonitor(bus, groupId, topic, intervalMs)));
+    if (!m) byKey.set(key, (m = new LagMonitor(bus, watches, intervalMs)));
     m.users++;
     if (!m.timer) m.start();
     return m;
@@ -52,9 +60,9 @@ export class LagMonitor {
     const poll = () => {
       if (busy) return;
       busy = true;
-      this.bus.lag(this.groupId, this.topic).then(
-        (lag) => {
-          this.lag = lag;
+      Promise.all(this.watches.map((w) => this.bus.lag(w.groupId, w.topic))).then(
+        (lags) => {
+          this.lag = lags.reduce((a, b) => a + b, 0);
           this.lastError = undefined;
         },
         (e: Error) => {

@@ -5,24 +5,32 @@ import { TOPICS } from '../bus/topics.js';
 import { childLogger } from '../core/logger.js';
 import { stageMetrics } from '../core/metrics.js';
 import { type CapturedFrame, type FrameSource, isJpeg } from './frame.js';
-import { LagMonitor } from './lag-monitor.js';
+import { LagMonitor, type LagWatch } from './lag-monitor.js';
 
-/** The image features stage's consumer group: its lag on video.frames is the backpressure signal. */
+/** The image features stage's consumer group (its lag on video.frames is part of the backpressure signal). */
 export const IMAGE_FEATURES_GROUP = 'streamlens.features:image';
+/** The video inference stage's consumer group (its lag on video.tensors is the other part). */
+export const VIDEO_INFERENCE_GROUP = 'streamlens.inference:video';
+
+/** Default backpressure signal: frames not yet featurised plus tensors not yet classified. */
+export const DEFAULT_VIDEO_LAG_WATCH: readonly LagWatch[] = [
+  { groupId: IMAGE_FEATURES_GROUP, topic: TOPICS.videoFrames },
+  { groupId: VIDEO_INFERENCE_GROUP, topic: TOPICS.videoTensors },
+];
 
 export interface PublishOptions {
   /** Live sources drop the oldest frames instead of building a backlog. Default: `source.live`. */
   live?: boolean;
   /** Non-live: publish at the source's own rate (ptsSec) instead of as fast as possible. */
   paced?: boolean;
-  /** Backpressure bound: lag of `lagGroupId` on video.frames above this many frames per active stream. Default 5. */
+  /** Backpressure bound: summed lag of the watched groups above this many frames per active stream. Default 5. */
   maxLagPerStream?: number;
   /** Absolute bound, overriding maxLagPerStream x active streams. */
   maxLag?: number;
   /** Frames a live stream holds locally while the consumer lags (the newest are kept). Default 1. */
   maxQueuedFrames?: number;
-  /** Consumer group whose lag is watched (default the image features stage). */
-  lagGroupId?: string;
+  /** Consumer groups whose summed lag is the backpressure signal (default DEFAULT_VIDEO_LAG_WATCH). */
+  lagWatch?: readonly LagWatch[];
   topic?: string;
 }
 
@@ -76,7 +84,7 @@ export class LiveFramePublisher {
   ) {
     this.producer = bus.producer();
     this.topic = options.topic ?? TOPICS.videoFrames;
-    this.monitor = LagMonitor.acquire(bus, options.lagGroupId ?? IMAGE_FEATURES_GROUP, this.topic);
+    this.monitor = LagMonitor.acquire(bus, options.lagWatch ?? DEFAULT_VIDEO_LAG_WATCH);
     streamsOn(bus).add(streamId);
     this.loop = this.sendLoop();
   }
@@ -191,7 +199,7 @@ export function publishVideoSource(bus: Bus, streamId: string, source: FrameSour
     let error: Error | undefined;
     const producer = bus.producer();
     const topic = options.topic ?? TOPICS.videoFrames;
-    const monitor = live ? undefined : LagMonitor.acquire(bus, options.lagGroupId ?? IMAGE_FEATURES_GROUP, topic);
+    const monitor = live ? undefined : LagMonitor.acquire(bus, options.lagWatch ?? DEFAULT_VIDEO_LAG_WATCH);
     if (live) livePub = new LiveFramePublisher(bus, streamId, source.description, options);
     else streamsOn(bus).add(streamId);
     const t0 = Date.now();
