@@ -1,6 +1,7 @@
 /**
- * Speaker gender commands beside the speech pipeline's trainer (`trainAudio({task: 'gender'})` trains
- * and publishes models/gender/<v>):
+ * Speaker gender commands:
+ *  - `streamlens train audio --task gender --data DIR` -> trainGender (the speech pipeline's
+ *    trainAudio with task 'gender' and the gender defaults below; publishes models/gender/<v>)
  *  - `streamlens eval audio --task gender --data DIR [--model V]` -> evalGender
  *  - classifyGenderFile: one file's speaker gender, "no speech" refused.
  * Both run the served path: the published ONNX model through the serving loader (manifest
@@ -14,6 +15,7 @@ import { decodeAudioFile } from '../../ingest/audio-file-source.js';
 import { extractClipFeatures } from './clip-features.js';
 import { evaluateClips, meanProbabilities, type SpeechEvaluation } from './clip-metrics.js';
 import { GENDER_LABELS, scanSpeechDataset, type DatasetName, type Gender, type SpeechClip } from './datasets.js';
+import { trainAudio, type TrainAudioResult } from './train-audio.js';
 
 export const GENDER_MODEL_NAME = 'gender';
 
@@ -25,6 +27,44 @@ export function genderClips(root: string, dataset?: DatasetName): SpeechClip[] {
     throw new Error(`no clip under ${root} has a gender label (RAVDESS actor numbers, SAVEE and TESS speakers give one; CREMA-D names do not)`);
   }
   return labelled;
+}
+
+export interface TrainGenderOptions {
+  /** Folder of clips whose names give the gender (default `<data>/ravdess`). */
+  data?: string;
+  /** Model repository root (default models/). */
+  out?: string;
+  /** Speaker-grouped folds (default 5; 0 skips cross-validation). */
+  folds?: number;
+  /** Epochs per model (default 8: gender converges fast). */
+  epochs?: number;
+  seed?: number;
+  /** Waveform-augmented copies per clip (default 0: features are shared with the emotion cache). */
+  augmentedCopies?: number;
+  /** Publish models/gender/<next> (default true). */
+  publish?: boolean;
+  log?: (line: string) => void;
+}
+
+/**
+ * Trains the speaker gender model with the speech pipeline's trainer: same feature settings and
+ * window shape as the emotion model (so the server feeds both the same windows), speaker-grouped
+ * k-fold cross-validation with clip-level scoring (mean of speech-window probabilities), final model
+ * on every clip exported to ONNX and published with manifest and report.
+ */
+export async function trainGender(o: TrainGenderOptions = {}): Promise<TrainAudioResult> {
+  return trainAudio({
+    task: 'gender',
+    name: GENDER_MODEL_NAME,
+    data: o.data,
+    out: o.out,
+    folds: o.folds ?? 5,
+    epochs: o.epochs ?? 8,
+    seed: o.seed,
+    augmentedCopies: o.augmentedCopies ?? 0,
+    publish: o.publish,
+    log: o.log,
+  });
 }
 
 function genderModel(version: string | undefined, root: string | undefined): ModelVersion {
