@@ -1,6 +1,7 @@
 import type { Bus } from '../bus/bus.js';
 import type { Prediction } from '../bus/envelope.js';
 import type { AppConfig, StreamConfig } from './config.js';
+import type { CourseRecommender } from '../recommend/recommender.js';
 
 /** What the gateway (HTTP/WS) needs from the running application. Implemented in src/app.ts. */
 export interface StreamInfo {
@@ -71,4 +72,6 @@ export interface AppContext {
     courses(streamId: string, contentType: string, body: Buffer): Promise<IngestResult>;
   };
   stats(): SystemStats;
+  /** Course recommender (GET /api/recommendations); absent when the app runs without one. */
+  recommender?: CourseRecommender;
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppContext } from '../core/app-context.js';
 import { streamSchema } from '../core/config.js';
+import { handleCatalogueStatus, handleRecommendations } from '../recommend/http.js';
 import { HttpError, parseJsonBody, readBody, sendJson } from './http-util.js';
 
 export interface RestLimits {
@@ -122,6 +123,14 @@ export async function handleApi(
       throw new HttpError(400, `cannot read course records: ${(e as Error).message}`);
     }
     sendJson(res, result.accepted > 0 || result.rejected === 0 ? 202 : 400, { stream: streamId, ...result });
+    return true;
+  }
+
+  if (path === '/api/recommendations' || path === '/api/recommendations/catalogue') {
+    if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, `${method} is not allowed on ${path} (GET)`);
+    if (!app.recommender) throw new HttpError(503, 'the course recommender is not running in this app');
+    const answer = path === '/api/recommendations' ? handleRecommendations(app.recommender, url) : handleCatalogueStatus(app.recommender);
+    sendJson(res, answer.status, answer.body);
     return true;
   }
 
