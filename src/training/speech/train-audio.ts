@@ -1,13 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { confusionMatrixChart, rocChart, trainingCurvesChart } from '../../analysis/charts.js';
 import { rocCurvesOvr } from '../../analysis/curves.js';
 import { writeReport, type ReportSection } from '../../analysis/report.js';
 import { groupKFold } from '../../analysis/validation.js';
-import { dataRoot } from '../../core/paths.js';
+import { cacheRoot, dataRoot } from '../../core/paths.js';
 import { parseAudioFeatureSettings, type AudioFeatureSettingsInput } from '../../features/audio/settings.js';
+import { loadClassifier } from '../../inference/classifier-loader.js';
 import { exportToOnnx } from '../../inference/onnx-export/index.js';
 import type { ModelTask } from '../../inference/manifest.js';
 import { modelsRoot, publishVersion } from '../../inference/model-repository.js';
@@ -18,7 +20,7 @@ import { EMOTION_LABELS, GENDER_LABELS, scanSpeechDataset, type SpeechClip } fro
 import { balancedClassWeights, fitSpeechModel, predictWindows, type EpochLog } from './fit-speech.js';
 import { buildSpeechModel, type SpeechModelKind } from './models.js';
 import { SPEECH_FEATURE_SETTINGS } from './settings.js';
-import { collectWindows, featureStatistics, normaliseInPlace } from './window-data.js';
+import { collectWindows, featureStatistics, normaliseInPlace, speechWindowIndices } from './window-data.js';
 
 export type SpeechTask = 'emotion' | 'gender';
 
@@ -50,6 +52,13 @@ export interface TrainAudioOptions {
   publish?: boolean;
   /** Model name in the repository (default: the task). */
   name?: string;
+  /**
+   * Keep each finished fold under `.cache/speech-cv/<hash of data + options>/` and reuse it, so folds
+   * can run in separate processes (`onlyFolds`) and a later run only trains what is missing. Default true.
+   */
+  cacheFolds?: boolean;
+  /** Clips whose training-time probabilities go into the manifest, for checking the served path (default 8). */
+  referenceClips?: number;
   log?: (line: string) => void;
 }
 
@@ -209,18 +218,63 @@ export async function trainAudio(options: TrainAudioOptions = {}): Promise<Train
     const foldResults: FoldResult[] = [];
     const pooledTrue: string[] = [];
     const pooledProbs: Float32Array[] = [];
+    const foldCache =
+      options.cacheFolds === false
+        ? null
+        : join(
+            cacheRoot(),
+            'speech-cv',
+            createHash('sha256')
+              .update(
+                JSON.stringify({
+                  features: fs.cacheDir,
+                  task,
+                  folds,
+                  labels,
+                  model: o.model,
+                  epochs: o.epochs,
+                  seed: o.seed,
+                  stride: o.trainWindowStride,
+                  copies: options.augmentedCopies ?? 1,
+                  batchSize: o.batchSize,
+                  lr: o.learningRate,
+                  width: o.width,
+                  dropout: o.dropout,
+                  max: options.maxClipsPerSpeaker,
+                }),
+              )
+              .digest('hex')
+              .slice(0, 24),
+          );
     for (const [k, split] of splits.entries()) {
       if (options.onlyFolds && !options.onlyFolds.includes(k)) continue;
-      const trained = await trainOn(fs, split.train, labelIdx, labels.length, o, log, `fold ${k + 1}/${folds}`);
-      const probs = predictClips(trained.model, fs, split.test, trained.norm);
-      trained.model.dispose();
-      const yTrue = split.test.map((c) => labelOf(clips[c])!);
-      const ev = evaluateClips(labels, yTrue, probs);
-      pooledTrue.push(...yTrue);
-      pooledProbs.push(...probs);
-      const testSpeakers = [...new Set(split.test.map((c) => clips[c].speaker))].sort();
-      foldResults.push({ fold: k, testSpeakers, trainClips: split.train.length, testClips: split.test.length, accuracy: ev.accuracy, macroF1: ev.macroF1, weightedF1: ev.weightedF1, epochs: trained.epochs });
-      log(`[fold ${k + 1}/${folds}] test speakers ${testSpeakers.join(',')}: accuracy ${ev.accuracy.toFixed(3)}, macro-F1 ${ev.macroF1.toFixed(3)}`);
+      const cached = foldCache ? join(foldCache, `fold-${k}.json`) : null;
+      let fold: { result: FoldResult; yTrue: string[]; probs: number[][] };
+      if (cached && existsSync(cached)) {
+        fold = JSON.parse(readFileSync(cached, 'utf8'));
+        log(`[fold ${k + 1}/${folds}] from cache ${cached}`);
+      } else {
+        const trained = await trainOn(fs, split.train, labelIdx, labels.length, o, log, `fold ${k + 1}/${folds}`);
+        const probs = predictClips(trained.model, fs, split.test, trained.norm);
+        trained.model.dispose();
+        const yTrue = split.test.map((c) => labelOf(clips[c])!);
+        const ev = evaluateClips(labels, yTrue, probs);
+        const testSpeakers = [...new Set(split.test.map((c) => clips[c].speaker))].sort();
+        fold = {
+          result: { fold: k, testSpeakers, trainClips: split.train.length, testClips: split.test.length, accuracy: ev.accuracy, macroF1: ev.macroF1, weightedF1: ev.weightedF1, epochs: trained.epochs },
+          yTrue,
+          probs: probs.map((p) => Array.from(p)),
+        };
+        if (cached) {
+          mkdirSync(foldCache!, { recursive: true });
+          writeFileSync(cached, JSON.stringify(fold));
+        }
+      }
+      foldResults.push(fold.result);
+      pooledTrue.push(...fold.yTrue);
+      pooledProbs.push(...fold.probs.map((p) => Float32Array.from(p)));
+      const f = fold.result;
+      log(`[fold ${k + 1}/${folds}] test speakers ${f.testSpeakers.join(',')}: accuracy ${f.accuracy.toFixed(3)}, macro-F1 ${f.macroF1.toFixed(3)}`);
     }
     result.crossValidation = {
       folds: foldResults,
@@ -237,6 +291,10 @@ export async function trainAudio(options: TrainAudioOptions = {}): Promise<Train
     const all = clips.map((_, i) => i);
     const final = await trainOn(fs, all, labelIdx, labels.length, o, log, 'final');
     const onnx = Buffer.from(exportToOnnx(final.model, { graphName: `${task}_${o.model}` }));
+    const nRef = Math.min(options.referenceClips ?? 8, clips.length);
+    const refIdx = Array.from({ length: nRef }, (_, i) => Math.floor((i * clips.length) / nRef));
+    const refProbs = predictClips(final.model, fs, refIdx, final.norm);
+    const reference = refIdx.map((c, i) => ({ clip: relative(dataDir, clips[c].path), label: labelOf(clips[c]), probs: Array.from(refProbs[i]) }));
     const frames = fs.framesPerWindow;
     const nFeatures = fs.nFeatures;
     const reportDir = mkdtempSync(join(tmpdir(), 'speech-report-'));
@@ -272,6 +330,8 @@ export async function trainAudio(options: TrainAudioOptions = {}): Promise<Train
           trainWindowStride: o.trainWindowStride,
           finalTrainingCurve: final.epochs,
           clipAggregation: 'mean of speech-window probabilities',
+          /** Clip probabilities of the trained tfjs model on a few training clips; the served ONNX path must reproduce them. */
+          reference,
         },
         metrics: result.crossValidation
           ? {
@@ -287,6 +347,22 @@ export async function trainAudio(options: TrainAudioOptions = {}): Promise<Train
       options.out ?? modelsRoot(),
     );
     rmSync(reportDir, { recursive: true, force: true });
+    // The served path (serving loader: ONNX session + manifest normalisation) must reproduce training's numbers.
+    const served = await loadClassifier(v);
+    try {
+      let maxDiff = 0;
+      for (const [i, c] of refIdx.entries()) {
+        const version0 = fs.clips[c].versions[0];
+        const per = fs.framesPerWindow * fs.nFeatures;
+        const wins = speechWindowIndices(version0.speech, true).map((w) => version0.data.slice(w * per, (w + 1) * per));
+        const p = meanProbabilities(await served.predict(wins))!;
+        p.forEach((x, j) => (maxDiff = Math.max(maxDiff, Math.abs(x - refProbs[i][j]))));
+      }
+      log(`[publish] served ONNX path vs tfjs on ${refIdx.length} clips: max |diff| ${maxDiff.toExponential(2)}`);
+      if (maxDiff > 1e-3) throw new Error(`the exported ONNX model does not reproduce the trained model (max probability difference ${maxDiff})`);
+    } finally {
+      await served.close();
+    }
     result.published = { name, version: v.manifest.version, dir: v.dir, onnxBytes: onnx.length, parameters: final.model.countParams() };
     log(`[publish] ${v.dir} (${(onnx.length / 1024).toFixed(1)} KiB ONNX, ${final.model.countParams()} parameters)`);
     final.model.dispose();
@@ -342,15 +418,19 @@ function buildReport(
       title: 'Confusion matrix (pooled out-of-fold)',
       spec: confusionMatrixChart({ labels, counts: cv.pooled.confusion }, { title: 'Confusion matrix, rows = true class', normalize: 'true' }),
     });
-    const roc = rocCurvesOvr(pooled.yTrue, pooled.probs.map((p) => Array.from(p)), labels);
-    sections.push({
-      kind: 'chart',
-      title: 'ROC (one-vs-rest, pooled out-of-fold)',
-      spec: rocChart(
-        roc.perClass.map((c) => ({ name: String(c.label), fpr: c.fpr, tpr: c.tpr, auc: c.auc })),
-        { title: 'ROC curves per class' },
-      ),
-    });
+    if (labels.every((l) => pooled.yTrue.includes(l)) && labels.length > 1) {
+      const roc = rocCurvesOvr(pooled.yTrue, pooled.probs.map((p) => Array.from(p)), labels);
+      sections.push({
+        kind: 'chart',
+        title: 'ROC (one-vs-rest, pooled out-of-fold)',
+        spec: rocChart(
+          roc.perClass.map((c) => ({ name: String(c.label), fpr: c.fpr, tpr: c.tpr, auc: c.auc })),
+          { title: 'ROC curves per class' },
+        ),
+      });
+    } else {
+      sections.push({ kind: 'text', title: 'ROC', text: 'Not drawn: some class has no evaluation clip.' });
+    }
     const f0 = cv.folds[0];
     if (f0) {
       sections.push({
