@@ -18,22 +18,26 @@ export interface RecommendCommandOptions {
   catalogue?: string;
   /** Rebuild the snapshot from the CSV even when one exists. */
   rebuild?: boolean;
+  /** Model repository root for the course popularity model (default models/). */
+  models?: string;
 }
 
 /**
  * `streamlens recommend --query "..." [--subject ...] [--level ...] [--max-price ...] [--max-hours ...] [--free true|false] [--limit n]`:
  * ranks courses for a learner and prints JSON. The catalogue comes from the snapshot; when there
  * is none (or with rebuild) it is built from the CSV through the course pipeline's validation and
- * enrichment, and saved. A bad option throws RecommendationQueryError naming the field.
+ * enrichment, and saved. Popularity: the course model's prediction when models/course has a
+ * version, else the subscriber prior (named in the output). A bad option throws RecommendationQueryError naming the field.
  */
 export async function recommendCommand(options: RecommendCommandOptions): Promise<RecommendationResult> {
   const file = options.catalogue ?? defaultCatalogueFile();
   const store = new CatalogueStore(file);
   if (options.rebuild && existsSync(file)) store.compact([]);
-  const popularity = await resolvePopularityScorer();
+  const popularity = await resolvePopularityScorer({ modelsRoot: options.models });
   const recommender = await CourseRecommender.open({ store, popularity });
   if (recommender.size === 0) {
-    const dataset = loadCourseDataset(options.data ?? defaultCourseDataPath());
+    // enriched against the popularity model's reference date when there is one (course age is a model feature)
+    const dataset = loadCourseDataset(options.data ?? defaultCourseDataPath(), { referenceDate: popularity.referenceDate });
     await recommender.upsertMany(dataset.records);
     process.stderr.write(
       `recommend: built the catalogue from ${dataset.path} (${dataset.records.length} courses, ${dataset.rejected.length} rejected, ${dataset.duplicates.length} duplicates) into ${file}\n`,

@@ -15,6 +15,8 @@ export interface PopularityScorer {
   readonly description: string;
   /** When true, scores are divided by the catalogue's largest score (so they span [0, 1]). */
   readonly normaliseByMax: boolean;
+  /** Reference date the courses must be enriched with (a model's training reference date). */
+  readonly referenceDate?: string;
   /** Raw popularity per course, in order; non-negative. */
   score(courses: readonly EnrichedCourse[]): number[] | Promise<number[]>;
 }
