@@ -10,7 +10,7 @@ import { LagMonitor, type LagWatch } from './lag-monitor.js';
 /** The image features stage's consumer group (its lag on video.frames is part of the backpressure signal). */
 export const IMAGE_FEATURES_GROUP = 'streamlens.features:image';
 /** The video inference stage's consumer group (its lag on video.tensors is the other part). */
-export const VIDEO_INFERENCE_GROUP = 'streamlens.inference:video';
+export const VIDEO_INFERENCE_GROUP = 'streamlens.inference:image';
 
 /** Default backpressure signal: frames not yet featurised plus tensors not yet classified. */
 export const DEFAULT_VIDEO_LAG_WATCH: readonly LagWatch[] = [
@@ -23,7 +23,7 @@ export interface PublishOptions {
   live?: boolean;
   /** Non-live: publish at the source's own rate (ptsSec) instead of as fast as possible. */
   paced?: boolean;
-  /** Backpressure bound: summed lag of the watched groups above this many frames per active stream. Default 5. */
+  /** Backpressure bound: summed lag of the watched groups above this many frames per active stream. Default 2 (latency ~ bound / throughput). */
   maxLagPerStream?: number;
   /** Absolute bound, overriding maxLagPerStream x active streams. */
   maxLag?: number;
@@ -90,7 +90,7 @@ export class LiveFramePublisher {
   }
 
   private bound(): number {
-    return this.options.maxLag ?? (this.options.maxLagPerStream ?? 5) * Math.max(1, streamsOn(this.bus).size);
+    return this.options.maxLag ?? (this.options.maxLagPerStream ?? 2) * Math.max(1, streamsOn(this.bus).size);
   }
 
   /** Queues one frame; never blocks. Drops the oldest queued frame when the queue is full. */
@@ -214,7 +214,7 @@ export function publishVideoSource(bus: Bus, streamId: string, source: FrameSour
           const due = t0 + frame.ptsSec * 1000 - Date.now();
           if (due > 0) await new Promise((r) => setTimeout(r, due));
         }
-        const bound = options.maxLag ?? (options.maxLagPerStream ?? 5) * Math.max(1, streamsOn(bus).size);
+        const bound = options.maxLag ?? (options.maxLagPerStream ?? 2) * Math.max(1, streamsOn(bus).size);
         while (monitor && monitor.lag > bound && !stopped) await monitor.nextReading();
         await producer.send(topic, [encodeMessage(frameMessage(streamId, { ...frame, capturedAt: Date.now() }, source.description))]);
         if (monitor) monitor.lag++;

@@ -8,8 +8,18 @@ import { featureKeyOf } from '../../src/inference/manifest.js';
 import { imageFeaturesStage } from '../../src/features/image/stage.js';
 import { parseImageFeatureSettings } from '../../src/features/image/settings.js';
 import { animalPhoto } from './helpers.js';
+import { DEFAULT_VIDEO_LAG_WATCH } from '../../src/ingest/publish.js';
+import { tensorInferenceStage } from '../../src/inference/stage.js';
+import type { ClassifierPool } from '../../src/inference/classifier-pool.js';
 
 describe('features:image stage', () => {
+  it('is the consumer group the video publishers watch for backpressure (with the image inference stage)', () => {
+    const groups = DEFAULT_VIDEO_LAG_WATCH.map((w) => `${w.groupId} on ${w.topic}`);
+    const features = imageFeaturesStage({ settings: { width: 8, height: 8 } });
+    const inference = tensorInferenceStage('video', {} as ClassifierPool, { modelFor: () => ({ name: 'animal' }) });
+    expect(groups).toEqual([`streamlens.${features.name} on ${features.input}`, `streamlens.${inference.name} on ${inference.input}`]);
+  });
+
   it('turns video.frame JPEGs into video.tensor (JPEG carried along) and dead-letters bad frames', async () => {
     const bus = new EmbeddedBus();
     const settings = parseImageFeatureSettings({ width: 32, height: 32 });
@@ -37,7 +47,7 @@ describe('features:image stage', () => {
     expect(t.meta.featureKey).toBe(featureKeyOf({ kind: 'image', settings: settings as unknown as Record<string, unknown> }));
     expect(t.jpeg?.equals(jpeg)).toBe(true);
     expect(t.env.stageTimes?.['features:image']).toBeGreaterThanOrEqual(0);
-    expect(dlq.map((h) => h['dlq.reason']).sort()).toEqual(['not-an-image', 'truncated']);
+    expect(dlq.map((h) => h['dlq.reason']).sort(), JSON.stringify(dlq.map((h) => h['dlq.error']))).toEqual(['not-an-image', 'truncated']);
     expect(dlq.find((h) => h['dlq.reason'] === 'not-an-image')?.['dlq.error']).toMatch(/frame s1#1: not an image/);
     await reader.stop();
     await runner.stop();

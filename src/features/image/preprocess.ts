@@ -66,8 +66,20 @@ export async function decodeResizedRgb(
     return { rgb: data, sourceWidth, sourceHeight };
   } catch (e) {
     if (e instanceof ImageDecodeError) throw e;
-    throw explainSharpError(e, what);
+    const explained = explainSharpError(e, what);
+    if (explained.reason === 'decode' && Buffer.isBuffer(input) && looksTruncated(input)) {
+      throw new ImageDecodeError(`${what}: truncated image data (${explained.message.slice(what.length + 2)})`, 'truncated');
+    }
+    throw explained;
   }
+}
+
+/** A JPEG without its end-of-image marker, or a PNG without its IEND chunk. */
+export function looksTruncated(b: Buffer): boolean {
+  const n = b.length;
+  if (n >= 2 && b[0] === 0xff && b[1] === 0xd8) return !(b[n - 2] === 0xff && b[n - 1] === 0xd9);
+  if (n >= 8 && b.readUInt32BE(0) === 0x89504e47) return b.lastIndexOf('IEND', n - 1, 'latin1') < 0;
+  return false;
 }
 
 /** RGB bytes -> normalised Float32 (scale, then per-channel mean/std), written into `out` at `offset`. */
