@@ -44,6 +44,17 @@ export class PermanentError extends Error {
   }
 }
 
+/**
+ * The stage cannot work right now (its model is not loaded, a dependency is down): the batch is
+ * redelivered until it can, never dead-lettered — the input is fine, the stage is not.
+ */
+export class StageUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StageUnavailableError';
+  }
+}
+
 /** Short machine-friendly reason for metrics labels and DLQ headers. */
 export function reasonOf(e: unknown): string {
   if (e instanceof EnvelopeError) return e.reason;
@@ -65,6 +76,8 @@ export class StageRunner {
   private readonly log: Logger;
   private readonly attempts = new Map<string, number>();
   private lagTimer?: NodeJS.Timeout;
+  /** The last attempt failed because the stage itself was unavailable: keep retrying, never isolate. */
+  private unavailable = false;
 
   constructor(
     private readonly bus: Bus,
@@ -122,14 +135,17 @@ export class StageRunner {
     const maxAttempts = s.maxAttempts ?? 3;
     const started = performance.now();
     let results: StageResult[];
-    if (attempt <= maxAttempts) {
+    if (attempt <= maxAttempts || this.unavailable) {
       try {
         results = await s.process(valid);
+        this.unavailable = false;
         if (results.length !== valid.length) throw new Error(`stage ${s.name} returned ${results.length} results for ${valid.length} inputs`);
       } catch (e) {
-        stageMetrics.errors.inc({ stage: s.name, reason: reasonOf(e) });
+        stageMetrics.errors.inc({ stage: s.name, reason: e instanceof StageUnavailableError ? 'unavailable' : reasonOf(e) });
+        this.unavailable = e instanceof StageUnavailableError;
+        if (this.unavailable && attempt % 50 === 1) this.log.error({ err: (e as Error).message }, 'stage unavailable; input waits on the bus');
         this.attempts.set(key, attempt);
-        this.log.warn({ err: (e as Error).message, attempt, key }, 'batch failed; it will be redelivered');
+        if (!this.unavailable) this.log.warn({ err: (e as Error).message, attempt, key }, 'batch failed; it will be redelivered');
         throw e;
       }
     } else {

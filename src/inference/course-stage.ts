@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Message, Prediction } from '../bus/envelope.js';
-import { PermanentError, type StageDefinition, type StageInput, type StageResult } from '../bus/stage-runner.js';
+import { PermanentError, StageUnavailableError, type StageDefinition, type StageInput, type StageResult } from '../bus/stage-runner.js';
 import { TOPICS } from '../bus/topics.js';
 import type { EnrichedCourse } from '../features/course/enrich.js';
 import { type CoursePrediction, type ExplanationTerm, coursePredictorFromBundle } from './course-predictor.js';
@@ -62,7 +62,7 @@ export function courseInferenceStage(options: { root?: string; reloadIntervalMs?
     async process(batch: StageInput[]): Promise<StageResult[]> {
       started ??= server.start().catch((e) => {
         started = undefined;
-        throw e;
+        throw new StageUnavailableError(`course model unavailable: ${(e as Error).message}`);
       });
       await started;
       const model = server.serving();

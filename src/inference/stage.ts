@@ -1,5 +1,5 @@
 import type { Message, MessageOf, Prediction } from '../bus/envelope.js';
-import { PermanentError, type StageDefinition, type StageInput, type StageResult } from '../bus/stage-runner.js';
+import { PermanentError, StageUnavailableError, type StageDefinition, type StageInput, type StageResult } from '../bus/stage-runner.js';
 import { TOPICS } from '../bus/topics.js';
 import type { Classifier, ClassifierPool } from './classifier-pool.js';
 
@@ -63,7 +63,7 @@ export function tensorInferenceStage(media: 'audio' | 'video', pool: ClassifierP
             server = await pool.server(route.name, route.version);
           } catch (e) {
             // No model can be loaded: transient for the pipeline (a model may be published), so retry.
-            throw new Error(`model ${route.name} unavailable: ${(e as Error).message}`);
+            throw new StageUnavailableError(`model ${route.name} unavailable: ${(e as Error).message}`);
           }
           const model = server.forFeatureKey(m.meta.featureKey);
           if (!model) {
