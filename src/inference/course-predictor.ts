@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EnrichedCourse } from '../features/course/enrich.js';
 import { ModelLoadError, type ModelManifest } from './manifest.js';
-import { modelsRoot, resolveModel } from './model-repository.js';
+import { modelsRoot, readVersion, resolveModel } from './model-repository.js';
 import { COURSE_BUNDLE_FORMAT, type CourseBundleJson, type ShippedTaskJson } from '../training/course/bundle.js';
 import { type CourseModel, type ExplanationMethod, courseModelFromJson } from '../training/course/course-model.js';
 import { FeatureSpace } from '../training/course/feature-space.js';
@@ -36,6 +36,8 @@ export interface CoursePrediction {
 export interface CoursePredictor {
   name: 'course';
   version: string;
+  /** The version folder. */
+  dir: string;
   manifest: ModelManifest;
   referenceDate: string;
   predict(records: EnrichedCourse[]): CoursePrediction[];
@@ -68,16 +70,12 @@ function design(t: LoadedTask, records: readonly EnrichedCourse[]): CsrMatrix {
 }
 
 function topTerms(t: LoadedTask, X: CsrMatrix, r: number, output: number, k: number): ExplanationTerm[] {
-  const phi = t.model.explain(X, r, output, t.means);
-  if (!phi) return [];
-  return [...phi]
-    .filter(([, v]) => v !== 0 && Number.isFinite(v))
-    .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]))
-    .slice(0, k)
-    .map(([c, v]) => ({ feature: t.space.columns[c], contribution: Number(v.toPrecision(5)) }));
+  const top = t.model.explain(X, r, output, t.means, k);
+  if (!top) return [];
+  return top.map(([c, v]) => ({ feature: t.space.columns[c], contribution: Number(v.toPrecision(5)) }));
 }
 
-export function coursePredictorFromBundle(bundle: CourseBundleJson, manifest: ModelManifest, options: CoursePredictorOptions = {}): CoursePredictor {
+export function coursePredictorFromBundle(bundle: CourseBundleJson, manifest: ModelManifest, dir: string, options: CoursePredictorOptions = {}): CoursePredictor {
   if (bundle.format !== COURSE_BUNDLE_FORMAT) throw new ModelLoadError(manifest.name, `model.json is not a ${COURSE_BUNDLE_FORMAT} bundle`);
   const subject = loadTask(bundle.subject);
   const popularity = loadTask(bundle.popularity);
@@ -86,6 +84,7 @@ export function coursePredictorFromBundle(bundle: CourseBundleJson, manifest: Mo
   return {
     name: 'course',
     version: manifest.version,
+    dir,
     manifest,
     referenceDate: bundle.referenceDate,
     predict(records: EnrichedCourse[]): CoursePrediction[] {
@@ -121,9 +120,14 @@ export function coursePredictorFromBundle(bundle: CourseBundleJson, manifest: Mo
   };
 }
 
-/** Loads models/course/<version> (the highest loadable version when none is given). */
+/**
+ * Loads models/course/<version> (the highest version when none is given). `modelVersion` may also
+ * be a version folder (a path holding manifest.json).
+ */
 export function loadCoursePredictor(modelVersion?: string, options: CoursePredictorOptions = {}): CoursePredictor {
-  const v = resolveModel('course', modelVersion, options.root ?? modelsRoot());
+  const asDir = modelVersion !== undefined && !/^\d+$/.test(modelVersion);
+  if (asDir && !existsSync(join(modelVersion, 'manifest.json'))) throw new ModelLoadError(modelVersion, 'not a model version folder (no manifest.json)');
+  const v = asDir ? readVersion(modelVersion) : resolveModel('course', modelVersion, options.root ?? modelsRoot());
   if (v.manifest.format !== 'json' || !v.manifest.files.json) throw new ModelLoadError(v.dir, 'course models must be format "json" with files.json');
   let bundle: CourseBundleJson;
   try {
@@ -131,7 +135,7 @@ export function loadCoursePredictor(modelVersion?: string, options: CoursePredic
   } catch (e) {
     throw new ModelLoadError(v.dir, `model.json is not valid JSON: ${(e as Error).message}`);
   }
-  return coursePredictorFromBundle(bundle, v.manifest, options);
+  return coursePredictorFromBundle(bundle, v.manifest, v.dir, options);
 }
 
 function argmax(v: ArrayLike<number>): number {

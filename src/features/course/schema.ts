@@ -130,33 +130,30 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2
 
 const nonEmptyText = (what: string) => z.string({ error: `expected ${what} as text` }).trim().min(1, { error: `${what} is empty` });
 
-function rawSchema(now: number) {
-  return z.object({
-    course_id: z.preprocess(
-      (v) => (typeof v === 'number' && Number.isInteger(v) ? String(v) : v),
-      nonEmptyText('course id').regex(/^[A-Za-z0-9_-]+$/, { error: 'course id must be letters, digits, "_" or "-"' }),
-    ),
-    course_title: nonEmptyText('course title').max(500, { error: 'course title is longer than 500 characters' }),
-    url: z.preprocess(blankToUndefined, z.string().optional()),
-    is_paid: booleanLike,
-    price,
-    num_subscribers: z.preprocess(blankToUndefined, nonNegativeInt('subscribers').optional()),
-    num_reviews: z.preprocess(blankToUndefined, nonNegativeInt('reviews').optional()),
-    num_lectures: nonNegativeInt('lectures'),
-    level,
-    content_duration: duration,
-    published_timestamp: z.preprocess(
-      (v) => (v instanceof Date ? v.toISOString() : v),
-      z
-        .string({ error: 'expected an ISO 8601 timestamp' })
-        .trim()
-        .regex(ISO_DATE, { error: 'expected an ISO 8601 timestamp (e.g. 2017-01-18T20:58:58Z)' })
-        .refine((s) => Number.isFinite(Date.parse(s)), { error: 'not a real date' })
-        .refine((s) => Date.parse(s) <= now, { error: 'timestamp is in the future' }),
-    ),
-    subject: z.preprocess(blankToUndefined, nonEmptyText('subject').optional()),
-  });
-}
+const rawSchema = z.object({
+  course_id: z.preprocess(
+    (v) => (typeof v === 'number' && Number.isInteger(v) ? String(v) : v),
+    nonEmptyText('course id').regex(/^[A-Za-z0-9_-]+$/, { error: 'course id must be letters, digits, "_" or "-"' }),
+  ),
+  course_title: nonEmptyText('course title').max(500, { error: 'course title is longer than 500 characters' }),
+  url: z.preprocess(blankToUndefined, z.string().optional()),
+  is_paid: booleanLike,
+  price,
+  num_subscribers: z.preprocess(blankToUndefined, nonNegativeInt('subscribers').optional()),
+  num_reviews: z.preprocess(blankToUndefined, nonNegativeInt('reviews').optional()),
+  num_lectures: nonNegativeInt('lectures'),
+  level,
+  content_duration: duration,
+  published_timestamp: z.preprocess(
+    (v) => (v instanceof Date ? v.toISOString() : v),
+    z
+      .string({ error: 'expected an ISO 8601 timestamp' })
+      .trim()
+      .regex(ISO_DATE, { error: 'expected an ISO 8601 timestamp (e.g. 2017-01-18T20:58:58Z)' })
+      .refine((s) => Number.isFinite(Date.parse(s)), { error: 'not a real date' }),
+  ),
+  subject: z.preprocess(blankToUndefined, nonEmptyText('subject').optional()),
+});
 
 export type CourseValidationResult =
   | { ok: true; course: CleanCourse }
@@ -172,15 +169,19 @@ export function validateCourse(raw: unknown, options: ValidateOptions = {}): Cou
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return { ok: false, field: '(record)', message: 'a course record must be an object' };
   }
-  const r = rawSchema(options.now ?? Date.now()).safeParse(raw);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    const field = issue.path.map(String).join('.') || '(record)';
+  const r = rawSchema.safeParse(raw);
+  const fail = (field: string, message: string): CourseValidationResult => {
     const value = (raw as Record<string, unknown>)[field];
     const shown = value === undefined ? 'missing' : JSON.stringify(value).slice(0, 80);
-    return { ok: false, field, message: `${field}: ${issue.message} (got ${shown})` };
+    return { ok: false, field, message: `${field}: ${message} (got ${shown})` };
+  };
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    return fail(issue.path.map(String).join('.') || '(record)', issue.message);
   }
   const d = r.data;
+  const published = Date.parse(d.published_timestamp);
+  if (published > (options.now ?? Date.now())) return fail('published_timestamp', 'timestamp is in the future');
   const course: CleanCourse = {
     courseId: d.course_id,
     title: d.course_title,
@@ -189,7 +190,7 @@ export function validateCourse(raw: unknown, options: ValidateOptions = {}): Cou
     numLectures: d.num_lectures,
     level: d.level,
     contentDurationHours: d.content_duration,
-    publishedAt: new Date(Date.parse(d.published_timestamp)).toISOString(),
+    publishedAt: new Date(published).toISOString(),
   };
   if (d.url !== undefined) course.url = d.url;
   if (d.num_subscribers !== undefined) course.numSubscribers = d.num_subscribers;

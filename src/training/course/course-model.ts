@@ -17,8 +17,11 @@ export interface CourseModel {
   scores(X: CsrMatrix): Float64Array[];
   /** Regression: n predictions. */
   predict(X: CsrMatrix): Float64Array;
-  /** Additive contributions of the columns of row r to output `output` (null when the model has none). */
-  explain(X: CsrMatrix, r: number, output: number, means: ArrayLike<number>): Map<number, number> | null;
+  /**
+   * The `top` largest (by magnitude) additive contributions of the columns of row r to output
+   * `output`, as [column, contribution] pairs, largest first; null when the model has none.
+   */
+  explain(X: CsrMatrix, r: number, output: number, means: ArrayLike<number>, top: number): [number, number][] | null;
   toJSON(): CourseModelJson;
 }
 
@@ -31,7 +34,7 @@ export function courseModelFromJson(j: CourseModelJson): CourseModel {
         explanationMethod: 'linear-shap',
         scores: (X) => m.predictScores(X),
         predict: (X) => m.predict(X),
-        explain: (X, r, output, means) => m.shap(X, r, means, output),
+        explain: (X, r, output, means, top) => topByMagnitude(m.shap(X, r, means, output), top),
         toJSON: () => m.toJSON(),
       };
     }
@@ -42,7 +45,7 @@ export function courseModelFromJson(j: CourseModelJson): CourseModel {
         explanationMethod: 'tree-shap',
         scores: (X) => m.predictScores(X),
         predict: (X) => m.predict(X),
-        explain: (X, r, output) => m.shap(X, r, output).phi,
+        explain: (X, r, output, _means, top) => topByMagnitude(m.shap(X, r, output).phi, top),
         toJSON: () => m.toJSON(),
       };
     }
@@ -55,11 +58,11 @@ export function courseModelFromJson(j: CourseModelJson): CourseModel {
         predict: () => {
           throw new Error('naive Bayes is a classifier');
         },
-        explain: (X, r, output) => {
+        explain: (X, r, output, _means, top) => {
           // each term's log-likelihood for `output` minus its mean over the classes
           const out = new Map<number, number>();
           for (const [c, v] of m.terms(X, r)) out.set(c, v[output] - v.reduce((a, b) => a + b, 0) / v.length);
-          return out;
+          return topByMagnitude(out, top);
         },
         toJSON: () => m.toJSON(),
       };
@@ -83,4 +86,21 @@ export function courseModelFromJson(j: CourseModelJson): CourseModel {
 /** Wraps a freshly trained model object the same way as a loaded one. */
 export function wrapTrained(model: { toJSON(): CourseModelJson }): CourseModel {
   return courseModelFromJson(model.toJSON());
+}
+
+/** The `k` entries of largest magnitude (non-zero, finite), largest first. */
+export function topByMagnitude(values: Float64Array | Map<number, number>, k: number): [number, number][] {
+  const best: [number, number][] = [];
+  const consider = (c: number, v: number) => {
+    if (v === 0 || !Number.isFinite(v)) return;
+    const a = Math.abs(v);
+    if (best.length === k && a <= Math.abs(best[k - 1][1])) return;
+    let pos = best.length;
+    while (pos > 0 && Math.abs(best[pos - 1][1]) < a) pos--;
+    best.splice(pos, 0, [c, v]);
+    if (best.length > k) best.pop();
+  };
+  if (values instanceof Map) for (const [c, v] of values) consider(c, v);
+  else for (let c = 0; c < values.length; c++) consider(c, values[c]);
+  return best;
 }

@@ -16,8 +16,8 @@ const FULL: Record<CourseTaskName, Partial<Record<Algorithm, Grid>>> = {
     'linear-svm': { C: [0.3, 1, 3] },
     'naive-bayes': { view: ['text'], alpha: [0.05, 0.1, 0.3] },
     knn: { view: ['text'], metric: ['cosine'], k: [10, 25], weights: ['distance'] },
-    'decision-tree': { maxDepth: [null, 40], minSamplesLeaf: [1, 3], treeTerms: [600] },
-    'random-forest': { trees: [150], maxFeatures: ['sqrt'], minSamplesLeaf: [1], treeTerms: [600, 1500] },
+    'decision-tree': { maxDepth: [null], minSamplesLeaf: [1, 3], treeTerms: [600] },
+    'random-forest': { trees: [100], maxFeatures: ['sqrt'], minSamplesLeaf: [1], treeTerms: [600] },
   },
   popularity: {
     'logistic-regression': { view: ['numeric', 'all'], C: [0.1, 1] },
@@ -25,12 +25,12 @@ const FULL: Record<CourseTaskName, Partial<Record<Algorithm, Grid>>> = {
     'naive-bayes': { view: ['numeric'], alpha: [1] },
     knn: { view: ['numeric'], metric: ['euclidean'], k: [25, 50], weights: ['uniform', 'distance'] },
     'decision-tree': { view: ['numeric'], maxDepth: [5, 8], minSamplesLeaf: [10, 30] },
-    'random-forest': { trees: [200], view: ['numeric', 'all'], treeTerms: [50], maxFeatures: ['sqrt', 0.3], minSamplesLeaf: [3, 10] },
+    'random-forest': { trees: [150], view: ['numeric', 'all'], treeTerms: [50], maxFeatures: ['sqrt', 0.3], minSamplesLeaf: [5] },
   },
   subscribers: {
     'linear-regression': { view: ['numeric', 'all'], alpha: [1, 10, 100] },
     'decision-tree': { view: ['numeric'], maxDepth: [6, 10], minSamplesLeaf: [10, 30] },
-    'random-forest': { trees: [200], view: ['numeric', 'all'], treeTerms: [50], maxFeatures: [0.33, 0.6], minSamplesLeaf: [3, 10] },
+    'random-forest': { trees: [150], view: ['numeric', 'all'], treeTerms: [50], maxFeatures: [0.33], minSamplesLeaf: [3, 10] },
   },
 };
 

@@ -70,23 +70,18 @@ export class LinearModel {
 
   /**
    * Exact linear SHAP of row r for output `output` (for binary models output 1 is the positive
-   * class): contributions per column = w_j (x_j - mean_j); columns not in the row contribute
-   * -w_j mean_j. Returns every non-zero contribution.
+   * class): contribution of column j = w_j (x_j - mean_j), dense over all columns (a column absent
+   * from the row contributes -w_j mean_j).
    */
-  shap(X: CsrMatrix, r: number, means: ArrayLike<number>, output: number): Map<number, number> {
+  shap(X: CsrMatrix, r: number, means: ArrayLike<number>, output: number): Float64Array {
     const binary = this.weights.length === 1 && this.classes === 2;
     const w = this.weights[binary ? 0 : output];
     const sign = binary && output === 0 ? -1 : 1;
-    const phi = new Map<number, number>();
-    for (let c = 0; c < w.length; c++) {
-      const v = -w[c] * means[c];
-      if (v !== 0) phi.set(c, sign * v);
-    }
+    const phi = new Float64Array(w.length);
+    for (let c = 0; c < w.length; c++) phi[c] = -sign * w[c] * means[c];
     for (let p = X.indptr[r]; p < X.indptr[r + 1]; p++) {
       const c = X.indices[p];
-      const v = w[c] * (X.values[p] - means[c]);
-      if (v !== 0) phi.set(c, sign * v);
-      else phi.delete(c);
+      phi[c] = sign * w[c] * (X.values[p] - means[c]);
     }
     return phi;
   }

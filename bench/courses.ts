@@ -1,0 +1,77 @@
+/**
+ * Course pipeline throughput, records per second on one core (single-threaded JS):
+ *
+ *   npx tsx bench/courses.ts          (or: npm run bench -- courses)
+ *
+ * Data: the shared Udemy CSV (2,942 rows), repeated BENCH_COURSE_REPEATS times (default 5).
+ * Measured:
+ *  - ingest: CSV streaming parse into course.raw messages (ingestCourseCsv, a producer that drops them);
+ *  - validate + enrich: zod validation/cleaning + enrichment (the features:course stage's work);
+ *  - score: the shipped model bundle (models/course, newest) on enriched records in batches of 64
+ *    (subject + popularity + subscribers, with the top-5 explanation terms per output);
+ *  - end to end: validate + enrich + score per record.
+ * Needs a shipped course model (`streamlens train course`).
+ */
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { parse as parseCsvSync } from 'csv-parse/sync';
+import { requireDataPath } from '../src/core/paths.js';
+import { type EnrichedCourse, enrichCourse } from '../src/features/course/enrich.js';
+import { validateCourse } from '../src/features/course/schema.js';
+import { ingestCourseCsv } from '../src/ingest/course-source.js';
+import { loadCoursePredictor } from '../src/inference/course-predictor.js';
+
+function rate(n: number, ms: number): number {
+  return Math.round((n / ms) * 1000);
+}
+
+export async function run(): Promise<object> {
+  const path = requireDataPath('udemy/udemy_courses.csv', 'Udemy courses CSV');
+  const repeats = Number(process.env.BENCH_COURSE_REPEATS ?? 5);
+  const text = readFileSync(path);
+  const predictor = loadCoursePredictor();
+
+  // ingest: streaming CSV -> course.raw messages
+  let t = performance.now();
+  let published = 0;
+  for (let r = 0; r < repeats; r++) {
+    const rep = await ingestCourseCsv(text, { producer: { send: async () => undefined }, streamId: 'bench' });
+    published += rep.published;
+  }
+  const ingestMs = performance.now() - t;
+
+  const rows = parseCsvSync(text, { columns: true, skip_empty_lines: true }) as Record<string, string>[];
+  // validate + enrich
+  const enriched: EnrichedCourse[] = [];
+  t = performance.now();
+  for (let r = 0; r < repeats; r++) {
+    for (const raw of rows) {
+      const v = validateCourse(raw);
+      if (v.ok) enriched.push(enrichCourse(v.course, predictor.referenceDate));
+    }
+  }
+  const enrichMs = performance.now() - t;
+
+  // score in batches of 64
+  const batch = 64;
+  t = performance.now();
+  let scored = 0;
+  for (let i = 0; i < enriched.length; i += batch) scored += predictor.predict(enriched.slice(i, i + batch)).length;
+  const scoreMs = performance.now() - t;
+
+  return {
+    suite: 'courses',
+    model: { name: 'course', version: predictor.version, shipped: (predictor.manifest.training as { shipped?: unknown }).shipped },
+    records: rows.length * repeats,
+    ingest: { records: published, seconds: ingestMs / 1000, recordsPerSecond: rate(published, ingestMs) },
+    validateEnrich: { records: rows.length * repeats, seconds: enrichMs / 1000, recordsPerSecond: rate(rows.length * repeats, enrichMs) },
+    score: { records: scored, batch, seconds: scoreMs / 1000, recordsPerSecond: rate(scored, scoreMs) },
+    endToEnd: { recordsPerSecond: rate(scored, enrichMs + scoreMs), note: 'validate + enrich + score, one core' },
+    machine: { cpus: cpus().length, model: cpus()[0]?.model, loadavg: loadavg().map((v) => Math.round(v * 100) / 100) },
+  };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  run().then((r) => process.stdout.write(JSON.stringify(r, null, 2) + '\n'));
+}

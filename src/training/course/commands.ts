@@ -1,0 +1,193 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseCsvSync } from 'csv-parse/sync';
+import { accuracy, classificationReport, macroF1 } from '../../analysis/classification.js';
+import { rocAucBinary } from '../../analysis/curves.js';
+import { meanAbsoluteError, r2Score, rootMeanSquaredError } from '../../analysis/regression.js';
+import { enrichCourse, type EnrichedCourse } from '../../features/course/enrich.js';
+import { validateCourse } from '../../features/course/schema.js';
+import { type CoursePrediction, type CoursePredictor, loadCoursePredictor } from '../../inference/course-predictor.js';
+import { analyzeCourseData } from './analyze.js';
+import { type CourseDataset, defaultCourseDataPath, loadCourseDataset } from './dataset.js';
+import { courseSplit } from './split.js';
+import { trainCourseModels } from './train.js';
+
+/**
+ * CLI commands of the course area (wired into commander by src/cli.ts). Each takes a typed
+ * options object and writes JSON to stdout (`write` overrides, for tests).
+ */
+type Write = (line: string) => void;
+const stdout: Write = (line) => process.stdout.write(line + '\n');
+
+export interface TrainCourseCommandOptions {
+  data?: string;
+  /** Model repository root (default models/). */
+  out?: string;
+  seed?: number;
+  folds?: number;
+  quick?: boolean;
+  referenceDate?: string;
+  /** Split export for bench/sklearn_courses.py (default bench/course-split.json). */
+  splitFile?: string;
+  write?: Write;
+}
+
+/** `streamlens train course`: trains, compares, ships models/course/<version>; returns the summary (printed by the CLI). */
+export async function trainCourseCommand(o: TrainCourseCommandOptions = {}): Promise<object> {
+  const r = await trainCourseModels({
+    data: o.data,
+    modelsRoot: o.out,
+    seed: o.seed,
+    folds: o.folds,
+    quick: o.quick,
+    referenceDate: o.referenceDate,
+    splitFile: o.splitFile ?? resolve('bench/course-split.json'),
+  });
+  const summary = {
+    model: { name: 'course', version: r.version.manifest.version, dir: r.version.dir },
+    dataset: r.dataset,
+    shipped: Object.fromEntries(Object.entries(r.shipped).map(([k, v]) => [k, { algorithm: v.algorithm, params: v.params, test: v.test }])),
+    comparison: r.results.map((c) => ({ task: c.task + (c.includeReviews ? '+reviews' : ''), algorithm: c.algorithm, cv: { [c.cvMetric]: c.cvScore, std: c.cvStd }, test: c.test })),
+  };
+  o.write?.(JSON.stringify(summary));
+  return summary;
+}
+
+export interface EvalCourseOptions {
+  /** CSV path (default: the shared Udemy CSV, evaluated on the model's held-out test split). */
+  data?: string;
+  /** Model version number or version folder (default: the highest version). */
+  model?: string;
+  /** Model repository root. */
+  models?: string;
+  write?: Write;
+}
+
+export interface CourseEvaluation {
+  model: { name: string; version: string };
+  data: string;
+  split: 'test' | 'all';
+  n: number;
+  subject: { accuracy: number; macroF1: number };
+  popularity: { auc: number; accuracy: number; f1: number; threshold: number };
+  subscribers: { r2: number; rmse: number; mae: number; target: 'log1p' };
+}
+
+/** Held-out records of the shipped model when `data` is the training CSV, else every record. */
+export function evaluationRecords(predictor: CoursePredictor, data?: string): { ds: CourseDataset; records: EnrichedCourse[]; split: 'test' | 'all' } {
+  const path = data ?? defaultCourseDataPath();
+  const ds = loadCourseDataset(path, { referenceDate: predictor.referenceDate });
+  const training = predictor.manifest.training as { data?: string; split?: { seed: number; testSize: number } };
+  if (training.data && resolve(training.data) === resolve(path) && training.split) {
+    const s = courseSplit(ds, training.split.seed, training.split.testSize);
+    return { ds, records: s.test.map((i) => ds.records[i]), split: 'test' };
+  }
+  return { ds, records: ds.records, split: 'all' };
+}
+
+/** Scores predictions against the labelled records (through the served predictor path). */
+export function scoreCoursePredictions(records: readonly EnrichedCourse[], preds: readonly CoursePrediction[]): Omit<CourseEvaluation, 'model' | 'data' | 'split'> {
+  const labelled = records.map((r, i) => ({ r, p: preds[i] })).filter(({ r }) => r.subject !== undefined && r.numSubscribers !== undefined);
+  if (labelled.length === 0) throw new Error('no labelled records (subject and num_subscribers) to evaluate');
+  const threshold = labelled[0].p.popularity.threshold;
+  const subjTrue = labelled.map(({ r }) => r.subject!);
+  const subjPred = labelled.map(({ p }) => p.subject.label);
+  const popTrue = labelled.map(({ r }) => (r.numSubscribers! >= threshold ? 1 : 0));
+  const popPred = labelled.map(({ p }) => (p.popularity.popular ? 1 : 0));
+  const subsTrue = labelled.map(({ r }) => Math.log1p(r.numSubscribers!));
+  const subsPred = labelled.map(({ p }) => p.subscribers.log1p);
+  return {
+    n: labelled.length,
+    subject: { accuracy: accuracy(subjTrue, subjPred), macroF1: macroF1(subjTrue, subjPred) },
+    popularity: {
+      auc: rocAucBinary(popTrue, labelled.map(({ p }) => p.popularity.probability), 1),
+      accuracy: accuracy(popTrue, popPred),
+      f1: classificationReport(popTrue, popPred).perClass.find((c) => c.label === 1)?.f1 ?? 0,
+      threshold,
+    },
+    subscribers: { r2: r2Score(subsTrue, subsPred), rmse: rootMeanSquaredError(subsTrue, subsPred), mae: meanAbsoluteError(subsTrue, subsPred), target: 'log1p' },
+  };
+}
+
+/** `streamlens eval course`: one JSON object with the shipped model's metrics. */
+export async function evalCourse(o: EvalCourseOptions = {}): Promise<CourseEvaluation> {
+  const predictor = loadCoursePredictor(o.model, { root: o.models });
+  const { ds, records, split } = evaluationRecords(predictor, o.data);
+  const preds = predictor.predict(records);
+  const result: CourseEvaluation = { model: { name: 'course', version: predictor.version }, data: ds.path, split, ...scoreCoursePredictions(records, preds) };
+  (o.write ?? stdout)(JSON.stringify(result));
+  return result;
+}
+
+export interface ClassifyCourseOptions {
+  /** CSV (with header) or JSON lines (.jsonl/.ndjson, or content starting with "{"). */
+  file: string;
+  model?: string;
+  models?: string;
+  /** Explanation terms per output (default 5). */
+  topTerms?: number;
+  write?: Write;
+}
+
+/** `streamlens classify course --file F`: one JSON line per record (prediction, or the error naming the field). */
+export async function classifyCourse(o: ClassifyCourseOptions): Promise<{ records: number; errors: number }> {
+  const write = o.write ?? stdout;
+  const predictor = loadCoursePredictor(o.model, { root: o.models, topTerms: o.topTerms });
+  const text = readFileSync(o.file, 'utf8');
+  const jsonl = /\.(jsonl|ndjson)$/i.test(o.file) || text.trimStart().startsWith('{');
+  const raws: { index: number; raw: unknown; error?: string }[] = [];
+  if (jsonl) {
+    text.split('\n').forEach((line, i) => {
+      if (line.trim() === '') return;
+      try {
+        raws.push({ index: i + 1, raw: JSON.parse(line) });
+      } catch (e) {
+        raws.push({ index: i + 1, raw: null, error: `line ${i + 1}: invalid JSON: ${(e as Error).message}` });
+      }
+    });
+  } else {
+    if (text.trim() === '') throw new Error(`${o.file} is empty`);
+    const rows = parseCsvSync(text, { columns: (h: string[]) => h.map((c) => c.trim().toLowerCase()), skip_empty_lines: true }) as Record<string, string>[];
+    rows.forEach((raw, i) => raws.push({ index: i + 1, raw }));
+  }
+  let errors = 0;
+  const batch: { index: number; record: EnrichedCourse }[] = [];
+  const flush = () => {
+    const preds = predictor.predict(batch.map((b) => b.record));
+    preds.forEach((p, i) => write(JSON.stringify({ record: batch[i].index, ...p })));
+    batch.length = 0;
+  };
+  for (const r of raws) {
+    if (r.error) {
+      errors++;
+      write(JSON.stringify({ record: r.index, error: r.error }));
+      continue;
+    }
+    const v = validateCourse(r.raw);
+    if (!v.ok) {
+      errors++;
+      write(JSON.stringify({ record: r.index, error: v.message, field: v.field }));
+      continue;
+    }
+    batch.push({ index: r.index, record: enrichCourse(v.course, predictor.referenceDate) });
+    if (batch.length >= 256) flush();
+  }
+  if (batch.length) flush();
+  return { records: raws.length, errors };
+}
+
+export interface AnalyzeCoursesOptions {
+  data?: string;
+  /** Output folder for report.html, report.json and the charts. */
+  out: string;
+  model?: string;
+  models?: string;
+  write?: Write;
+}
+
+/** `streamlens analyze courses --out DIR`: HTML report + JSON of the same numbers; returns the paths (printed by the CLI). */
+export async function analyzeCourses(o: AnalyzeCoursesOptions): Promise<{ htmlPath: string; jsonPath: string; numbersPath: string }> {
+  const r = await analyzeCourseData(o);
+  o.write?.(JSON.stringify(r));
+  return r;
+}
