@@ -1,0 +1,92 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { publishVersion } from '../../src/inference/model-repository.js';
+import { loadCoursePredictor } from '../../src/inference/course-predictor.js';
+import { COURSE_BUNDLE_FORMAT, type CourseBundleJson } from '../../src/training/course/bundle.js';
+import { fitCandidate } from '../../src/training/course/candidates.js';
+import { scoreCoursePredictions } from '../../src/training/course/commands.js';
+import { loadCourseDataset } from '../../src/training/course/dataset.js';
+import { metricsOf, predictRecords, type ClassificationMetrics, type RegressionMetrics } from '../../src/training/course/evaluate.js';
+import { shippedTask } from '../../src/training/course/train.js';
+import { popularityTask, subjectTask, subscribersTask } from '../../src/training/course/tasks.js';
+
+// A small real subset keeps this test fast; the full training runs in `streamlens train course`.
+const ds = loadCourseDataset();
+const train = ds.records.filter((_, i) => i % 5 !== 0 && i % 3 === 0);
+const test = ds.records.filter((_, i) => i % 5 === 0).slice(0, 150);
+let root: string;
+
+describe('course predictor (served path)', () => {
+  const subject = fitCandidate(subjectTask, 'logistic-regression', { C: 10 }, train, 1);
+  const popularity = fitCandidate(popularityTask(false), 'random-forest', { trees: 8, view: 'numeric', minSamplesLeaf: 5 }, train, 1);
+  const subscribers = fitCandidate(subscribersTask(false), 'linear-regression', { view: 'numeric', alpha: 10 }, train, 1);
+  const bundle: CourseBundleJson = {
+    format: COURSE_BUNDLE_FORMAT,
+    formatVersion: 1,
+    referenceDate: ds.referenceDate,
+    subject: shippedTask(subjectTask, subject),
+    popularity: shippedTask(popularityTask(false), popularity),
+    subscribers: shippedTask(subscribersTask(false), subscribers),
+  };
+
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'course-models-'));
+    publishVersion(
+      'course',
+      {
+        task: 'course',
+        format: 'json',
+        files: { json: 'model.json' },
+        labels: bundle.subject.labels,
+        inputs: [{ name: 'course', shape: [-1, bundle.subject.featureSpace.columns.length], dtype: 'float32' }],
+        outputs: [{ name: 'subject', shape: [-1, 4], dtype: 'float32' }],
+        features: { kind: 'course', settings: { referenceDate: ds.referenceDate } },
+        training: {},
+        metrics: {},
+      },
+      { 'model.json': Buffer.from(JSON.stringify(bundle)) },
+      root,
+    );
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('reproduces the evaluation numbers of the trained models', () => {
+    const p = loadCoursePredictor(undefined, { root });
+    const served = scoreCoursePredictions(test, p.predict(test));
+    const s = metricsOf(subjectTask, predictRecords(subjectTask, subject, test)) as ClassificationMetrics;
+    const pop = metricsOf(popularityTask(false), predictRecords(popularityTask(false), popularity, test)) as ClassificationMetrics;
+    const subs = metricsOf(subscribersTask(false), predictRecords(subscribersTask(false), subscribers, test)) as RegressionMetrics;
+    expect(served.n).toBe(test.length);
+    expect(served.subject.accuracy).toBeCloseTo(s.accuracy, 12);
+    expect(served.subject.macroF1).toBeCloseTo(s.macroF1, 12);
+    expect(served.popularity.auc).toBeCloseTo(pop.auc!, 12);
+    expect(served.popularity.accuracy).toBeCloseTo(pop.accuracy, 12);
+    expect(served.subscribers.r2).toBeCloseTo(subs.r2, 4);
+    expect(served.subject.accuracy).toBeGreaterThan(0.75);
+  });
+
+  it('returns labels, scores, probability, subscribers and top explanation terms', () => {
+    const p = loadCoursePredictor(join(root, 'course', '1'));
+    const held = ds.records.find((r, i) => i % 5 === 0 && r.titleTokens.includes('piano') && r.subject === 'Musical Instruments')!;
+    const piano = { ...held, subject: undefined };
+    const [pred] = p.predict([piano]);
+    expect(pred.subject.label).toBe('Musical Instruments');
+    expect(Object.values(pred.subject.scores).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+    expect(pred.subjectUsed).toBe('Musical Instruments');
+    const term = pred.subject.explanation.find((e) => e.feature === 'title:piano');
+    expect(term, JSON.stringify(pred.subject.explanation)).toBeDefined();
+    expect(term!.contribution).toBeGreaterThan(0);
+    expect(pred.popularity.probability).toBeGreaterThanOrEqual(0);
+    expect(pred.popularity.probability).toBeLessThanOrEqual(1);
+    expect(pred.explanationMethod).toEqual({ subject: 'linear-shap', popularity: 'tree-shap', subscribers: 'linear-shap' });
+    expect(pred.popularity.explanation.length).toBeGreaterThan(0);
+    expect(pred.subscribers.predicted).toBeCloseTo(Math.expm1(pred.subscribers.log1p), 6);
+  });
+
+  it('refuses a tampered model file', () => {
+    writeFileSync(join(root, 'course', '1', 'model.json'), '{}');
+    expect(() => loadCoursePredictor('1', { root })).toThrow(/sha256/);
+  });
+});
