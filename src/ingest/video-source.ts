@@ -1,6 +1,6 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { ffmpegPath as bundledFfmpegPath } from './ffmpeg-path.js';
 import { existsSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import type { CapturedFrame, FrameSource } from './frame.js';
 import { JpegSplitter } from './jpeg-splitter.js';
@@ -53,15 +53,13 @@ export class VideoSourceError extends Error {
   }
 }
 
-const require = createRequire(import.meta.url);
-
+/** The ffmpeg binary (see ./ffmpeg-path.ts); `override` wins, failures become VideoSourceError. */
 export function ffmpegPath(override?: string): string {
   if (override) return override;
-  if (process.env.FFMPEG_PATH) return process.env.FFMPEG_PATH;
   try {
-    return (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;
+    return bundledFfmpegPath();
   } catch (e) {
-    throw new VideoSourceError(`no ffmpeg: install @ffmpeg-installer/ffmpeg or set FFMPEG_PATH (${(e as Error).message})`, 'spawn');
+    throw new VideoSourceError((e as Error).message, 'spawn');
   }
 }
 

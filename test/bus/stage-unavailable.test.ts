@@ -19,7 +19,10 @@ describe('stage runner: an unavailable stage', () => {
       async process(batch) {
         attempts++;
         if (!available) throw new StageUnavailableError('model not loaded yet');
-        return batch.map(({ message }) => [{ topic: 'out', message: { ...message, type: 'course.enriched' as const } }]);
+        return batch.map(({ message }) => {
+          if (message.type !== 'course.raw') return new Error(`unexpected ${message.type}`);
+          return [{ topic: 'out', message: { type: 'course.enriched' as const, env: message.env, record: message.record } }];
+        });
       },
     });
     await runner.start();
