@@ -29,7 +29,8 @@ describe('shipped emotion model', () => {
     const settings = parseAudioFeatureSettings(m.features.settings as AudioFeatureSettingsInput);
     const sizes = assertReproducible(settings);
     expect(m.inputs[0].shape).toEqual([-1, sizes.framesPerWindow, sizes.nFeatures]);
-    const norm = m.features.normalisation as { mean: number[]; std: number[] };
+    expect(m.features.kind).toBe('audio');
+    const norm = (m.features as { normalisation?: { mean: number[]; std: number[] } }).normalisation!;
     expect(norm.mean).toHaveLength(sizes.nFeatures);
     const metrics = m.metrics as { accuracy: { mean: number; std: number }; folds: unknown[] };
     expect(metrics.folds).toHaveLength(6);
