@@ -5,6 +5,7 @@ const TITLES: Record<TrainedModelResult['kind'], string> = {
   'zero-shot': 'Zero-shot Darknet-Tiny (ImageNet cat/dog/fox classes summed)',
   cnn: 'CNN from scratch (3 x Conv2D + MaxPool, 64x64)',
   transfer: 'Transfer: frozen Darknet-Tiny + softmax head (224x224)',
+  'transfer-gated': 'Transfer + "none of these" gate on the ImageNet cat/dog/fox mass (served; "none" on an animal counts wrong)',
 };
 
 /** The HTML report of an image training run (analysis toolkit: tables, confusion matrices, curves). */
@@ -21,8 +22,9 @@ export async function writeImageTrainingReport(dir: string, run: { summary: Trai
         'train / validation / test images': `${summary.split.train} / ${summary.split.validation} / ${summary.split.test}`,
         protocol: `stratified split by file with seed ${summary.split.seed}: test held out and never trained on or used for choices; validation for early stopping, model choice and the unknown threshold`,
         'shipped model': summary.shipped.kind,
-        'unknown threshold': summary.shipped.unknownThreshold,
-        'generated noise/solid images answered "unknown"': `${(summary.shipped.oodRejected * 100).toFixed(0)}%`,
+        'served labels': summary.shipped.labels.join(', '),
+        'unknown threshold': summary.shipped.unknownThreshold ?? 'none (replaced by the "none" gate)',
+        'generated no-animal images answered "unknown" / "none"': `${(summary.shipped.oodRejected * 100).toFixed(0)}%`,
         'ONNX vs tfjs max |diff|': summary.shipped.onnxMaxAbsDiff,
         'ONNX size (bytes)': summary.shipped.onnxBytes,
       },
@@ -41,6 +43,26 @@ export async function writeImageTrainingReport(dir: string, run: { summary: Trai
       ]),
     },
   ];
+  const gate = summary.shipped.noneGate;
+  if (gate) {
+    const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+    sections.push({
+      kind: 'keyValue',
+      title: '"None of these" gate',
+      entries: {
+        rule: 'output [p_cat * s, p_dog * s, p_fox * s, 1 - s], s = sigmoid(a * (mass - tau)), mass = Darknet ImageNet softmax summed over its 5 cat, 118 dog and 4 fox classes',
+        calibration: gate.method,
+        tau: gate.tau,
+        'a (sharpness)': gate.sharpness,
+        'validation animals answered (not "none")': pct(gate.answered),
+        'validation animal mass: 1st / 5th / 50th percentile': `${gate.massPercentiles.p1.toFixed(4)} / ${gate.massPercentiles.p5.toFixed(4)} / ${gate.massPercentiles.p50.toFixed(4)}`,
+        ...Object.fromEntries(Object.entries(gate.generatedRejected).map(([k, v]) => [`generated ${k}: answered "none"`, pct(v)])),
+        'rendered SVG scenes (cartoons, no animal): answered "none"': `${pct(gate.scenesRejected)} (${Object.entries(gate.scenes).map(([k, v]) => `${k}: ${v}`).join(', ')})`,
+        'real non-animal photos: answered "none"':
+          gate.photosRejected === null ? 'not measured (no photos given)' : `${pct(gate.photosRejected)} of ${Object.keys(gate.photos).length} (${Object.entries(gate.photos).map(([k, v]) => `${k.split('/').pop()}: ${v}`).join(', ')})`,
+      },
+    });
+  }
   for (const r of results) {
     sections.push({
       kind: 'table',

@@ -11,10 +11,11 @@ import { fitModel, type Batch, type FitHistory } from '../fit.js';
 import { createRng, seededPermutation } from '../seeding.js';
 import { augmentedRgb, drawAugment, DEFAULT_AUGMENT } from './augment.js';
 import { backboneOutputsFor, type ImageVariant } from './backbone-features.js';
-import { summariseClassification, type ClassificationSummary } from './classification-summary.js';
+import { argMax, summariseClassification, type ClassificationSummary } from './classification-summary.js';
 import { DARKNET_FEATURE_SIZE, loadDarknetTiny } from './darknet-backbone.js';
 import { listImageDataset, splitDataset, type LabelledImage } from './dataset.js';
-import { outOfDistributionImages } from './ood-images.js';
+import { calibrateNoneGate, composeGatedTransferModel, animalMass, NONE_LABEL, type NoneGateCalibration } from './none-gate.js';
+import { GENERATED_OOD_KINDS, labelledOutOfDistributionImages, outOfDistributionImages, renderedSceneImages } from './ood-images.js';
 import { scoreFilesOnnx } from './onnx-scoring.js';
 import { buildSmallCnn, buildTransferHead, composeTransferModel } from './models.js';
 import { writeImageTrainingReport } from './report.js';
@@ -48,12 +49,21 @@ export interface TrainImageOptions {
   name?: string;
   /** Write the model version (default true). */
   publish?: boolean;
+  /**
+   * Add the "none of these" gate to a shipped transfer model over cat/dog/fox (default true): the
+   * served graph then outputs [cat, dog, fox, none] (see none-gate.ts) and no unknown threshold.
+   */
+  noneGate?: boolean;
+  /** Slope a of the gate's sigmoid over the ImageNet animal mass (default 40). */
+  gateSharpness?: number;
+  /** Real non-animal photos (files) whose "none" rate the report gives; optional, never trained or calibrated on. */
+  oodPhotos?: string[];
   /** Progress lines (default stderr). */
   log?: (line: string) => void;
 }
 
 export interface TrainedModelResult {
-  kind: 'zero-shot' | 'cnn' | 'transfer';
+  kind: 'zero-shot' | 'cnn' | 'transfer' | 'transfer-gated';
   validation: ClassificationSummary;
   test: ClassificationSummary;
   epochs?: number;
@@ -65,7 +75,31 @@ export interface TrainImageResult {
   labels: string[];
   split: { train: number; validation: number; test: number; seed: number; testFraction: number; validationFraction: number };
   results: TrainedModelResult[];
-  shipped: { kind: 'cnn' | 'transfer'; unknownThreshold: number; oodRejected: number; onnxMaxAbsDiff: number; onnxBytes: number; dir?: string; version?: string };
+  shipped: {
+    kind: 'cnn' | 'transfer';
+    labels: string[];
+    /** Top-probability threshold below which the server answers "unknown"; null when the none gate replaces it. */
+    unknownThreshold: number | null;
+    /** Share of generated noise/solid/gradient images answered "unknown" or "none". */
+    oodRejected: number;
+    noneGate: NoneGateReport | null;
+    onnxMaxAbsDiff: number;
+    onnxBytes: number;
+    dir?: string;
+    version?: string;
+  };
+}
+
+/** The "none of these" gate as shipped: calibration (validation) and what it rejects. */
+export interface NoneGateReport extends NoneGateCalibration {
+  /** Share of generated images answered "none", per kind and overall. */
+  generatedRejected: Record<string, number>;
+  /** Rendered SVG scenes (no animal): name -> answered label. */
+  scenes: Record<string, string>;
+  scenesRejected: number;
+  /** Real non-animal photos given in options.oodPhotos: file -> answered label. */
+  photos: Record<string, string>;
+  photosRejected: number | null;
 }
 
 const ANIMAL_MODEL = 'animal';
@@ -236,29 +270,90 @@ export async function trainImage(options: TrainImageOptions): Promise<TrainImage
     shipped = cnn!;
     settings = SMALL_CNN_INPUT_SETTINGS;
   }
-  const onnx = exportToOnnx(shipped, { graphName: `animal_${shippedKind}`, docString: `streamlens animal recogniser (${shippedKind}), labels ${labels.join(',')}` });
-  // Validation probabilities through the exported graph: the threshold is calibrated on what is served.
+  let onnx = exportToOnnx(shipped, { graphName: `animal_${shippedKind}`, docString: `streamlens animal recogniser (${shippedKind}), labels ${labels.join(',')}` });
+  // Validation probabilities through the exported graph: the threshold / gate is calibrated on what is served.
   const valProbs = await scoreFilesOnnx(onnx, settings, split.validation.map((i) => i.file));
-  const tfProbs = await scoreFilesTfjs(shipped, settings, split.validation.slice(0, 8).map((i) => i.file));
-  let maxDiff = 0;
-  tfProbs.forEach((row, i) => row.forEach((v, j) => (maxDiff = Math.max(maxDiff, Math.abs(v - valProbs[i][j])))));
-  // Reference outputs of the trained (tfjs) model on a few held-out images: the served path must reproduce them.
+  const onnxVsTfjs = async (model: tf.LayersModel, bytes: Uint8Array): Promise<number> => {
+    const files = split.validation.slice(0, 8).map((i) => i.file);
+    const [a, b] = [await scoreFilesTfjs(model, settings, files), await scoreFilesOnnx(bytes, settings, files)];
+    let diff = 0;
+    a.forEach((row, i) => row.forEach((v, j) => (diff = Math.max(diff, Math.abs(v - b[i][j])))));
+    if (diff > 1e-3) throw new Error(`ONNX export of the ${shippedKind} model disagrees with tfjs by ${diff} on validation images`);
+    return diff;
+  };
+  let maxDiff = await onnxVsTfjs(shipped, onnx);
+  const generated = await labelledOutOfDistributionImages(seed, 36);
+  const isRejected = (outLabels: string[], threshold: number | null) => (p: number[]) => {
+    const label = outLabels[argMax(p)];
+    return label === NONE_LABEL || (threshold !== null && p[argMax(p)] < threshold);
+  };
+
+  let outLabels = labels;
+  let unknownThreshold: number | null;
+  let unknownCalibration: ReturnType<typeof calibrateUnknownThreshold> | null = null;
+  let noneGate: NoneGateReport | null = null;
+  let oodRejected: number;
+  const gateApplies = options.noneGate !== false && shippedKind === 'transfer' && labels.every((l) => ['cat', 'dog', 'fox'].includes(l));
+  if (gateApplies) {
+    // ---- "none of these": gate the head by the backbone's own ImageNet cat/dog/fox mass -----------
+    const calibration = calibrateNoneGate({ headProbs: valProbs, mass: valOut.map((o) => animalMass(o.logits)) }, { keepAnswered: 0.99, sharpness: options.gateSharpness ?? 40 });
+    shipped = composeGatedTransferModel(await loadDarknetTiny(), head!, calibration);
+    onnx = exportToOnnx(shipped, { graphName: 'animal_transfer_gated', docString: `streamlens animal recogniser (transfer + none gate), labels ${[...labels, NONE_LABEL].join(',')}` });
+    maxDiff = Math.max(maxDiff, await onnxVsTfjs(shipped, onnx));
+    outLabels = [...labels, NONE_LABEL];
+    const rejected = isRejected(outLabels, null);
+    const decide = (rows: number[][]) => rows.map((p) => outLabels[argMax(p)]);
+    const valGated = await scoreFilesOnnx(onnx, settings, split.validation.map((i) => i.file));
+    const testGated = await scoreFilesOnnx(onnx, settings, split.test.map((i) => i.file));
+    const animalsOnly = (rows: number[][]) => rows.map((p) => p.slice(0, labels.length));
+    results.push({
+      kind: 'transfer-gated',
+      validation: summariseClassification(labels, split.validation.map((i) => i.label), animalsOnly(valGated), decide(valGated)),
+      test: summariseClassification(labels, split.test.map((i) => i.label), animalsOnly(testGated), decide(testGated)),
+    });
+    const genProbs = await scoreFilesOnnx(onnx, settings, generated.map((g) => g.image));
+    const generatedRejected: Record<string, number> = {};
+    for (const kind of GENERATED_OOD_KINDS) {
+      const of = genProbs.filter((_, i) => generated[i].kind === kind);
+      generatedRejected[kind] = of.filter(rejected).length / of.length;
+    }
+    generatedRejected.all = genProbs.filter(rejected).length / genProbs.length;
+    const scenes = await renderedSceneImages();
+    const sceneLabels = decide(await scoreFilesOnnx(onnx, settings, scenes.map((s) => s.image)));
+    const photos = options.oodPhotos ?? [];
+    const photoLabels = photos.length ? decide(await scoreFilesOnnx(onnx, settings, photos)) : [];
+    noneGate = {
+      ...calibration,
+      answered: valGated.filter((p) => !rejected(p)).length / valGated.length,
+      generatedRejected,
+      scenes: Object.fromEntries(scenes.map((s, i) => [s.name, sceneLabels[i]])),
+      scenesRejected: sceneLabels.filter((l) => l === NONE_LABEL).length / scenes.length,
+      photos: Object.fromEntries(photos.map((f, i) => [f, photoLabels[i]])),
+      photosRejected: photos.length ? photoLabels.filter((l) => l === NONE_LABEL).length / photos.length : null,
+    };
+    unknownThreshold = null;
+    oodRejected = generatedRejected.all;
+    const t = results.at(-1)!.test;
+    log(
+      `[train:image] none gate: tau ${calibration.tau} (a = ${calibration.sharpness}) keeps ${(noneGate.answered * 100).toFixed(1)}% of validation answered; test accuracy ${t.accuracy.toFixed(4)} (${t.unknown} answered none), recall ${labels.map((l) => `${l} ${t.perClass[l].recall.toFixed(3)}`).join(', ')}; none on generated ${(oodRejected * 100).toFixed(0)}%, scenes ${(noneGate.scenesRejected * 100).toFixed(0)}%${noneGate.photosRejected !== null ? `, photos ${(noneGate.photosRejected * 100).toFixed(0)}%` : ''}`,
+    );
+  } else {
+    unknownCalibration = calibrateUnknownThreshold(valProbs.map((p) => Math.max(...p)), { keepAnswered: 0.99 });
+    unknownThreshold = unknownCalibration.threshold;
+    oodRejected = (await scoreFilesOnnx(onnx, settings, generated.slice(0, 24).map((g) => g.image))).filter(isRejected(labels, unknownThreshold)).length / 24;
+    log(`[train:image] unknown threshold ${unknownThreshold.toFixed(4)} keeps ${(unknownCalibration.answered * 100).toFixed(1)}% of validation answered, rejects ${(oodRejected * 100).toFixed(0)}% of generated images`);
+  }
+  // Reference outputs of the shipped (tfjs) model on a few held-out images: the served path must reproduce them.
   const referenceItems = labels.flatMap((l) => split.test.filter((i) => i.label === l).slice(0, 2));
   const referenceProbs = await scoreFilesTfjs(shipped, settings, referenceItems.map((i) => i.file));
   const referencePredictions = referenceItems.map((it, i) => ({ id: it.id, label: it.label, probs: referenceProbs[i].map((p) => Number(p.toFixed(6))) }));
-  if (maxDiff > 1e-3) throw new Error(`ONNX export of the ${shippedKind} model disagrees with tfjs by ${maxDiff} on validation images`);
-  const calibration = calibrateUnknownThreshold(valProbs.map((p) => Math.max(...p)), { keepAnswered: 0.99 });
-  const oodProbs = await scoreFilesOnnx(onnx, settings, await outOfDistributionImages(seed, 24));
-  const oodRejected = oodProbs.filter((p) => Math.max(...p) < calibration.threshold).length / oodProbs.length;
-  log(
-    `[train:image] shipping ${shippedKind} (validation accuracy ${best.validation.accuracy.toFixed(4)}); unknown threshold ${calibration.threshold.toFixed(4)} keeps ${(calibration.answered * 100).toFixed(1)}% of validation answered, rejects ${(oodRejected * 100).toFixed(0)}% of generated noise/solid images; ONNX vs tfjs max |diff| ${maxDiff.toExponential(2)}`,
-  );
+  log(`[train:image] shipping ${shippedKind} (validation accuracy ${best.validation.accuracy.toFixed(4)}), labels ${outLabels.join('/')}; ONNX vs tfjs max |diff| ${maxDiff.toExponential(2)}`);
 
   const summary: TrainImageResult = {
     labels,
     split: { train: split.train.length, validation: split.validation.length, test: split.test.length, seed, testFraction: options.testFraction ?? 0.2, validationFraction: options.validationFraction ?? 0.15 },
     results: results.map((r) => ({ ...r, history: undefined })),
-    shipped: { kind: shippedKind, unknownThreshold: calibration.threshold, oodRejected, onnxMaxAbsDiff: maxDiff, onnxBytes: onnx.byteLength },
+    shipped: { kind: shippedKind, labels: outLabels, unknownThreshold, oodRejected, noneGate, onnxMaxAbsDiff: maxDiff, onnxBytes: onnx.byteLength },
   };
 
   if (options.publish !== false) {
@@ -271,11 +366,11 @@ export async function trainImage(options: TrainImageOptions): Promise<TrainImage
           task: 'image-animal',
           format: 'onnx',
           files: { onnx: 'model.onnx', report: 'report.html' },
-          labels,
+          labels: outLabels,
           inputs: [{ name: shipped.inputNames[0], shape: [-1, settings.height, settings.width, 3], dtype: 'float32' }],
-          outputs: [{ name: shipped.outputNames[0], shape: [-1, labels.length], dtype: 'float32' }],
+          outputs: [{ name: shipped.outputNames[0], shape: [-1, outLabels.length], dtype: 'float32' }],
           features: { kind: 'image', settings: settings as unknown as Record<string, unknown> },
-          unknownThreshold: calibration.threshold,
+          ...(unknownThreshold !== null ? { unknownThreshold } : {}),
           training: {
             data: options.data,
             model: shippedKind,
@@ -286,7 +381,8 @@ export async function trainImage(options: TrainImageOptions): Promise<TrainImage
             epochs: best.epochs,
             bestEpoch: best.bestEpoch,
             seed,
-            unknownThreshold: { method: 'largest threshold keeping >= 99% of validation images answered', ...calibration, oodRejected },
+            ...(unknownCalibration ? { unknownThreshold: { method: 'largest threshold keeping >= 99% of validation images answered', ...unknownCalibration, oodRejected } } : {}),
+            ...(noneGate ? { noneGate } : {}),
             referencePredictions,
           },
           metrics: Object.fromEntries(results.map((r) => [r.kind, { validation: r.validation, test: r.test }])),
