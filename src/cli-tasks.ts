@@ -12,7 +12,6 @@ const int = (flag: string) => (v: string) => {
   if (!Number.isInteger(n)) throw new ConfigError(`${flag}: "${v}" is not an integer`);
   return n;
 };
-const list = (v: string) => v.split(',').map((s) => Number(s.trim()));
 
 function printJson(v: unknown): void {
   process.stdout.write(JSON.stringify(v) + '\n');
@@ -48,9 +47,10 @@ export function registerTaskCommands(program: Command): void {
     .addOption(new Option('--model <kind>', 'which model(s)').choices(['cnn', 'transfer', 'both']).default('both'))
     .option('--epochs <n>', 'max epochs of the transfer head', int('--epochs'))
     .option('--seed <n>', 'random seed', int('--seed'))
+    .option('--none-gate', 'add the "none of these" answer gated on Darknet\'s ImageNet animal mass (see BENCHMARKS.md)')
     .action(async (o) => {
       const { trainImageCommand } = await import('./training/image/commands.js');
-      printJson(await trainImageCommand({ data: o.data, out: o.out, model: o.model, epochs: o.epochs, seed: o.seed }));
+      printJson(await trainImageCommand({ data: o.data, out: o.out, model: o.model, epochs: o.epochs, seed: o.seed, noneGate: o.noneGate === true }));
     });
   train
     .command('course')
@@ -159,7 +159,6 @@ export function registerTaskCommands(program: Command): void {
       const r = await recommendCommand({ query: o.query, subject: o.subject, level: o.level, maxPrice: o.maxPrice, maxHours: o.maxHours, free: o.free, limit: o.limit, data: o.data });
       printJson(r);
     });
-  void list;
 }
 
 async function defaultRavdess(): Promise<string> {

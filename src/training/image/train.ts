@@ -50,8 +50,10 @@ export interface TrainImageOptions {
   /** Write the model version (default true). */
   publish?: boolean;
   /**
-   * Add the "none of these" gate to a shipped transfer model over cat/dog/fox (default true): the
+   * Add the "none of these" gate to a shipped transfer model over cat/dog/fox (default false): the
    * served graph then outputs [cat, dog, fox, none] (see none-gate.ts) and no unknown threshold.
+   * Off by default: on the shared photos it rejects every generated/rendered non-animal image but
+   * lowers held-out fox recall to 0.907 (below the 0.93 bar), see BENCHMARKS.md.
    */
   noneGate?: boolean;
   /** Slope a of the gate's sigmoid over the ImageNet animal mass (default 40). */
@@ -293,7 +295,7 @@ export async function trainImage(options: TrainImageOptions): Promise<TrainImage
   let unknownCalibration: ReturnType<typeof calibrateUnknownThreshold> | null = null;
   let noneGate: NoneGateReport | null = null;
   let oodRejected: number;
-  const gateApplies = options.noneGate !== false && shippedKind === 'transfer' && labels.every((l) => ['cat', 'dog', 'fox'].includes(l));
+  const gateApplies = options.noneGate === true && shippedKind === 'transfer' && labels.every((l) => ['cat', 'dog', 'fox'].includes(l));
   if (gateApplies) {
     // ---- "none of these": gate the head by the backbone's own ImageNet cat/dog/fox mass -----------
     const calibration = calibrateNoneGate({ headProbs: valProbs, mass: valOut.map((o) => animalMass(o.logits)) }, { keepAnswered: 0.99, sharpness: options.gateSharpness ?? 40 });
