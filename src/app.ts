@@ -18,6 +18,10 @@ import { loadClassifier } from './inference/classifier-loader.js';
 import { listModels, listVersions, modelsRoot, readVersion } from './inference/model-repository.js';
 import { STAGE_NAMES, buildStage } from './stages.js';
 import { StreamManager } from './streams.js';
+import { followEnrichedCourses } from './recommend/bus-consumer.js';
+import { CatalogueStore } from './recommend/catalogue-store.js';
+import { resolvePopularityScorer } from './recommend/model-popularity.js';
+import { CourseRecommender } from './recommend/recommender.js';
 
 const log = childLogger({ component: 'app' });
 
@@ -106,6 +110,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   const listeners = new Set<(p: Prediction) => void>();
   const startedAt = Date.now();
   const framePublishers = new Map<string, ReturnType<typeof createReceivedFramePublisher>>();
+  let recommenderRunner: StageRunner | undefined;
   let predictionConsumer: ReturnType<Bus['consumer']> | undefined;
   let gateway: Awaited<ReturnType<typeof createGateway>> | undefined;
   let statsTimer: NodeJS.Timeout | undefined;
@@ -261,6 +266,16 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
         });
       }, 1000);
       statsTimer.unref();
+      // The course recommender follows courses.enriched with its own consumer group (in the gateway process).
+      if (options.gateway !== false && stageNames.includes('features:course')) {
+        try {
+          const recommender = await CourseRecommender.open({ store: new CatalogueStore(), popularity: await resolvePopularityScorer({ modelsRoot: root }) });
+          context.recommender = recommender;
+          recommenderRunner = await followEnrichedCourses(bus, recommender);
+        } catch (e) {
+          log.error({ err: (e as Error).message }, 'course recommender not started');
+        }
+      }
       if (options.gateway !== false) {
         gateway = await createGateway(context, { host: config.gateway.host, port: config.gateway.port, token: config.gateway.token, allowedOrigins: config.gateway.allowedOrigins });
         app.url = gateway.url;
@@ -282,6 +297,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       for (const p of framePublishers.values()) await p.close().catch(() => undefined);
       // Drain stages in pipeline order so in-flight work reaches the predictions topic.
       for (const r of runners) await r.stop();
+      await recommenderRunner?.stop();
       await predictionConsumer?.stop();
       await gateway?.close();
       await pool.close();
