@@ -7,6 +7,7 @@ import { meanAbsoluteError, r2Score, rootMeanSquaredError } from '../../analysis
 import { enrichCourse, type EnrichedCourse } from '../../features/course/enrich.js';
 import { validateCourse } from '../../features/course/schema.js';
 import { type CoursePrediction, type CoursePredictor, loadCoursePredictor } from '../../inference/course-predictor.js';
+import { sha256File } from '../../inference/model-repository.js';
 import { analyzeCourseData } from './analyze.js';
 import { type CourseDataset, defaultCourseDataPath, loadCourseDataset } from './dataset.js';
 import { courseSplit } from './split.js';
@@ -77,8 +78,9 @@ export interface CourseEvaluation {
 export function evaluationRecords(predictor: CoursePredictor, data?: string): { ds: CourseDataset; records: EnrichedCourse[]; split: 'test' | 'all' } {
   const path = data ?? defaultCourseDataPath();
   const ds = loadCourseDataset(path, { referenceDate: predictor.referenceDate });
-  const training = predictor.manifest.training as { data?: string; split?: { seed: number; testSize: number } };
-  if (training.data && resolve(training.data) === resolve(path) && training.split) {
+  const training = predictor.manifest.training as { data?: string; dataSha256?: string; split?: { seed: number; testSize: number } };
+  const sameData = training.dataSha256 ? training.dataSha256 === sha256File(path) : training.data !== undefined && resolve(training.data) === resolve(path);
+  if (sameData && training.split) {
     const s = courseSplit(ds, training.split.seed, training.split.testSize);
     return { ds, records: s.test.map((i) => ds.records[i]), split: 'test' };
   }

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { gridSearch, stratifiedKFold } from '../../analysis/validation.js';
 import type { EnrichedCourse } from '../../features/course/enrich.js';
-import { type ModelVersion, publishVersion } from '../../inference/model-repository.js';
+import { type ModelVersion, publishVersion, sha256File } from '../../inference/model-repository.js';
 import { type Algorithm, type CandidateParams, type FittedCandidate, designMatrix, fitCandidate } from './candidates.js';
 import { type CourseBundleJson, COURSE_BUNDLE_FORMAT, type ShippedTaskJson } from './bundle.js';
 import { type CourseDataset, loadCourseDataset } from './dataset.js';
@@ -224,6 +224,7 @@ export async function trainCourseModels(options: TrainCourseOptions = {}): Promi
       },
       training: {
         data: ds.path,
+        dataSha256: sha256File(ds.path),
         rows: ds.records.length,
         rejected: ds.rejected.length,
         duplicates: ds.duplicates.length,
