@@ -5,16 +5,18 @@
  *
  * (a) Offline check without user logs (src/recommend/offline-eval.ts): 20% of the real courses
  *     held out (seeded); each held-out title is the query against the other 80%; relevant = same
- *     subject AND level. Precision@10 and nDCG@10 of the blended ranking (weight tuned on a
- *     validation part of the training catalogue; a non-zero weight only when its validation gain
- *     over text-only is significant), a text-only (BM25) and a popularity-only baseline, paired
- *     t-tests of per-query nDCG, and the blend at the serving weight. Repeated over four more
- *     seeds to show the spread.
+ *     subject AND level. Precision@10 and nDCG@10 of the blended ranking (text + subject affinity
+ *     + level affinity + popularity; weights tuned on a grid over a validation part of the
+ *     training catalogue; non-text weights only when their validation gain over text-only is
+ *     significant), a text-only (BM25) and a popularity-only baseline, paired t-tests of per-query
+ *     nDCG, and the blend at the serving weights. Repeated over four more seeds to show the spread.
  * (b) Latency at 10,000 courses: the real 2,938 plus synthetic ones (seeded) whose titles recombine
  *     real title words of the same subject, built through the real validation + enrichment code.
- *     p50/p99 of recommend() (validation, BM25 over the inverted index, blend, filters, reasons),
- *     and in the same run a brute-force baseline that scores every course's tokens with the same
- *     BM25 formula and sorts them all. Both return the same top 10 (checked).
+ *     p50/p99 of recommend() (validation, BM25 over the inverted index, naive Bayes affinities,
+ *     blend, filters, reasons), and in the same run a brute-force baseline that scores every
+ *     course's tokens with the same BM25 formula, blends them with the same affinities (taken from
+ *     the recommender's subjectAffinity/levelAffinity) and popularity, and sorts them all. Both
+ *     return the same top 10 (checked).
  */
 import { cpus, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
@@ -27,8 +29,9 @@ import { loadCourseDataset } from '../src/training/course/dataset.js';
 import { DEFAULT_BM25 } from '../src/recommend/bm25-index.js';
 import { resolvePopularityScorer } from '../src/recommend/model-popularity.js';
 import { evaluateOffline } from '../src/recommend/offline-eval.js';
+import type { PopularityScorer } from '../src/recommend/popularity.js';
 import type { RecommendationQuery } from '../src/recommend/query.js';
-import { CourseRecommender, DEFAULT_POPULARITY_WEIGHT } from '../src/recommend/recommender.js';
+import { type BlendWeights, CourseRecommender, DEFAULT_BLEND_WEIGHTS } from '../src/recommend/recommender.js';
 
 const CATALOGUE_SIZE = 10_000;
 const QUERIES = 2_000;
@@ -69,14 +72,19 @@ export function syntheticCourses(real: readonly EnrichedCourse[], count: number,
   return out;
 }
 
-/** The baseline: no index; every course's tokens scanned, scored with the same BM25 + blend, all sorted. */
+/**
+ * The baseline: no index; every course's tokens scanned, scored with the same BM25 + blend, all
+ * sorted. Subject/level affinities come from the recommender (one posterior per query, as there).
+ */
 class BruteForceRanker {
   private readonly df = new Map<string, number>();
   private readonly avgLength: number;
-  private readonly popularity: number[];
+  private popularity: number[] = [];
+  private readonly popularOrder: number[] = [];
   constructor(
     private readonly courses: readonly EnrichedCourse[],
-    private readonly weight: number,
+    private readonly weights: BlendWeights,
+    private readonly affinity: CourseRecommender,
   ) {
     let total = 0;
     for (const c of courses) {
@@ -84,9 +92,14 @@ class BruteForceRanker {
       for (const t of new Set(c.titleTokens)) this.df.set(t, (this.df.get(t) ?? 0) + 1);
     }
     this.avgLength = total / courses.length;
-    const raw = courses.map((c) => Math.log1p(c.numSubscribers ?? 0));
-    const max = Math.max(...raw);
-    this.popularity = raw.map((p) => (max > 0 ? p / max : 0));
+  }
+
+  async init(scorer: PopularityScorer): Promise<this> {
+    const raw = await scorer.score(this.courses);
+    const max = raw.reduce((m, x) => Math.max(m, x), 0);
+    this.popularity = scorer.normaliseByMax ? raw.map((p) => (max > 0 ? p / max : 0)) : raw;
+    this.popularOrder.push(...this.courses.map((_, i) => i).sort((a, b) => this.popularity[b] - this.popularity[a] || a - b));
+    return this;
   }
 
   rank(q: RecommendationQuery): string[] {
@@ -96,13 +109,17 @@ class BruteForceRanker {
       return Math.log(1 + (this.courses.length - df + 0.5) / (df + 0.5));
     });
     const { k1, b } = DEFAULT_BM25;
+    const passes = (c: EnrichedCourse): boolean =>
+      (q.subject === undefined || c.subject === q.subject) &&
+      (q.level === undefined || c.level === q.level) &&
+      (q.free === undefined || c.isFree === q.free) &&
+      (q.maxPrice === undefined || (c.isFree ? 0 : c.price) <= q.maxPrice) &&
+      (q.maxHours === undefined || c.contentDurationHours <= q.maxHours);
     const scored: { i: number; bm25: number }[] = [];
+    let anyMatch = false;
     this.courses.forEach((c, i) => {
-      if (q.subject !== undefined && c.subject !== q.subject) return;
-      if (q.level !== undefined && c.level !== q.level) return;
-      if (q.free !== undefined && c.isFree !== q.free) return;
-      if (q.maxPrice !== undefined && (c.isFree ? 0 : c.price) > q.maxPrice) return;
-      if (q.maxHours !== undefined && c.contentDurationHours > q.maxHours) return;
+      if (!anyMatch && c.titleTokens.some((u) => terms.includes(u))) anyMatch = true;
+      if (!passes(c)) return;
       let s = 0;
       terms.forEach((t, j) => {
         let tf = 0;
@@ -111,9 +128,26 @@ class BruteForceRanker {
       });
       if (s > 0) scored.push({ i, bm25: s });
     });
+    const subjectP = new Map(this.affinity.subjectAffinity(q.query).map((x) => [x.subject, x.probability]));
+    const levelP = new Map(this.affinity.levelAffinity(q.query).map((x) => [x.level, x.probability]));
+    // fill-up: too few text matches (but some) -> the most popular courses of the most probable subject
+    const fillSubject = q.subject ?? this.affinity.subjectAffinity(q.query)[0]?.subject;
+    if (this.weights.subject > 0 && anyMatch && scored.length < q.limit && fillSubject !== undefined) {
+      const matched = new Set(scored.map((x) => x.i));
+      for (const i of this.popularOrder) {
+        if (scored.length >= q.limit) break;
+        if (this.courses[i].subject === fillSubject && !matched.has(i) && passes(this.courses[i])) scored.push({ i, bm25: 0 });
+      }
+    }
     const best = Math.max(0, ...scored.map((x) => x.bm25));
-    const w = this.weight;
-    const final = scored.map((x) => ({ i: x.i, score: (1 - w) * (x.bm25 / best) + w * this.popularity[x.i] }));
+    const w = this.weights;
+    const wText = 1 - w.popularity - w.subject - w.level;
+    const final = scored.map((x) => {
+      const c = this.courses[x.i];
+      const text = best > 0 ? x.bm25 / best : 0;
+      const score = wText * text + w.subject * (c.subject === undefined ? 0 : (subjectP.get(c.subject) ?? 0)) + w.level * (levelP.get(c.level) ?? 0) + w.popularity * this.popularity[x.i];
+      return { i: x.i, score };
+    });
     final.sort((a, b) => b.score - a.score || a.i - b.i);
     return final.slice(0, q.limit).map((x) => this.courses[x.i].courseId);
   }
@@ -140,6 +174,9 @@ function benchQueries(real: readonly EnrichedCourse[], subjects: string[], seed:
 }
 
 const round = (x: number) => Math.round(x * 10000) / 10000;
+type GridPoint = { weights: BlendWeights; ndcgAtK: number; precisionAtK: number };
+const gridPoint = (g: GridPoint) => ({ ...g.weights, ndcgAt10: round(g.ndcgAtK), precisionAt10: round(g.precisionAtK) });
+const bestOf = (grid: GridPoint[]): GridPoint => grid.reduce((b, g) => (g.ndcgAtK > b.ndcgAtK + 1e-12 ? g : b), grid[0]);
 const paired = (c: { meanDifference: number; pValue: number; test: string }) => ({ meanNdcgDifference: round(c.meanDifference), pValue: Number(c.pValue.toPrecision(3)), test: c.test });
 
 export async function run(): Promise<object> {
@@ -148,16 +185,16 @@ export async function run(): Promise<object> {
 
   // (a) ranking quality
   const started = performance.now();
-  const offline = await evaluateOffline(dataset.records, { seed: 42, popularity, extraWeight: DEFAULT_POPULARITY_WEIGHT });
+  const offline = await evaluateOffline(dataset.records, { seed: 42, popularity, extraWeights: DEFAULT_BLEND_WEIGHTS });
   const seeds = [];
   for (const seed of [1, 2, 3, 4]) {
-    const r = await evaluateOffline(dataset.records, { seed, popularity, extraWeight: DEFAULT_POPULARITY_WEIGHT });
+    const r = await evaluateOffline(dataset.records, { seed, popularity, extraWeights: DEFAULT_BLEND_WEIGHTS });
     seeds.push({
       seed,
-      bestWeight: r.tuning.bestWeight,
-      chosenWeight: r.tuning.chosenWeight,
-      ndcgAt10: { blended: round(r.blended.ndcgAtK), text: round(r.text.ndcgAtK), popularity: round(r.popularity.ndcgAtK), servingWeight: round(r.extra!.scores.ndcgAtK) },
-      precisionAt10: { blended: round(r.blended.precisionAtK), text: round(r.text.precisionAtK), popularity: round(r.popularity.precisionAtK), servingWeight: round(r.extra!.scores.precisionAtK) },
+      bestWeights: r.tuning.bestWeights,
+      chosenWeights: r.tuning.chosenWeights,
+      ndcgAt10: { blended: round(r.blended.ndcgAtK), text: round(r.text.ndcgAtK), popularity: round(r.popularity.ndcgAtK), servingWeights: round(r.extra!.scores.ndcgAtK) },
+      precisionAt10: { blended: round(r.blended.precisionAtK), text: round(r.text.precisionAtK), popularity: round(r.popularity.precisionAtK), servingWeights: round(r.extra!.scores.precisionAtK) },
     });
   }
   const offlineSeconds = (performance.now() - started) / 1000;
@@ -165,11 +202,11 @@ export async function run(): Promise<object> {
   // (b) latency at 10k
   const synthetic = syntheticCourses(dataset.records, CATALOGUE_SIZE - dataset.records.length, 7, dataset.referenceDate);
   const all = [...dataset.records, ...synthetic];
-  const recommender = new CourseRecommender({ popularity, popularityWeight: DEFAULT_POPULARITY_WEIGHT });
+  const recommender = new CourseRecommender({ popularity });
   const buildStart = performance.now();
   await recommender.upsertMany(all);
   const buildMs = performance.now() - buildStart;
-  const brute = new BruteForceRanker(recommender.catalogue(), DEFAULT_POPULARITY_WEIGHT);
+  const brute = await new BruteForceRanker(recommender.catalogue(), recommender.weights, recommender).init(popularity);
   const queries = benchQueries(dataset.records, recommender.subjects, 11);
   // warm-up
   for (const q of queries.slice(0, 200)) recommender.recommend(q);
@@ -217,16 +254,24 @@ export async function run(): Promise<object> {
       catalogue: offline.catalogue,
       heldOut: offline.heldOut,
       popularitySource: offline.popularitySource,
-      validation: offline.tuning.weights.map((w) => ({ weight: w.weight, ndcgAt10: round(w.ndcgAtK) })),
-      bestValidationWeight: offline.tuning.bestWeight,
+      validation: {
+        queries: offline.tuning.validationQueries,
+        gridPoints: offline.tuning.grid.length,
+        top10: [...offline.tuning.grid].sort((a, b) => b.ndcgAtK - a.ndcgAtK).slice(0, 10).map(gridPoint),
+        textOnly: gridPoint(offline.tuning.grid[0]),
+        bestWithoutLevel: gridPoint(bestOf(offline.tuning.grid.filter((g) => g.weights.level === 0))),
+        bestWithoutSubject: gridPoint(bestOf(offline.tuning.grid.filter((g) => g.weights.subject === 0))),
+        bestTextPopularityOnly: gridPoint(bestOf(offline.tuning.grid.filter((g) => g.weights.subject === 0 && g.weights.level === 0))),
+      },
+      bestValidationWeights: offline.tuning.bestWeights,
       bestVsTextOnValidation: paired(offline.tuning.bestVsTextOnValidation),
-      chosenWeight: offline.tuning.chosenWeight,
+      chosenWeights: offline.tuning.chosenWeights,
       blended: scores(offline.blended),
       textOnly: scores(offline.text),
       popularityOnly: scores(offline.popularity),
       blendedVsText: paired(offline.blendedVsText),
       blendedVsPopularity: paired(offline.blendedVsPopularity),
-      servingWeight: { weight: offline.extra!.weight, ...scores(offline.extra!.scores), vsText: paired(offline.extra!.vsText) },
+      servingWeights: { weights: offline.extra!.weights, ...scores(offline.extra!.scores), vsText: paired(offline.extra!.vsText) },
       blendedBeatsText: offline.blended.ndcgAtK > offline.text.ndcgAtK && offline.blended.precisionAtK > offline.text.precisionAtK,
       blendedAtLeastText: offline.blended.ndcgAtK >= offline.text.ndcgAtK && offline.blended.precisionAtK >= offline.text.precisionAtK,
       blendedBeatsPopularity: offline.blended.ndcgAtK > offline.popularity.ndcgAtK && offline.blended.precisionAtK > offline.popularity.precisionAtK,

@@ -42,6 +42,7 @@ export function handleCatalogueStatus(recommender: CourseRecommender): HttpAnswe
       popularitySource: recommender.popularityScorer.source,
       popularityDescription: recommender.popularityScorer.description,
       popularityWeight: recommender.popularityWeight,
+      blendWeights: recommender.weights,
     },
   };
 }

@@ -3,18 +3,19 @@ import { trainTestSplit } from '../analysis/validation.js';
 import type { EnrichedCourse } from '../features/course/enrich.js';
 import type { PopularityScorer } from './popularity.js';
 import { DEFAULT_LIMIT, type RecommendationQuery } from './query.js';
-import { CourseRecommender, type RankingMode } from './recommender.js';
+import { type BlendWeights, CourseRecommender, type RankingMode, TEXT_ONLY } from './recommender.js';
 import { ndcgAtK, precisionAtK } from './ranking-metrics.js';
 
 /**
  * Offline check without user logs. Hold out a seeded fraction of the courses; each held-out
  * course's title is the query against the catalogue of the others; a result is relevant when it
  * has the same subject AND level as the held-out course. Compares the blended ranking with a
- * popularity-only and a text-only (BM25) baseline at k. The blend weight is tuned on a validation
- * part of the training catalogue (its own seeded split), never on the held-out courses: the weight
- * with the best validation nDCG is taken only if it beats weight 0 (text only) significantly on
- * the validation queries (paired one-sided t-test over per-query nDCG, p < `alpha`); otherwise
- * the blend falls back to weight 0, since a gain that is noise on validation is noise on test too.
+ * popularity-only and a text-only (BM25) baseline at k. The blend weights (popularity, subject
+ * affinity, level affinity) are tuned on a grid over a validation part of the training catalogue
+ * (its own seeded split), never on the held-out courses: the weights with the best validation nDCG
+ * are taken only if they beat text only (all weights 0) significantly on the validation queries
+ * (paired one-sided t-test over per-query nDCG, p < `alpha`); otherwise the blend falls back to
+ * text only, since a gain that is noise on validation is noise on test too.
  */
 export interface OfflineEvalOptions {
   seed?: number;
@@ -22,14 +23,18 @@ export interface OfflineEvalOptions {
   testFraction?: number;
   /** Fraction of the training catalogue used as validation queries when tuning (default 0.2). */
   validationFraction?: number;
-  /** Candidate blend weights (default 0, 0.05, …, 1). */
-  weights?: number[];
+  /** Candidate popularity weights (default 0, 0.05, 0.1, 0.2, 0.3). */
+  popularityWeights?: number[];
+  /** Candidate subject-affinity weights (default 0, 0.1, …, 0.9). */
+  subjectWeights?: number[];
+  /** Candidate level-affinity weights (default 0, 0.1, …, 0.4). */
+  levelWeights?: number[];
   k?: number;
   popularity?: PopularityScorer;
   /** Significance level of the validation gain needed to take a non-zero weight (default 0.05). */
   alpha?: number;
-  /** Also score the blend at this fixed weight on the held-out courses (e.g. the serving weight). */
-  extraWeight?: number;
+  /** Also score the blend at these fixed weights on the held-out courses (e.g. the serving weights). */
+  extraWeights?: BlendWeights;
 }
 
 export interface RankingScores {
@@ -56,11 +61,12 @@ export interface OfflineEvalReport {
   tuning: {
     catalogue: number;
     validationQueries: number;
-    weights: { weight: number; ndcgAtK: number; precisionAtK: number }[];
-    bestWeight: number;
-    /** Best weight vs weight 0 on validation (one-sided: best > text only). */
+    /** Every grid point (weights summing to at most 1) with its validation scores. */
+    grid: { weights: BlendWeights; ndcgAtK: number; precisionAtK: number }[];
+    bestWeights: BlendWeights;
+    /** Best weights vs text only on validation (one-sided: best > text only). */
     bestVsTextOnValidation: PairedComparison;
-    chosenWeight: number;
+    chosenWeights: BlendWeights;
   };
   blended: RankingScores;
   text: RankingScores;
@@ -68,7 +74,7 @@ export interface OfflineEvalReport {
   /** Held-out, two-sided: blended vs text only, blended vs popularity only (per-query nDCG@k). */
   blendedVsText: PairedComparison;
   blendedVsPopularity: PairedComparison;
-  extra?: { weight: number; scores: RankingScores; vsText: PairedComparison };
+  extra?: { weights: BlendWeights; scores: RankingScores; vsText: PairedComparison };
 }
 
 function relevantTo(q: EnrichedCourse, c: EnrichedCourse | undefined): boolean {
@@ -82,7 +88,7 @@ async function buildCatalogue(records: readonly EnrichedCourse[], popularity?: P
 }
 
 /** Mean P@k and nDCG@k of one ranking mode over queries. */
-export function scoreRanking(recommender: CourseRecommender, queries: readonly EnrichedCourse[], mode: RankingMode, weight: number, k: number): RankingScores {
+export function scoreRanking(recommender: CourseRecommender, queries: readonly EnrichedCourse[], mode: RankingMode, weights: BlendWeights, k: number): RankingScores {
   const catalogue = recommender.catalogue();
   const relevantCount = new Map<string, number>();
   for (const c of catalogue) {
@@ -97,7 +103,7 @@ export function scoreRanking(recommender: CourseRecommender, queries: readonly E
     const total = relevantCount.get(`${q.subject}\u0000${q.level}`) ?? 0;
     if (total === 0) continue;
     const query: RecommendationQuery = { query: q.title, limit: Math.max(k, DEFAULT_LIMIT) };
-    const ids = recommender.rankIds(query, mode, weight).slice(0, k);
+    const ids = recommender.rankIds(query, mode, weights).slice(0, k);
     const flags = ids.map((id) => relevantTo(q, recommender.get(id)));
     const ndcg = ndcgAtK(flags, total, k);
     p += precisionAtK(flags, k);
@@ -117,10 +123,23 @@ export function comparePaired(a: RankingScores, b: RankingScores, alternative: '
   return { meanDifference, pValue: t.pValue, test: `paired t-test (${alternative})` };
 }
 
+/** Cartesian grid of the candidate weights, keeping points that sum to at most 1; text only first. */
+export function weightGrid(popularity: readonly number[], subject: readonly number[], level: readonly number[]): BlendWeights[] {
+  const grid: BlendWeights[] = [];
+  for (const p of popularity) for (const s of subject) for (const l of level) if (p + s + l <= 1 + 1e-9) grid.push({ popularity: p, subject: s, level: l });
+  grid.sort((a, b) => a.popularity + a.subject + a.level - (b.popularity + b.subject + b.level));
+  return grid;
+}
+
 export async function evaluateOffline(records: readonly EnrichedCourse[], options: OfflineEvalOptions = {}): Promise<OfflineEvalReport> {
   const seed = options.seed ?? 42;
   const k = options.k ?? 10;
-  const weights = options.weights ?? Array.from({ length: 21 }, (_, i) => i / 20);
+  const grid = weightGrid(
+    options.popularityWeights ?? [0, 0.05, 0.1, 0.2, 0.3],
+    options.subjectWeights ?? Array.from({ length: 10 }, (_, i) => i / 10),
+    options.levelWeights ?? [0, 0.1, 0.2, 0.3, 0.4],
+  );
+  if (grid.length === 0) throw new Error('offline evaluation: the weight grid is empty (every combination sums above 1)');
   const labelled = records.filter((r) => r.subject !== undefined);
   if (labelled.length < 10) throw new Error(`offline evaluation needs at least 10 courses with a subject, got ${labelled.length}`);
   const outer = trainTestSplit(labelled.length, { testSize: options.testFraction ?? 0.2, seed });
@@ -134,18 +153,19 @@ export async function evaluateOffline(records: readonly EnrichedCourse[], option
     options.popularity,
   );
   const validation = inner.test.map((i) => train[i]);
-  const triedScores = weights.map((weight) => ({ weight, s: scoreRanking(tuneCatalogue, validation, 'blended', weight, k) }));
-  const tried = triedScores.map(({ weight, s }) => ({ weight, ndcgAtK: s.ndcgAtK, precisionAtK: s.precisionAtK }));
-  // best nDCG; ties go to the smaller weight (the text-only end)
+  const triedScores = grid.map((weights) => ({ weights, s: scoreRanking(tuneCatalogue, validation, 'blended', weights, k) }));
+  const tried = triedScores.map(({ weights, s }) => ({ weights, ndcgAtK: s.ndcgAtK, precisionAtK: s.precisionAtK }));
+  // best nDCG; ties go to the earlier grid point (smaller total weight, the text-only end)
   const best = triedScores.reduce((b, t) => (t.s.ndcgAtK > b.s.ndcgAtK + 1e-12 ? t : b), triedScores[0]);
-  const textOnValidation = scoreRanking(tuneCatalogue, validation, 'text', 0, k);
+  const textOnValidation = scoreRanking(tuneCatalogue, validation, 'text', TEXT_ONLY, k);
   const bestVsText = comparePaired(best.s, textOnValidation, 'greater');
-  const chosenWeight = best.weight > 0 && bestVsText.pValue < (options.alpha ?? 0.05) ? best.weight : 0;
+  const isTextOnly = (w: BlendWeights) => w.popularity === 0 && w.subject === 0 && w.level === 0;
+  const chosenWeights = !isTextOnly(best.weights) && bestVsText.pValue < (options.alpha ?? 0.05) ? best.weights : { ...TEXT_ONLY };
 
   const catalogue = await buildCatalogue(train, options.popularity);
-  const blended = scoreRanking(catalogue, heldOut, 'blended', chosenWeight, k);
-  const text = scoreRanking(catalogue, heldOut, 'text', 0, k);
-  const popularity = scoreRanking(catalogue, heldOut, 'popularity', 1, k);
+  const blended = scoreRanking(catalogue, heldOut, 'blended', chosenWeights, k);
+  const text = scoreRanking(catalogue, heldOut, 'text', TEXT_ONLY, k);
+  const popularity = scoreRanking(catalogue, heldOut, 'popularity', TEXT_ONLY, k);
   const report: OfflineEvalReport = {
     k,
     seed,
@@ -155,10 +175,10 @@ export async function evaluateOffline(records: readonly EnrichedCourse[], option
     tuning: {
       catalogue: inner.train.length,
       validationQueries: validation.length,
-      weights: tried,
-      bestWeight: best.weight,
+      grid: tried,
+      bestWeights: best.weights,
       bestVsTextOnValidation: bestVsText,
-      chosenWeight,
+      chosenWeights,
     },
     blended,
     text,
@@ -166,9 +186,9 @@ export async function evaluateOffline(records: readonly EnrichedCourse[], option
     blendedVsText: comparePaired(blended, text),
     blendedVsPopularity: comparePaired(blended, popularity),
   };
-  if (options.extraWeight !== undefined) {
-    const scores = scoreRanking(catalogue, heldOut, 'blended', options.extraWeight, k);
-    report.extra = { weight: options.extraWeight, scores, vsText: comparePaired(scores, text) };
+  if (options.extraWeights !== undefined) {
+    const scores = scoreRanking(catalogue, heldOut, 'blended', options.extraWeights, k);
+    report.extra = { weights: options.extraWeights, scores, vsText: comparePaired(scores, text) };
   }
   return report;
 }

@@ -4,28 +4,65 @@ import { tokenize } from '../features/course/tfidf.js';
 import { Bm25Index, DEFAULT_BM25, type Bm25Parameters } from './bm25-index.js';
 import { CatalogueStore } from './catalogue-store.js';
 import { asEnrichedCourse } from './enriched-record.js';
+import { NaiveBayesAffinity } from './label-affinity.js';
 import { type PopularityScorer, type PopularitySourceName, subscriberPrior } from './popularity.js';
 import { type RecommendationQuery, parseRecommendationQuery } from './query.js';
 
 /**
  * Course recommender over the catalogue seen so far. Ranking: BM25 of the query against course
  * titles (the course pipeline's tokenizer), normalised by the best match of the query, blended
- * with predicted popularity: score = (1 - w)·text + w·popularity. Only courses that share a word
- * with the query are ranked (text and blended); filters are hard constraints. The catalogue is
- * updated by upsert (by course_id) and, with a store, persisted as JSON lines.
+ * with a learned subject affinity, a level affinity and predicted popularity:
+ *   score = (1 - w_s - w_l - w_p)·text + w_s·P(subject | query) + w_l·P(level | query) + w_p·popularity,
+ * where P(· | query) come from multinomial naive Bayes models over the catalogue's own titles,
+ * updated on every upsert (label-affinity.ts). Candidates are the courses that share a word with
+ * the query; in the blended ranking with a subject weight, when fewer than `limit` pass the
+ * filters (and at least one course matched a word), the most popular courses of the query's most
+ * probable subject fill up the list. Filters are hard constraints.
+ * The catalogue is updated by upsert (by course_id) and, with a store, persisted as JSON lines.
  */
 export type RankingMode = 'blended' | 'text' | 'popularity';
 
+/** Blend weights, each 0..1, summing to at most 1 (text gets the rest). */
+export interface BlendWeights {
+  popularity: number;
+  subject: number;
+  level: number;
+}
+
 /**
- * Serving blend weight. The offline evaluation (bench/recommend.ts) finds the validation nDCG@10
- * flat from 0 to ~0.25 and falling beyond 0.4 (with the subscriber prior): 0.1 puts popular
- * courses first among near-equal text matches at no significant cost in subject/level matching.
+ * Serving blend weights. The offline evaluation (bench/recommend.ts, grid tuned on the validation
+ * part of the training catalogue, course-model popularity) finds a broad plateau of validation
+ * nDCG@10 for subject 0.3-0.8 with level 0.1-0.4 and popularity 0-0.1, about 0.16 above text
+ * only; the serving point sits inside it, with a little popularity to order near-equal matches.
  */
-export const DEFAULT_POPULARITY_WEIGHT = 0.1;
+export const DEFAULT_POPULARITY_WEIGHT = 0.05;
+export const DEFAULT_SUBJECT_WEIGHT = 0.5;
+export const DEFAULT_LEVEL_WEIGHT = 0.2;
+export const DEFAULT_BLEND_WEIGHTS: Readonly<BlendWeights> = Object.freeze({
+  popularity: DEFAULT_POPULARITY_WEIGHT,
+  subject: DEFAULT_SUBJECT_WEIGHT,
+  level: DEFAULT_LEVEL_WEIGHT,
+});
+export const TEXT_ONLY: Readonly<BlendWeights> = Object.freeze({ popularity: 0, subject: 0, level: 0 });
+export const POPULARITY_ONLY: Readonly<BlendWeights> = Object.freeze({ popularity: 1, subject: 0, level: 0 });
+
+/** Throws naming the bad weight when a weight is outside 0..1 or they sum above 1. */
+export function checkBlendWeights(w: BlendWeights): BlendWeights {
+  for (const [name, v] of Object.entries(w)) {
+    if (!(typeof v === 'number' && v >= 0 && v <= 1)) throw new Error(`${name} weight must be between 0 and 1, got ${v}`);
+  }
+  const sum = w.popularity + w.subject + w.level;
+  if (sum > 1 + 1e-9) throw new Error(`blend weights sum to ${sum} (popularity ${w.popularity} + subject ${w.subject} + level ${w.level}); they must sum to at most 1`);
+  return w;
+}
 
 export interface RecommenderOptions {
-  /** Weight w of popularity in the blend, 0..1. */
+  /** Weight w_p of popularity in the blend, 0..1 (default DEFAULT_POPULARITY_WEIGHT). */
   popularityWeight?: number;
+  /** Weight w_s of the subject affinity P(subject | query), 0..1 (default DEFAULT_SUBJECT_WEIGHT). */
+  subjectWeight?: number;
+  /** Weight w_l of the level affinity P(level | query), 0..1 (default DEFAULT_LEVEL_WEIGHT). */
+  levelWeight?: number;
   popularity?: PopularityScorer;
   bm25?: Bm25Parameters;
   /** Persist the catalogue here (loaded by CourseRecommender.open). */
@@ -46,8 +83,20 @@ export interface Recommendation {
   contentHours: number;
   numSubscribers?: number;
   score: number;
-  /** BM25 normalised by the query's best match (0..1), raw BM25, and popularity (0..1). */
-  components: { text: number; bm25: number; popularity: number; popularityWeight: number };
+  /**
+   * BM25 normalised by the query's best match (0..1), raw BM25, popularity (0..1), P(course's
+   * subject | query), P(course's level | query), and the weights they were blended with.
+   */
+  components: {
+    text: number;
+    bm25: number;
+    popularity: number;
+    subjectAffinity: number;
+    levelAffinity: number;
+    popularityWeight: number;
+    subjectWeight: number;
+    levelWeight: number;
+  };
   /** Query words found in the title. */
   matchingTerms: string[];
   popularity: { value: number; source: PopularitySourceName };
@@ -60,8 +109,10 @@ export interface RecommendationResult {
   query: RecommendationQuery;
   ranking: RankingMode;
   results: Recommendation[];
-  /** Courses that matched a query word and passed the filters (before the limit). */
+  /** Courses ranked: those that matched a query word and passed the filters, plus subject fill-ups (before the limit). */
   candidates: number;
+  /** The query's most probable subject and its probability (naive Bayes over the catalogue titles). */
+  subjectGuess?: { subject: string; probability: number };
   catalogue: { size: number; version: number; popularitySource: PopularitySourceName; popularityDescription: string };
 }
 
@@ -76,10 +127,20 @@ interface Ranked {
   text: number;
   bm25: number;
   popularity: number;
+  subjectAffinity: number;
+  levelAffinity: number;
+}
+
+/** P(subject | query) and P(level | query) by code, with the most probable subject code. */
+interface QueryAffinity {
+  subject: Float64Array;
+  level: Float64Array;
+  bestSubject: number;
 }
 
 export class CourseRecommender {
   readonly popularityWeight: number;
+  readonly weights: Readonly<BlendWeights>;
   readonly popularityScorer: PopularityScorer;
   private readonly index: Bm25Index;
   private readonly store?: CatalogueStore;
@@ -94,6 +155,11 @@ export class CourseRecommender {
   private readonly hours: number[] = [];
   private readonly free: boolean[] = [];
   private readonly subjectCodes = new Map<string, number>();
+  private readonly subjectNames: string[] = [];
+  private readonly subjectModel = new NaiveBayesAffinity();
+  private readonly levelModel = new NaiveBayesAffinity();
+  /** Tokens each slot was counted with in the affinity models (to un-count them on replace). */
+  private readonly modelTokens: (readonly string[] | undefined)[] = [];
   private readonly slotById = new Map<string, number>();
   private readonly subjectCounts = new Map<string, number>();
   private maxRawPopularity = 0;
@@ -105,9 +171,14 @@ export class CourseRecommender {
   version = 0;
 
   constructor(options: RecommenderOptions = {}) {
-    const w = options.popularityWeight ?? DEFAULT_POPULARITY_WEIGHT;
-    if (!(w >= 0 && w <= 1)) throw new Error(`popularityWeight must be between 0 and 1, got ${w}`);
-    this.popularityWeight = w;
+    this.weights = Object.freeze(
+      checkBlendWeights({
+        popularity: options.popularityWeight ?? DEFAULT_POPULARITY_WEIGHT,
+        subject: options.subjectWeight ?? DEFAULT_SUBJECT_WEIGHT,
+        level: options.levelWeight ?? DEFAULT_LEVEL_WEIGHT,
+      }),
+    );
+    this.popularityWeight = this.weights.popularity;
     this.popularityScorer = options.popularity ?? subscriberPrior;
     this.index = new Bm25Index(options.bm25 ?? DEFAULT_BM25);
     this.store = options.store;
@@ -176,12 +247,14 @@ export class CourseRecommender {
     return this.rank(query, ranking);
   }
 
-  /** Ranks a validated query. `popularityWeight` overrides the blend weight (evaluation). */
-  rank(query: RecommendationQuery, ranking: RankingMode = 'blended', popularityWeight = this.popularityWeight): RecommendationResult {
+  /** Ranks a validated query. `weights` override the blend weights of 'blended' (evaluation). */
+  rank(query: RecommendationQuery, ranking: RankingMode = 'blended', weights: BlendWeights = this.weights): RecommendationResult {
     const terms = [...new Set(tokenize(query.query))];
-    const ranked = ranking === 'popularity' ? this.rankByPopularity(query) : this.rankByText(query, terms, ranking === 'text' ? 0 : popularityWeight);
-    const results = ranked.top.map((r, i) => this.describe(r, i + 1, terms, query, ranking === 'popularity' ? 1 : ranking === 'text' ? 0 : popularityWeight));
-    return {
+    const w = this.weightsFor(ranking, weights);
+    const affinity = this.affinityOf(terms);
+    const ranked = this.ranked(query, terms, ranking, w, affinity);
+    const results = ranked.top.map((r, i) => this.describe(r, i + 1, terms, query, w));
+    const out: RecommendationResult = {
       query,
       ranking,
       results,
@@ -193,13 +266,30 @@ export class CourseRecommender {
         popularityDescription: this.popularityScorer.description,
       },
     };
+    if (affinity.bestSubject >= 0) out.subjectGuess = { subject: this.subjectNames[affinity.bestSubject], probability: round4(affinity.subject[affinity.bestSubject]) };
+    return out;
   }
 
   /** Course ids of a ranking, best first (evaluation helper, no result objects). */
-  rankIds(query: RecommendationQuery, ranking: RankingMode, popularityWeight = this.popularityWeight): string[] {
+  rankIds(query: RecommendationQuery, ranking: RankingMode, weights: BlendWeights = this.weights): string[] {
     const terms = [...new Set(tokenize(query.query))];
-    const ranked = ranking === 'popularity' ? this.rankByPopularity(query) : this.rankByText(query, terms, ranking === 'text' ? 0 : popularityWeight);
-    return ranked.top.map((r) => this.courses[r.slot]!.courseId);
+    const w = this.weightsFor(ranking, weights);
+    return this.ranked(query, terms, ranking, w, this.affinityOf(terms)).top.map((r) => this.courses[r.slot]!.courseId);
+  }
+
+  /** P(subject | text) for every catalogue subject (naive Bayes over the catalogue titles), most probable first. */
+  subjectAffinity(text: string): { subject: string; probability: number }[] {
+    const a = this.affinityOf([...new Set(tokenize(text))]);
+    return this.subjectNames
+      .map((subject, code) => ({ subject, probability: a.subject[code] }))
+      .filter((x) => this.subjectCounts.has(x.subject))
+      .sort((x, y) => y.probability - x.probability || (x.subject < y.subject ? -1 : 1));
+  }
+
+  /** P(level | text) for every level (naive Bayes over the catalogue titles), most probable first. */
+  levelAffinity(text: string): { level: string; probability: number }[] {
+    const a = this.affinityOf([...new Set(tokenize(text))]);
+    return COURSE_LEVELS.map((level, code) => ({ level: level as string, probability: a.level[code] })).sort((x, y) => y.probability - x.probability);
   }
 
   // ---- internals -----------------------------------------------------------------------------
@@ -228,6 +318,9 @@ export class CourseRecommender {
         } else {
           const old = this.courses[slot]!;
           if (old.subject !== undefined) this.decrementSubject(old.subject);
+          const oldTokens = this.modelTokens[slot]!;
+          if (this.subjectCode[slot] >= 0) this.subjectModel.remove(this.subjectCode[slot], oldTokens);
+          if (this.levelCode[slot] >= 0) this.levelModel.remove(this.levelCode[slot], oldTokens);
           if (this.rawPopularity[slot] >= this.maxRawPopularity) this.maxDirty = true;
           report.updated++;
         }
@@ -241,7 +334,11 @@ export class CourseRecommender {
         if (p > this.maxRawPopularity) this.maxRawPopularity = p;
         if (course.subject !== undefined) this.subjectCounts.set(course.subject, (this.subjectCounts.get(course.subject) ?? 0) + 1);
         // titleTokens come from the pipeline's tokenize(); recomputed if a record lacks them
-        this.index.set(slot, course.titleTokens.length > 0 ? course.titleTokens : tokenize(course.title));
+        const tokens = course.titleTokens.length > 0 ? course.titleTokens : tokenize(course.title);
+        this.index.set(slot, tokens);
+        this.modelTokens[slot] = tokens;
+        if (this.subjectCode[slot] >= 0) this.subjectModel.add(this.subjectCode[slot], tokens);
+        if (this.levelCode[slot] >= 0) this.levelModel.add(this.levelCode[slot], tokens);
       });
       if (courses.length > 0) {
         this.version++;
@@ -277,8 +374,28 @@ export class CourseRecommender {
 
   private codeOfSubject(subject: string): number {
     let code = this.subjectCodes.get(subject);
-    if (code === undefined) this.subjectCodes.set(subject, (code = this.subjectCodes.size));
+    if (code === undefined) {
+      this.subjectCodes.set(subject, (code = this.subjectCodes.size));
+      this.subjectNames.push(subject);
+    }
     return code;
+  }
+
+  private weightsFor(ranking: RankingMode, weights: BlendWeights): BlendWeights {
+    if (ranking === 'text') return TEXT_ONLY;
+    if (ranking === 'popularity') return POPULARITY_ONLY;
+    return weights === this.weights ? weights : checkBlendWeights(weights);
+  }
+
+  /** Per-query affinities: one naive Bayes posterior per model (a lookup per candidate afterwards). */
+  private affinityOf(terms: readonly string[]): QueryAffinity {
+    const s = this.subjectModel.posterior(terms, this.subjectNames.length);
+    const l = this.levelModel.posterior(terms, COURSE_LEVELS.length);
+    return { subject: s.probabilities, level: l.probabilities, bestSubject: s.best };
+  }
+
+  private ranked(q: RecommendationQuery, terms: string[], ranking: RankingMode, w: BlendWeights, a: QueryAffinity): { top: Ranked[]; candidates: number } {
+    return ranking === 'popularity' ? this.rankByPopularity(q, a) : this.rankByText(q, terms, w, a, ranking === 'blended');
   }
 
   /** The query's hard constraints as a predicate over slots. */
@@ -294,7 +411,7 @@ export class CourseRecommender {
       (maxHours === undefined || this.hours[s] <= maxHours);
   }
 
-  private rankByText(q: RecommendationQuery, terms: string[], w: number): { top: Ranked[]; candidates: number } {
+  private rankByText(q: RecommendationQuery, terms: string[], w: BlendWeights, a: QueryAffinity, fillUp: boolean): { top: Ranked[]; candidates: number } {
     const hits = this.index.search(terms);
     const passes = this.filterOf(q);
     const keep: number[] = [];
@@ -304,17 +421,37 @@ export class CourseRecommender {
       keep.push(i);
       if (hits.scores[i] > best) best = hits.scores[i];
     }
+    const wText = 1 - w.popularity - w.subject - w.level;
     const top = new TopK(q.limit);
-    for (const i of keep) {
-      const slot = hits.slots[i];
-      const text = best > 0 ? hits.scores[i] / best : 0;
+    const offer = (slot: number, bm25: number): void => {
+      const text = best > 0 ? bm25 / best : 0;
       const popularity = this.popularityOf(slot);
-      top.offer({ slot, score: (1 - w) * text + w * popularity, text, bm25: hits.scores[i], popularity });
+      const subjectAffinity = this.subjectCode[slot] >= 0 ? a.subject[this.subjectCode[slot]] : 0;
+      const levelAffinity = this.levelCode[slot] >= 0 ? a.level[this.levelCode[slot]] : 0;
+      const score = wText * text + w.subject * subjectAffinity + w.level * levelAffinity + w.popularity * popularity;
+      top.offer({ slot, score, text, bm25, popularity, subjectAffinity, levelAffinity });
+    };
+    for (const i of keep) offer(hits.slots[i], hits.scores[i]);
+    let candidates = keep.length;
+    // Few text matches: fill up with the most popular courses of the most probable subject (the
+    // query's subject filter when it has one) that pass the filters. Only when the blend uses the
+    // subject affinity and the query has a word the catalogue knows (else P(subject | query) is
+    // just the prior, and a query about something absent gets nothing rather than noise).
+    const fillSubject = q.subject !== undefined ? (this.subjectCodes.get(q.subject) ?? -2) : a.bestSubject;
+    if (fillUp && w.subject > 0 && hits.slots.length > 0 && keep.length < q.limit && fillSubject >= 0) {
+      const matched = new Set(hits.slots);
+      for (const slot of this.popularityOrder()) {
+        if (candidates >= q.limit) break;
+        if (this.subjectCode[slot] !== fillSubject || matched.has(slot) || !passes(slot)) continue;
+        offer(slot, 0);
+        candidates++;
+      }
     }
-    return { top: top.sorted(), candidates: keep.length };
+    return { top: top.sorted(), candidates };
   }
 
-  private rankByPopularity(q: RecommendationQuery): { top: Ranked[]; candidates: number } {
+  /** Live slots by popularity, best first (ties: earlier slot); rebuilt after a change. */
+  private popularityOrder(): number[] {
     if (!this.byPopularity) {
       const slots: number[] = [];
       for (let s = 0; s < this.courses.length; s++) if (this.courses[s]) slots.push(s);
@@ -322,21 +459,27 @@ export class CourseRecommender {
       const order = slots.map((_, i) => i).sort((a, b) => pop[b] - pop[a] || slots[a] - slots[b]);
       this.byPopularity = order.map((i) => slots[i]);
     }
+    return this.byPopularity;
+  }
+
+  private rankByPopularity(q: RecommendationQuery, a: QueryAffinity): { top: Ranked[]; candidates: number } {
     const passes = this.filterOf(q);
     const top: Ranked[] = [];
     let candidates = 0;
-    for (const slot of this.byPopularity) {
+    for (const slot of this.popularityOrder()) {
       if (!passes(slot)) continue;
       candidates++;
       if (top.length < q.limit) {
         const popularity = this.popularityOf(slot);
-        top.push({ slot, score: popularity, text: 0, bm25: 0, popularity });
+        const subjectAffinity = this.subjectCode[slot] >= 0 ? a.subject[this.subjectCode[slot]] : 0;
+        const levelAffinity = this.levelCode[slot] >= 0 ? a.level[this.levelCode[slot]] : 0;
+        top.push({ slot, score: popularity, text: 0, bm25: 0, popularity, subjectAffinity, levelAffinity });
       }
     }
     return { top, candidates };
   }
 
-  private describe(r: Ranked, rank: number, terms: string[], q: RecommendationQuery, w: number): Recommendation {
+  private describe(r: Ranked, rank: number, terms: string[], q: RecommendationQuery, w: BlendWeights): Recommendation {
     const c = this.courses[r.slot]!;
     const matchingTerms = terms.filter((t) => this.index.termFrequency(r.slot, t) > 0);
     const price = c.isFree ? 0 : c.price;
@@ -346,9 +489,16 @@ export class CourseRecommender {
         ? `${price} within the budget of ${q.maxPrice} (${Math.round((price / Math.max(q.maxPrice, 1e-9)) * 100)}% of it)`
         : `${price} (no budget given)`;
     const sourceText = this.popularityScorer.source === 'course-model' ? 'predicted by the course popularity model' : 'prior from log-scaled subscriber count (no course model loaded)';
+    const wText = 1 - w.popularity - w.subject - w.level;
     const reasons: string[] = [];
-    if (matchingTerms.length > 0) reasons.push(`title matches ${matchingTerms.map((t) => `"${t}"`).join(', ')} (text ${r.text.toFixed(2)}, weight ${(1 - w).toFixed(2)})`);
-    reasons.push(`popularity ${r.popularity.toFixed(2)} ${sourceText} (weight ${w.toFixed(2)})`);
+    if (matchingTerms.length > 0) reasons.push(`title matches ${matchingTerms.map((t) => `"${t}"`).join(', ')} (text ${r.text.toFixed(2)}, weight ${wText.toFixed(2)})`);
+    else reasons.push(`no title word matches the query: added as a popular course of the query's most probable subject`);
+    if (c.subject !== undefined) {
+      const fit = r.subjectAffinity >= 0.5 ? 'matches subject' : 'subject unlikely for the query:';
+      reasons.push(`${fit} ${c.subject} (p=${r.subjectAffinity.toFixed(2)}, weight ${w.subject.toFixed(2)})`);
+    }
+    if (w.level > 0) reasons.push(`level ${c.level} fits the query (p=${r.levelAffinity.toFixed(2)}, weight ${w.level.toFixed(2)})`);
+    reasons.push(`popularity ${r.popularity.toFixed(2)} ${sourceText} (weight ${w.popularity.toFixed(2)})`);
     reasons.push(`price: ${priceFit}`);
     if (q.maxHours !== undefined) reasons.push(`${round2(c.contentDurationHours)} h of content within ${q.maxHours} h`);
     const out: Recommendation = {
@@ -360,7 +510,16 @@ export class CourseRecommender {
       isFree: c.isFree,
       contentHours: c.contentDurationHours,
       score: round4(r.score),
-      components: { text: round4(r.text), bm25: round4(r.bm25), popularity: round4(r.popularity), popularityWeight: w },
+      components: {
+        text: round4(r.text),
+        bm25: round4(r.bm25),
+        popularity: round4(r.popularity),
+        subjectAffinity: round4(r.subjectAffinity),
+        levelAffinity: round4(r.levelAffinity),
+        popularityWeight: w.popularity,
+        subjectWeight: w.subject,
+        levelWeight: w.level,
+      },
       matchingTerms,
       popularity: { value: round4(r.popularity), source: this.popularityScorer.source },
       priceFit,

@@ -33,7 +33,7 @@ describe('popularity source', () => {
       referenceDate: '2017-07-07T00:00:00.000Z',
       predict: (records: { courseId: string }[]) => records.map((r) => ({ courseId: r.courseId, popularity: { probability: probability[r.courseId] } })),
     } as unknown as CoursePredictor;
-    const r = new CourseRecommender({ popularity: coursePopularityScorer(predictor), popularityWeight: 0.5 });
+    const r = new CourseRecommender({ popularity: coursePopularityScorer(predictor), popularityWeight: 0.5, subjectWeight: 0.3, levelWeight: 0.2 });
     // b has far more subscribers; the model says a is the popular one
     await r.upsertMany([makeCourse({ course_id: 'a', course_title: 'Piano Basics', num_subscribers: '5' }), makeCourse({ course_id: 'b', course_title: 'Piano Basics', num_subscribers: '50000' })]);
     const res = r.recommend({ query: 'piano' });
