@@ -93,6 +93,7 @@ export async function publishAudioSource(
   const send = async (chunk: AudioChunk, final: boolean) => {
     await producer.send(topic, [encodeMessage(audioChunkMessage(streamId, chunk, final))]);
     result.chunks++;
+    lag++;
     result.seconds += chunk.pcm.length / INGEST_SAMPLE_RATE;
     nextSeq = chunk.seq + 1;
     lastStartSec = chunk.startSec + chunk.pcm.length / INGEST_SAMPLE_RATE;
@@ -105,10 +106,12 @@ export async function publishAudioSource(
       let held: AudioChunk | undefined;
       for await (const chunk of source) {
         if (held) {
-          if (lagIsStale()) await refreshLag();
-          if (lag > maxLag) {
+          // `lag` also counts what this publisher sent since the last reading, so a fast reader of
+          // a fast source cannot overshoot maxLag between two readings.
+          if (lagIsStale() || lag >= maxLag) await refreshLag();
+          if (lag >= maxLag) {
             const t = performance.now();
-            while (lag > maxLag && !options.signal?.aborted) {
+            while (lag >= maxLag && !options.signal?.aborted) {
               await sleep(pollMs);
               await refreshLag();
             }
