@@ -177,7 +177,7 @@ export async function trainAudio(options: TrainAudioOptions = {}): Promise<Train
   const o = {
     ...options,
     model: options.model ?? 'cnn',
-    epochs: options.epochs ?? 16,
+    epochs: options.epochs ?? 14,
     seed: options.seed ?? 1,
     trainWindowStride: options.trainWindowStride ?? 2,
   };
