@@ -88,6 +88,12 @@ export class StreamManager {
         this.changed();
       },
       (e: Error) => {
+        if (abort.signal.aborted) {
+          // Stopped on purpose: the source's abort error is the expected way out.
+          info.status = 'ended';
+          this.changed();
+          return;
+        }
         info.status = 'error';
         info.error = e.message;
         log.warn({ stream: info.id, err: e.message }, 'stream failed');
