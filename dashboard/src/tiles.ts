@@ -50,13 +50,14 @@ export function audioTile(s: StreamInfo): Tile {
   const f = tileFrame(s, 'audio');
   const label = h('div', { class: 'big-label', text: 'waiting…' });
   const conf = h('div', { class: 'confidence' });
+  const voice = h('div', { class: 'confidence voice', title: 'speaker gender (gender model)' });
   const levelFill = h('span', { class: 'level-fill' });
   const levelText = h('span', { class: 'level-text', text: '– dB' });
   const level = h('div', { class: 'level', title: 'input level (RMS, dBFS)' }, levelFill, levelText);
   const timeline = h('canvas', { class: 'timeline', width: 600, height: 60, 'aria-label': 'emotion timeline' });
   const bars = h('div', {});
   const legend = h('div', { class: 'legend' });
-  f.body.append(h('div', { class: 'headline' }, label, conf), level, timeline, legend, bars);
+  f.body.append(h('div', { class: 'headline' }, label, conf), voice, level, timeline, legend, bars);
   const history: { label: string; confidence: number; speech: boolean }[] = [];
   const seen = new Set<string>();
   let latest: Prediction | undefined;
@@ -86,6 +87,8 @@ export function audioTile(s: StreamInfo): Tile {
       label.textContent = speech ? p.label : 'silence';
       label.style.color = labelColor(speech ? p.label : 'silence');
       conf.textContent = speech ? `${pct(p.scores[p.label] ?? 0)} confidence` : 'no speech';
+      const gender = p.extra?.gender as { label?: string; scores?: Record<string, number> } | undefined;
+      voice.textContent = speech && gender?.label ? `voice: ${gender.label} ${pct(gender.scores?.[gender.label] ?? 0)}` : '';
       const rms = typeof p.extra?.rmsDb === 'number' ? (p.extra.rmsDb as number) : undefined;
       levelFill.style.width = rms === undefined ? '0%' : `${Math.max(0, Math.min(100, ((rms + 60) / 60) * 100))}%`;
       levelText.textContent = rms === undefined ? '– dB' : `${rms.toFixed(0)} dB`;

@@ -26,7 +26,8 @@ describe('npm start in headless Chromium (real app, real models)', () => {
 
   beforeAll(async () => {
     mkdirSync(OUT, { recursive: true });
-    await buildDashboard();
+    // The real app serves dashboard/dist (what `npm install` builds): build the current sources there.
+    await buildDashboard(join(repoRoot, 'dashboard', 'dist'));
     const wav = fakeMicrophoneWav();
     startedAt = Date.now();
     app = await createApp(parseConfig({ gateway: { port: 0 } }), { demo: true });
@@ -81,6 +82,8 @@ describe('npm start in headless Chromium (real app, real models)', () => {
       { timeout: 20_000 },
     );
     expect(EMOTIONS).toContain(await tile.locator('.big-label').textContent());
+    // The gender model is served beside emotion: each speech window carries both.
+    await page.waitForFunction(() => /voice: (female|male)/.test(document.querySelector('.tile[data-stream^="mic-"] .voice')?.textContent ?? ''), undefined, { timeout: 10_000 });
     await page.screenshot({ path: join(OUT, 'real-app-desktop.png'), fullPage: true });
     expect(consoleErrors).toEqual([]);
   });
