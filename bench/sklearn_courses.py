@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import accuracy_score, f1_score, mean_absolute_error, mean_squared_error, r2_score, roc_auc_score
-from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
 from sklearn.naive_bayes import GaussianNB, MultinomialNB
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
@@ -56,7 +56,7 @@ def features(df, ref):
             "title_words": df.course_title.str.split().str.len(),
             "published_year": ts.dt.year,
             "published_month": ts.dt.month,
-            "published_weekday": (ts.dt.weekday + 1) % 7,
+            "published_weekday": (ts.dt.day_of_week + 1) % 7,
             "log_age_days": np.log1p(((ref - ts).dt.total_seconds() / 86400).clip(lower=0)),
             "level_index": df.level.map({"All Levels": 0, "Beginner Level": 1, "Intermediate Level": 2, "Expert Level": 3}),
         },
@@ -115,7 +115,8 @@ def run_task(name, df_tr, df_te, ref, kind, reviews, models, seed, folds):
             if model_name == "naive-bayes" and view == "numeric":
                 Xtr, Xte = Xtr.toarray(), Xte.toarray()
             if kind == "regression":
-                cv = 5
+                # the CSV is ordered by subject: folds must be shuffled
+                cv = KFold(n_splits=folds, shuffle=True, random_state=seed)
                 scoring = "r2"
             else:
                 cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
@@ -136,7 +137,7 @@ def run_task(name, df_tr, df_te, ref, kind, reviews, models, seed, folds):
                 s = m.decision_function(Xte) if hasattr(m, "decision_function") else m.predict_proba(Xte)[:, 1]
                 entry.update(auc=roc_auc_score(y_te, s), f1=f1_score(y_te, p))
         results[model_name] = entry
-        print(f"{name}{'+reviews' if reviews else ''} {model_name}: {json.dumps({k: v for k, v in entry.items() if k != 'params'})}", file=sys.stderr)
+        print(f"{name}{'+reviews' if reviews else ''} {model_name}: {json.dumps({k: v for k, v in entry.items() if k != 'params'})}", file=sys.stderr, flush=True)
     return results
 
 
@@ -146,6 +147,7 @@ def main():
     ap.add_argument("--data", default=os.path.join(os.environ.get("STREAMLENS_DATA", os.path.join(here, "..", "..", "shared", "data")), "udemy", "udemy_courses.csv"))
     ap.add_argument("--split", default=os.path.join(here, "course-split.json"))
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--tasks", help="comma-separated subset, e.g. subscribers,subscribers+reviews")
     args = ap.parse_args()
     split = json.load(open(args.split))
     df = pd.read_csv(args.data)
@@ -155,7 +157,7 @@ def main():
     clf = lambda: {
         "logistic-regression": (["all"], lambda v: LogisticRegression(max_iter=2000), {"C": [0.1, 1, 10, 100]}),
         "decision-tree": (["all"], lambda v: DecisionTreeClassifier(random_state=seed), {"max_depth": [5, 10, 20, None], "min_samples_leaf": [1, 5, 20]}),
-        "random-forest": (["all", "numeric"], lambda v: RandomForestClassifier(n_estimators=200, random_state=seed, n_jobs=1), {"min_samples_leaf": [1, 3, 10], "max_features": ["sqrt", 0.3]}),
+        "random-forest": (["all", "numeric"], lambda v: RandomForestClassifier(n_estimators=200, random_state=seed, n_jobs=1), {"min_samples_leaf": [1, 5], "max_features": ["sqrt"]}),
         "linear-svm": (["all"], lambda v: LinearSVC(), {"C": [0.01, 0.1, 1, 10]}),
         "knn": (["all", "text", "numeric"], lambda v: KNeighborsClassifier(metric="cosine" if v == "text" else "euclidean"), {"n_neighbors": [5, 15, 30], "weights": ["uniform", "distance"]}),
         "naive-bayes": (["text", "numeric"], lambda v: MultinomialNB() if v == "text" else GaussianNB(), {}),
@@ -164,11 +166,13 @@ def main():
     reg = {
         "linear-regression": (["all", "numeric"], lambda v: Ridge(), {"alpha": [0.1, 1, 10, 100]}),
         "decision-tree": (["all"], lambda v: DecisionTreeRegressor(random_state=seed), {"max_depth": [4, 6, 8, 12], "min_samples_leaf": [5, 20]}),
-        "random-forest": (["all", "numeric"], lambda v: RandomForestRegressor(n_estimators=200, random_state=seed, n_jobs=1), {"min_samples_leaf": [1, 3, 10], "max_features": [0.33, 1.0]}),
+        "random-forest": (["all", "numeric"], lambda v: RandomForestRegressor(n_estimators=200, random_state=seed, n_jobs=1), {"min_samples_leaf": [3, 10], "max_features": [0.33]}),
     }
 
     out = {"split": args.split, "n_train": len(df_tr), "n_test": len(df_te), "sklearn": __import__("sklearn").__version__}
     tasks = [("subject", "classification", False), ("popularity", "classification", False), ("popularity", "classification", True), ("subscribers", "regression", False), ("subscribers", "regression", True)]
+    if args.tasks:
+        tasks = [t for t in tasks if f"{t[0]}{'+reviews' if t[2] else ''}" in args.tasks.split(",")]
     for name, kind, reviews in tasks:
         models = clf() if kind == "classification" else reg
         if kind == "classification":
