@@ -62,6 +62,11 @@ export async function trainGender(o: TrainGenderOptions = {}): Promise<TrainAudi
     epochs: o.epochs ?? 8,
     seed: o.seed,
     augmentedCopies: o.augmentedCopies ?? 0,
+    // The shipped models/gender/1 network and schedule (pinned: trainAudio's defaults are the emotion model's).
+    trainWindowStride: 2,
+    width: 1,
+    batchSize: 64,
+    learningRate: 2e-3,
     publish: o.publish,
     log: o.log,
   });

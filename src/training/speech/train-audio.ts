@@ -35,14 +35,18 @@ export interface TrainAudioOptions {
   folds?: number;
   /** Run only these fold indices (default all): for quick comparisons. */
   onlyFolds?: number[];
+  /** Default 16. */
   epochs?: number;
   seed?: number;
   /** Waveform-augmented copies per training clip (default 1). */
   augmentedCopies?: number;
-  /** Use every n-th speech window of a training clip (default 2: windows 1 s apart). */
+  /** Use every n-th speech window of a training clip (default 3: windows 1.5 s apart). */
   trainWindowStride?: number;
+  /** Default 32. */
   batchSize?: number;
+  /** Peak of the cosine schedule (default 2.5e-3). */
   learningRate?: number;
+  /** Width multiplier of the network (default 1.25). */
   width?: number;
   dropout?: number;
   settings?: AudioFeatureSettingsInput;
@@ -176,10 +180,14 @@ export async function trainAudio(options: TrainAudioOptions = {}): Promise<Train
   const task = options.task ?? 'emotion';
   const o = {
     ...options,
+    // Defaults = the shipped models/emotion/2 (CNN at width 1.25, batches of 32, 16 epochs of cosine decay from 2.5e-3).
     model: options.model ?? 'cnn',
-    epochs: options.epochs ?? 14,
+    epochs: options.epochs ?? 16,
     seed: options.seed ?? 1,
-    trainWindowStride: options.trainWindowStride ?? 2,
+    trainWindowStride: options.trainWindowStride ?? 3,
+    width: options.width ?? 1.25,
+    batchSize: options.batchSize ?? 32,
+    learningRate: options.learningRate ?? 2.5e-3,
   };
   const folds = options.folds ?? 6;
   const dataDir = options.data ?? join(dataRoot(), 'ravdess');
@@ -325,6 +333,10 @@ export async function trainAudio(options: TrainAudioOptions = {}): Promise<Train
           model: o.model,
           parameters: final.model.countParams(),
           epochs: o.epochs,
+          width: o.width,
+          batchSize: o.batchSize,
+          learningRate: o.learningRate,
+          dropout: o.dropout ?? 0.3,
           seed: o.seed,
           augmentedCopies: options.augmentedCopies ?? 1,
           trainWindowStride: o.trainWindowStride,
