@@ -232,7 +232,9 @@ export async function createGateway(app: AppContext, opts: GatewayOptions = {}):
     throw new HttpError(404, `not found: ${path}`);
   };
 
-  const server = createServer((req, res) => {
+  // Request line + headers up to 256 KiB (Node's default is 16 KiB), so an oversized query string
+  // reaches the API and gets a 400 naming the field instead of a bare 431.
+  const server = createServer({ maxHeaderSize: 256 * 1024 }, (req, res) => {
     handle(req, res).catch((e: unknown) => {
       const err = e instanceof HttpError ? e : new HttpError(500, (e as Error).message ?? String(e));
       if (err.status >= 500) log.error({ err: err.message, url: req.url }, 'request failed');

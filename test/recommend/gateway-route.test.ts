@@ -45,6 +45,7 @@ describe('gateway: GET /api/recommendations', () => {
       ['query=piano&subject=Cooking', 'subject'],
       ['query=piano&maxPrice=-3', 'maxPrice'],
       [`query=${'x'.repeat(8 * 1024)}`, 'query'],
+      [`query=${'x'.repeat(100 * 1024)}`, 'query'],
     ]) {
       const res = await fetch(`${gw.url}/api/recommendations?${qs}`);
       expect(res.status).toBe(400);
@@ -52,8 +53,6 @@ describe('gateway: GET /api/recommendations', () => {
       expect(body.field).toBe(field);
       expect(body.error.startsWith(`${field}: `)).toBe(true);
     }
-    // A 100 KB query string never reaches the handler over HTTP: Node's header limit (16 KB) answers 431 first.
-    expect((await fetch(`${gw.url}/api/recommendations?query=${'x'.repeat(100 * 1024)}`)).status).toBe(431);
   });
 
   it('reports the catalogue version, and refuses other methods', async () => {
