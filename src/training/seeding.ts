@@ -5,21 +5,15 @@
  * seed), `seededShuffle` / `createRng` give reproducible batch orders.
  */
 import * as tf from '@tensorflow/tfjs';
+import { mulberry32 } from '../analysis/random.js';
 
 /** A tfjs-layers weight initializer (the type tf.initializers.* return). */
 export type Initializer = ReturnType<typeof tf.initializers.zeros>;
 
-/** mulberry32: small, fast, well-distributed 32-bit PRNG. Returns floats in [0, 1). */
+/** The project's seeded PRNG (mulberry32, src/analysis/random.ts). Returns floats in [0, 1). */
 export function createRng(seed: number): () => number {
   if (!Number.isFinite(seed)) throw new Error(`createRng: seed must be a finite number, got ${seed}`);
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed);
 }
 
 /** Fisher-Yates shuffle of a copy of `items`, reproducible for a given seed (or rng). */
