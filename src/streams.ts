@@ -4,6 +4,7 @@ import { type StreamConfig, DEFAULT_MODEL_BY_MEDIA, mediaOf, streamSchema } from
 import type { StreamInfo } from './core/app-context.js';
 import { childLogger } from './core/logger.js';
 import { openAudioFileSource } from './ingest/audio-file-source.js';
+import { loopAudioSource } from './ingest/looping-audio-source.js';
 import { openMicrophoneSource } from './ingest/microphone-source.js';
 import { LivePcmSource } from './ingest/live-pcm-source.js';
 import { publishAudioSource } from './ingest/publish-audio.js';
@@ -149,13 +150,13 @@ export class StreamManager {
       case 'audio-file':
       case 'audio-url': {
         const input = src.kind === 'audio-file' ? src.path : src.url;
-        const loop = src.kind === 'audio-file' && src.loop;
-        do {
-          const source = openAudioFileSource(input, { realtime: src.kind === 'audio-url' || src.realtime, signal });
-          const r = await publishAudioSource(this.bus, config.id, source, { signal, producer: this.producer });
-          info.published += r.chunks;
-          info.dropped += r.dropped;
-        } while (loop && !signal.aborted);
+        const realtime = src.kind === 'audio-url' || src.realtime;
+        const open = () => openAudioFileSource(input, { realtime, signal });
+        const source = src.kind === 'audio-file' && src.loop ? loopAudioSource(open) : open();
+        signal.addEventListener('abort', () => void source.close(), { once: true });
+        const r = await publishAudioSource(this.bus, config.id, source, { signal, producer: this.producer });
+        info.published += r.chunks;
+        info.dropped += r.dropped;
         return;
       }
       case 'microphone': {
