@@ -180,12 +180,12 @@ export async function trainAudio(options: TrainAudioOptions = {}): Promise<Train
   const task = options.task ?? 'emotion';
   const o = {
     ...options,
-    // Defaults = the shipped models/emotion/2 (CNN at width 1.25, batches of 32, 16 epochs of cosine decay from 2.5e-3).
+    // Defaults = the shipped models/emotion/3 (CNN at width 2, batches of 32, 24 epochs of cosine decay from 2.5e-3).
     model: options.model ?? 'cnn',
-    epochs: options.epochs ?? 16,
+    epochs: options.epochs ?? 24,
     seed: options.seed ?? 1,
     trainWindowStride: options.trainWindowStride ?? 3,
-    width: options.width ?? 1.25,
+    width: options.width ?? 2,
     batchSize: options.batchSize ?? 32,
     learningRate: options.learningRate ?? 2.5e-3,
   };
