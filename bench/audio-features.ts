@@ -15,13 +15,13 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
-import { pathToFileURL } from 'node:url';
 import FFT from 'fft.js';
 import { requireDataPath } from '../src/core/paths.js';
 import { melFilterbankDense } from '../src/features/audio/dsp/mel-filterbank.js';
 import { parseAudioFeatureSettings, type AudioFeatureSettingsInput } from '../src/features/audio/settings.js';
 import { extractFile, StreamingFeatureExtractor } from '../src/features/audio/streaming-extractor.js';
 import { loadWavFile } from '../src/features/audio/wav.js';
+import { runIfExecutedDirectly } from './run-directly.js';
 
 const SAMPLE_RATE = 16000;
 
@@ -208,6 +208,4 @@ function round(x: number): number {
   return Math.round(x * 10) / 10;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.stdout.write(JSON.stringify(await run(), null, 2) + '\n');
-}
+runIfExecutedDirectly(import.meta.url, run);

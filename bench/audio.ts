@@ -13,7 +13,6 @@
  *   npx tsx bench/audio.ts          (BENCH_AUDIO_E2E_SECONDS, default 12 s per stream count)
  */
 import { cpus, loadavg } from 'node:os';
-import { pathToFileURL } from 'node:url';
 import { createBus } from '../src/bus/index.js';
 import { decodeMessage } from '../src/bus/envelope.js';
 import { StageRunner } from '../src/bus/stage-runner.js';
@@ -31,6 +30,7 @@ import { tensorInferenceStage } from '../src/inference/stage.js';
 import { scanSpeechDataset } from '../src/training/speech/datasets.js';
 import { dataRoot } from '../src/core/paths.js';
 import { join } from 'node:path';
+import { runIfExecutedDirectly } from './run-directly.js';
 
 const r2 = (x: number) => Math.round(x * 100) / 100;
 function percentile(sorted: number[], q: number): number | null {
@@ -160,15 +160,4 @@ export async function run(): Promise<object> {
   };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  run().then(
-    (r) => {
-      console.log(JSON.stringify(r, null, 2));
-      process.exit(0);
-    },
-    (e) => {
-      console.error(e);
-      process.exit(1);
-    },
-  );
-}
+runIfExecutedDirectly(import.meta.url, run);

@@ -12,12 +12,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { pathToFileURL } from 'node:url';
 import type { Bus, Headers } from '../src/bus/bus.js';
 import { EmbeddedBus } from '../src/bus/embedded.js';
 import { kafkaBrokersFromEnv } from '../src/bus/index.js';
 import { KafkaBus } from '../src/bus/kafka.js';
 import { KAFKA_VERSION, type KafkaHandle, startKafka } from '../src/bus/kafka-broker.js';
+import { runIfExecutedDirectly } from './run-directly.js';
 
 interface Workload {
   sizeBytes: number;
@@ -218,15 +218,4 @@ export async function run(): Promise<object> {
   };
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  run().then(
-    (r) => {
-      process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
-      process.exit(0);
-    },
-    (e: Error) => {
-      process.stderr.write(`bench failed: ${e.stack ?? e.message}\n`);
-      process.exit(1);
-    },
-  );
-}
+runIfExecutedDirectly(import.meta.url, run);

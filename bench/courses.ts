@@ -14,13 +14,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { pathToFileURL } from 'node:url';
 import { parse as parseCsvSync } from 'csv-parse/sync';
 import { requireDataPath } from '../src/core/paths.js';
 import { type EnrichedCourse, enrichCourse } from '../src/features/course/enrich.js';
 import { validateCourse } from '../src/features/course/schema.js';
 import { ingestCourseCsv } from '../src/ingest/course-source.js';
 import { loadCoursePredictor } from '../src/inference/course-predictor.js';
+import { runIfExecutedDirectly } from './run-directly.js';
 
 function rate(n: number, ms: number): number {
   return Math.round((n / ms) * 1000);
@@ -72,6 +72,4 @@ export async function run(): Promise<object> {
   };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  run().then((r) => process.stdout.write(JSON.stringify(r, null, 2) + '\n'));
-}
+runIfExecutedDirectly(import.meta.url, run);

@@ -7,10 +7,10 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { pathToFileURL } from 'node:url';
 import { repoRoot } from '../src/core/paths.js';
 import { createGateway } from '../src/gateway/index.js';
 import { FakeApp } from '../test/helpers/fake-app.js';
+import { runIfExecutedDirectly } from './run-directly.js';
 
 export interface GatewayLoadOptions {
   clients?: number;
@@ -92,9 +92,4 @@ export async function run(options: GatewayLoadOptions = {}): Promise<object> {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  run().then((r) => process.stdout.write(`${JSON.stringify(r, null, 2)}\n`), (e: Error) => {
-    process.stderr.write(`${e.stack}\n`);
-    process.exit(1);
-  });
-}
+runIfExecutedDirectly(import.meta.url, run);

@@ -4,13 +4,13 @@
  * on tfjs wasm (when the version ships its tfjs graph), measured in one run. Prints JSON.
  */
 import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { listModels, listVersions, modelsRoot, readVersion } from '../src/inference/model-repository.js';
 import { createOnnxSession } from '../src/inference/onnx-session.js';
 import type { InferenceSession } from '../src/inference/session.js';
 import { createTfjsSession } from '../src/inference/tfjs-session.js';
 import type { ModelManifest } from '../src/inference/manifest.js';
 import * as tf from '@tensorflow/tfjs';
+import { runIfExecutedDirectly } from './run-directly.js';
 
 const BATCHES = [1, 8, 32];
 
@@ -107,6 +107,4 @@ export async function run(): Promise<object> {
   };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  run().then((r) => console.log(JSON.stringify(r, null, 2)));
-}
+runIfExecutedDirectly(import.meta.url, run);

@@ -19,7 +19,6 @@
  *     return the same top 10 (checked).
  */
 import { cpus, loadavg } from 'node:os';
-import { pathToFileURL } from 'node:url';
 import { SeededRandom } from '../src/analysis/random.js';
 import { quantile } from '../src/analysis/descriptive.js';
 import { type EnrichedCourse, enrichCourse } from '../src/features/course/enrich.js';
@@ -32,6 +31,7 @@ import { evaluateOffline } from '../src/recommend/offline-eval.js';
 import type { PopularityScorer } from '../src/recommend/popularity.js';
 import type { RecommendationQuery } from '../src/recommend/query.js';
 import { type BlendWeights, CourseRecommender, DEFAULT_BLEND_WEIGHTS } from '../src/recommend/recommender.js';
+import { runIfExecutedDirectly } from './run-directly.js';
 
 const CATALOGUE_SIZE = 10_000;
 const QUERIES = 2_000;
@@ -293,12 +293,4 @@ export async function run(): Promise<object> {
   };
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  run().then(
-    (r) => process.stdout.write(JSON.stringify(r, null, 2) + '\n'),
-    (e) => {
-      process.stderr.write(`${(e as Error).stack ?? e}\n`);
-      process.exit(1);
-    },
-  );
-}
+runIfExecutedDirectly(import.meta.url, run);

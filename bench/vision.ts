@@ -15,7 +15,6 @@
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { createBus } from '../src/bus/index.js';
@@ -33,6 +32,7 @@ import { tensorInferenceStage } from '../src/inference/stage.js';
 import type { CapturedFrame, FrameSource } from '../src/ingest/frame.js';
 import { publishVideoSource } from '../src/ingest/publish.js';
 import { listImageDataset } from '../src/training/image/dataset.js';
+import { runIfExecutedDirectly } from './run-directly.js';
 
 function percentile(sorted: number[], q: number): number {
   if (sorted.length === 0) return NaN;
@@ -163,15 +163,4 @@ export async function run(): Promise<object> {
   };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  run().then(
-    (r) => {
-      console.log(JSON.stringify(r, null, 2));
-      process.exit(0);
-    },
-    (e) => {
-      console.error(e);
-      process.exit(1);
-    },
-  );
-}
+runIfExecutedDirectly(import.meta.url, run);
