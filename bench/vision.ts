@@ -123,7 +123,7 @@ export async function run(): Promise<object> {
     await reader.run(async (batch) => {
       const now = Date.now();
       for (const m of batch.messages) {
-        const msg = decodeMessage(m.headers, m.value);
+        const msg = decodeMessage(m.value);
         if (msg.type === 'prediction') latencies.push(now - msg.env.capturedAt);
       }
     });

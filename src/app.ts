@@ -243,7 +243,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
         for (const m of batch.messages) {
           let p: Prediction;
           try {
-            const d = decodeMessage(m.headers, m.value);
+            const d = decodeMessage(m.value);
             if (d.type !== 'prediction') continue;
             p = d.prediction;
           } catch {

@@ -1,18 +1,26 @@
 import { z } from 'zod';
 
 /**
- * Typed, versioned envelopes. Every message carries, in headers: `v` (schema version), `type`,
- * `streamId`, `seq`, `capturedAt` (epoch ms, set once at ingest and carried through) and
- * optionally `stageTimes` (JSON object of per-stage milliseconds, appended per stage).
+ * Typed, versioned envelopes. Everything travels in the record value, so a bus record needs no
+ * headers (Kafka record headers cost the broker ~10x more CPU per record than the value bytes:
+ * BENCHMARKS.md, bus section). Layout, little-endian:
  *
- * Values: binary payloads (PCM, tensors, JPEG) are a small binary header plus raw bytes:
- *   magic "SL" | u8 version | u8 kind | u32le metaLength | meta (UTF-8 JSON, small) | payload bytes
- * JSON is used only for course records and predictions.
+ *   0  magic "SL"            2  u8 version (2)          3  u8 payload kind (pcm16/float32/jpeg/json)
+ *   4  u8 message type code  5  u8 flags (0)            6  u16 streamId bytes
+ *   8  f64 seq               16 f64 capturedAt (epoch ms, set once at ingest and carried through)
+ *   24 u32 stageTimes bytes  28 u32 meta bytes
+ *   32 streamId (UTF-8) | stageTimes (JSON object of per-stage ms, appended per stage; may be empty)
+ *      | meta (small UTF-8 JSON) | payload bytes (PCM, tensor, JPEG, or a JSON body)
+ *
+ * Binary payloads (PCM, tensors, JPEG) are raw bytes after the header; JSON is used only for
+ * course records and predictions. Bus headers stay available for dead letters (`dlq.*`).
  */
-export const ENVELOPE_VERSION = 1;
+export const ENVELOPE_VERSION = 2;
 const MAGIC0 = 0x53; // 'S'
 const MAGIC1 = 0x4c; // 'L'
-const HEADER_BYTES = 8;
+const HEADER_BYTES = 32;
+/** Longest stream id (UTF-8 bytes) an envelope carries. */
+export const MAX_STREAM_ID_BYTES = 1024;
 
 export const MESSAGE_TYPES = [
   'audio.chunk',
@@ -107,37 +115,75 @@ export type Prediction = z.infer<typeof predictionSchema>;
 
 // ---- binary codec -------------------------------------------------------------------------
 
-export function encodeBinary(kind: Kind, meta: unknown, payload: Uint8Array): Buffer {
+const TYPE_CODE = new Map<MessageType, number>(MESSAGE_TYPES.map((t, i) => [t, i + 1]));
+
+function encodeFrame(type: MessageType, env: EnvelopeMeta, kind: Kind, meta: unknown, payload: Uint8Array): Buffer {
+  const streamId = Buffer.from(env.streamId, 'utf8');
+  if (streamId.length === 0) throw new EnvelopeError('envelope needs a stream id', 'schema');
+  if (streamId.length > MAX_STREAM_ID_BYTES) throw new EnvelopeError(`stream id is ${streamId.length} bytes (at most ${MAX_STREAM_ID_BYTES})`, 'schema');
+  if (!Number.isSafeInteger(env.seq) || env.seq < 0) throw new EnvelopeError(`bad seq: ${env.seq}`, 'schema');
+  if (!Number.isFinite(env.capturedAt)) throw new EnvelopeError(`bad capturedAt: ${env.capturedAt}`, 'schema');
+  const stageTimes = env.stageTimes ? Buffer.from(JSON.stringify(env.stageTimes), 'utf8') : EMPTY;
   const metaBytes = Buffer.from(JSON.stringify(meta ?? {}), 'utf8');
-  const out = Buffer.allocUnsafe(HEADER_BYTES + metaBytes.length + payload.byteLength);
+  const out = Buffer.allocUnsafe(HEADER_BYTES + streamId.length + stageTimes.length + metaBytes.length + payload.byteLength);
   out[0] = MAGIC0;
   out[1] = MAGIC1;
   out[2] = ENVELOPE_VERSION;
   out[3] = KIND[kind];
-  out.writeUInt32LE(metaBytes.length, 4);
-  metaBytes.copy(out, HEADER_BYTES);
-  out.set(payload, HEADER_BYTES + metaBytes.length);
+  out[4] = TYPE_CODE.get(type)!;
+  out[5] = 0;
+  out.writeUInt16LE(streamId.length, 6);
+  out.writeDoubleLE(env.seq, 8);
+  out.writeDoubleLE(env.capturedAt, 16);
+  out.writeUInt32LE(stageTimes.length, 24);
+  out.writeUInt32LE(metaBytes.length, 28);
+  let at = HEADER_BYTES;
+  at += streamId.copy(out, at);
+  at += stageTimes.copy(out, at);
+  at += metaBytes.copy(out, at);
+  out.set(payload, at);
   return out;
 }
+const EMPTY = Buffer.alloc(0);
 
-export function decodeBinary(value: Buffer): { kind: Kind; meta: unknown; payload: Buffer } {
-  if (value.length < HEADER_BYTES || value[0] !== MAGIC0 || value[1] !== MAGIC1) {
-    throw new EnvelopeError('value is not a streamlens binary envelope (bad magic)', 'decode');
+function decodeFrame(value: Buffer): { type: MessageType; env: EnvelopeMeta; kind: Kind; meta: unknown; payload: Buffer } {
+  if (value.length < 3 || value[0] !== MAGIC0 || value[1] !== MAGIC1) {
+    throw new EnvelopeError('value is not a streamlens envelope (bad magic)', 'decode');
   }
   if (value[2] !== ENVELOPE_VERSION) {
-    throw new EnvelopeError(`unknown envelope version ${value[2]} (this build reads ${ENVELOPE_VERSION})`, 'version');
+    throw new EnvelopeError(`unknown schema version ${value[2]} (this build reads ${ENVELOPE_VERSION})`, 'version');
   }
+  if (value.length < HEADER_BYTES) throw new EnvelopeError(`truncated envelope: ${value.length} bytes, the header alone is ${HEADER_BYTES}`, 'decode');
   const kind = KIND_BY_CODE.get(value[3]);
   if (!kind) throw new EnvelopeError(`unknown payload kind ${value[3]}`, 'decode');
-  const metaLength = value.readUInt32LE(4);
-  if (HEADER_BYTES + metaLength > value.length) throw new EnvelopeError('truncated envelope: meta runs past the end', 'decode');
+  const type = MESSAGE_TYPES[value[4] - 1];
+  if (!type) throw new EnvelopeError(`unknown message type code ${value[4]}`, 'unknown-type');
+  const idBytes = value.readUInt16LE(6);
+  const seq = value.readDoubleLE(8);
+  const capturedAt = value.readDoubleLE(16);
+  const stBytes = value.readUInt32LE(24);
+  const metaBytes = value.readUInt32LE(28);
+  if (!Number.isSafeInteger(seq) || seq < 0) throw new EnvelopeError(`bad seq: ${seq}`, 'schema');
+  if (!Number.isFinite(capturedAt)) throw new EnvelopeError(`bad capturedAt: ${capturedAt}`, 'schema');
+  const metaStart = HEADER_BYTES + idBytes + stBytes;
+  if (metaStart + metaBytes > value.length) throw new EnvelopeError('truncated envelope: stream id, stage times or meta run past the end', 'decode');
+  if (idBytes === 0) throw new EnvelopeError('envelope has an empty stream id', 'schema');
+  const streamId = value.toString('utf8', HEADER_BYTES, HEADER_BYTES + idBytes);
+  let stageTimes: Record<string, number> | undefined;
+  if (stBytes > 0) {
+    try {
+      stageTimes = JSON.parse(value.toString('utf8', HEADER_BYTES + idBytes, metaStart));
+    } catch {
+      throw new EnvelopeError('envelope stage times are not JSON', 'schema');
+    }
+  }
   let meta: unknown;
   try {
-    meta = JSON.parse(value.subarray(HEADER_BYTES, HEADER_BYTES + metaLength).toString('utf8'));
+    meta = JSON.parse(value.toString('utf8', metaStart, metaStart + metaBytes));
   } catch (e) {
     throw new EnvelopeError(`envelope meta is not valid JSON: ${(e as Error).message}`, 'decode');
   }
-  return { kind, meta, payload: value.subarray(HEADER_BYTES + metaLength) };
+  return { type, env: { streamId, seq, capturedAt, ...(stageTimes ? { stageTimes } : {}) }, kind, meta, payload: value.subarray(metaStart + metaBytes) };
 }
 
 /** Float32 view over a payload (copies only when the bytes are not 4-aligned). */
@@ -157,8 +203,12 @@ function bytesOf(a: Float32Array | Int16Array): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
-// ---- headers ------------------------------------------------------------------------------
+// ---- envelope fields ------------------------------------------------------------------------
 
+/**
+ * The envelope fields as human-readable bus headers, for records that are NOT envelopes (raw
+ * input that failed to parse, sent to a dead-letter topic), so they still say where they came from.
+ */
 export function envelopeHeaders(type: MessageType, meta: EnvelopeMeta): Record<string, string> {
   const h: Record<string, string> = {
     v: String(ENVELOPE_VERSION),
@@ -171,28 +221,10 @@ export function envelopeHeaders(type: MessageType, meta: EnvelopeMeta): Record<s
   return h;
 }
 
-export function readEnvelopeHeaders(headers: Record<string, string>): EnvelopeMeta & { type: MessageType } {
-  if (headers.v === undefined) throw new EnvelopeError('missing header "v" (schema version)', 'schema');
-  if (Number(headers.v) !== ENVELOPE_VERSION) {
-    throw new EnvelopeError(`unknown schema version ${headers.v} (this build reads ${ENVELOPE_VERSION})`, 'version');
-  }
-  const type = headers.type as MessageType;
-  if (!MESSAGE_TYPES.includes(type)) throw new EnvelopeError(`unknown message type "${headers.type}"`, 'unknown-type');
-  const streamId = headers.streamId;
-  if (!streamId) throw new EnvelopeError('missing header "streamId"', 'schema');
-  const seq = Number(headers.seq);
-  const capturedAt = Number(headers.capturedAt);
-  if (!Number.isInteger(seq) || seq < 0) throw new EnvelopeError(`bad header "seq": ${headers.seq}`, 'schema');
-  if (!Number.isFinite(capturedAt)) throw new EnvelopeError(`bad header "capturedAt": ${headers.capturedAt}`, 'schema');
-  let stageTimes: Record<string, number> | undefined;
-  if (headers.stageTimes) {
-    try {
-      stageTimes = JSON.parse(headers.stageTimes);
-    } catch {
-      throw new EnvelopeError('header "stageTimes" is not JSON', 'schema');
-    }
-  }
-  return { type, streamId, seq, capturedAt, stageTimes };
+/** Reads only the envelope fields (type, stream, seq, times) of a value, without its payload. */
+export function readEnvelope(value: Buffer): EnvelopeMeta & { type: MessageType } {
+  const { type, env } = decodeFrame(value);
+  return { type, ...env };
 }
 
 // ---- typed messages -----------------------------------------------------------------------
@@ -208,9 +240,9 @@ export type Message =
 
 export type MessageOf<T extends MessageType> = Extract<Message, { type: T }>;
 
-/** Encodes a typed message into bus value + headers. */
-export function encodeMessage(m: Message): { key: string; value: Buffer; headers: Record<string, string> } {
-  const headers = envelopeHeaders(m.type, m.env);
+/** Encodes a typed message into a bus record: the stream id as key, everything else in the value. */
+export function encodeMessage(m: Message): { key: string; value: Buffer } {
+  const encodeBinary = (kind: Kind, meta: unknown, payload: Uint8Array) => encodeFrame(m.type, m.env, kind, meta, payload);
   let value: Buffer;
   switch (m.type) {
     case 'audio.chunk':
@@ -238,38 +270,37 @@ export function encodeMessage(m: Message): { key: string; value: Buffer; headers
       value = encodeBinary('json', {}, Buffer.from(JSON.stringify(m.prediction), 'utf8'));
       break;
   }
-  return { key: m.env.streamId, value, headers };
+  return { key: m.env.streamId, value };
 }
 
-/** Decodes and validates a bus message; throws EnvelopeError with the reason on bad input. */
-export function decodeMessage(headers: Record<string, string>, value: Buffer): Message {
-  const env = readEnvelopeHeaders(headers);
-  const { kind, meta, payload } = decodeBinary(value);
+/** Decodes and validates a bus record value; throws EnvelopeError with the reason on bad input. */
+export function decodeMessage(value: Buffer): Message {
+  const { type, env, kind, meta, payload } = decodeFrame(value);
   const parse = <T>(schema: z.ZodType<T>, v: unknown): T => {
     const r = schema.safeParse(v);
     if (!r.success) {
       const issue = r.error.issues[0];
-      throw new EnvelopeError(`${env.type} meta: ${issue.path.join('.') || '(root)'}: ${issue.message}`, 'schema');
+      throw new EnvelopeError(`${type} meta: ${issue.path.join('.') || '(root)'}: ${issue.message}`, 'schema');
     }
     return r.data;
   };
   const expectKind = (k: Kind) => {
-    if (kind !== k) throw new EnvelopeError(`${env.type} expects a ${k} payload, got ${kind}`, 'schema');
+    if (kind !== k) throw new EnvelopeError(`${type} expects a ${k} payload, got ${kind}`, 'schema');
   };
-  switch (env.type) {
+  switch (type) {
     case 'audio.chunk':
       expectKind('pcm16');
-      return { type: env.type, env, meta: parse(audioChunkMeta, meta), pcm: int16View(payload) };
+      return { type: type, env, meta: parse(audioChunkMeta, meta), pcm: int16View(payload) };
     case 'audio.window': {
       expectKind('float32');
       const m = parse(audioWindowMeta, meta);
       const data = float32View(payload);
       checkShape(m.shape, data.length);
-      return { type: env.type, env, meta: m, data };
+      return { type: type, env, meta: m, data };
     }
     case 'video.frame':
       expectKind('jpeg');
-      return { type: env.type, env, meta: parse(videoFrameMeta, meta), jpeg: payload };
+      return { type: type, env, meta: parse(videoFrameMeta, meta), jpeg: payload };
     case 'video.tensor': {
       expectKind('float32');
       const m = parse(videoTensorMeta, meta);
@@ -279,7 +310,7 @@ export function decodeMessage(headers: Record<string, string>, value: Buffer): M
       const data = float32View(tensorBytes);
       checkShape(m.shape, data.length);
       const jpeg = jpegBytes > 0 ? payload.subarray(payload.length - jpegBytes) : undefined;
-      return { type: env.type, env, meta: m, data, jpeg };
+      return { type: type, env, meta: m, data, jpeg };
     }
     case 'course.raw':
     case 'course.enriched':
@@ -289,13 +320,13 @@ export function decodeMessage(headers: Record<string, string>, value: Buffer): M
       try {
         body = JSON.parse(payload.toString('utf8'));
       } catch (e) {
-        throw new EnvelopeError(`${env.type} body is not valid JSON: ${(e as Error).message}`, 'decode');
+        throw new EnvelopeError(`${type} body is not valid JSON: ${(e as Error).message}`, 'decode');
       }
-      if (env.type === 'prediction') return { type: env.type, env, prediction: parse(predictionSchema, body) };
+      if (type === 'prediction') return { type: type, env, prediction: parse(predictionSchema, body) };
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-        throw new EnvelopeError(`${env.type} body must be a JSON object`, 'schema');
+        throw new EnvelopeError(`${type} body must be a JSON object`, 'schema');
       }
-      return { type: env.type, env, record: body as Record<string, unknown> };
+      return { type: type, env, record: body as Record<string, unknown> };
     }
   }
 }

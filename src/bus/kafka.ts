@@ -14,6 +14,8 @@
  * messages come back. A kafkajs crash it would not restart from is restarted here, so a consumer
  * never gives up while it is running.
  */
+// Must come before 'kafkajs': it replaces two kafkajs modules before kafkajs loads them.
+import { kafkajsFastProduce } from './kafkajs-fast-produce.js';
 import {
   type Admin,
   type Consumer as KConsumer,
@@ -91,6 +93,7 @@ export class KafkaBus implements Bus {
       maxWaitTimeMs: options.maxWaitTimeMs ?? 50,
     };
     this.log = childLogger({ component: 'kafka-bus' });
+    if (!kafkajsFastProduce.patched) this.log.warn({ reason: kafkajsFastProduce.reason }, 'kafkajs fast produce path not installed; producing is slower');
     this.kafka = new Kafka({
       clientId: options.clientId ?? 'streamlens',
       brokers: options.brokers,

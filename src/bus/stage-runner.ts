@@ -119,7 +119,7 @@ export class StageRunner {
     const valid: StageInput[] = [];
     for (const source of batch.messages) {
       try {
-        const message = decodeMessage(source.headers, source.value);
+        const message = decodeMessage(source.value);
         if (!s.accepts.includes(message.type)) {
           throw new EnvelopeError(`stage ${s.name} does not accept messages of type ${message.type}`, 'unknown-type');
         }

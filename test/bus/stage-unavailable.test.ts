@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BusMessage } from '../../src/bus/bus.js';
 import { EmbeddedBus } from '../../src/bus/embedded.js';
-import { encodeMessage } from '../../src/bus/envelope.js';
+import { decodeMessage, encodeMessage } from '../../src/bus/envelope.js';
 import { StageRunner, StageUnavailableError } from '../../src/bus/stage-runner.js';
 import { deadLetterTopic } from '../../src/bus/topics.js';
 import { waitFor } from '../helpers/wait.js';
@@ -45,6 +45,6 @@ describe('stage runner: an unavailable stage', () => {
     await cd.stop();
     await co.stop();
     expect(dlq).toHaveLength(0);
-    expect(out.map((m) => m.headers.seq)).toEqual(['0', '1', '2', '3', '4']);
+    expect(out.map((m) => decodeMessage(m.value).env.seq)).toEqual([0, 1, 2, 3, 4]);
   });
 });

@@ -34,7 +34,7 @@ describe('course CSV ingest', () => {
     const p = new RecordingProducer();
     const r = await ingestCourseCsv(Buffer.from(head), { producer: p, streamId: 'csv-1' });
     expect(r.deadLettered).toBe(0);
-    const msgs = p.on(TOPICS.coursesRaw).map((m) => ({ key: m.key, msg: decodeMessage(m.headers!, m.value) }));
+    const msgs = p.on(TOPICS.coursesRaw).map((m) => ({ key: m.key, msg: decodeMessage(m.value) }));
     expect(msgs.length).toBe(r.published);
     expect(r.published).toBeGreaterThan(290);
     expect(msgs.every((m) => m.key === 'csv-1')).toBe(true);
@@ -79,7 +79,7 @@ describe('course CSV ingest', () => {
     expect(dlq[0].headers!['dlq.originalBytes']).toBe(String(50 * 1024 * 1024 + 2));
     expect(dlq[0].value.length).toBe(0);
     expect(dlq[2].headers!['dlq.error']).toMatch(/unterminated/);
-    const titles = p.on(TOPICS.coursesRaw).map((m) => (decodeMessage(m.headers!, m.value) as { record: Record<string, unknown> }).record.course_title);
+    const titles = p.on(TOPICS.coursesRaw).map((m) => (decodeMessage(m.value) as { record: Record<string, unknown> }).record.course_title);
     expect(titles).toEqual(['Learn Guitar, Fast', 'Excel for Finance']);
   });
 
@@ -135,7 +135,7 @@ describe('course enrich stage on the embedded bus', () => {
     const out = bus.consumer({ groupId: 'test-out', topics: [TOPICS.coursesEnriched, 'courses.raw.dlq'] });
     await out.run(async (batch) => {
       for (const m of batch.messages) {
-        if (m.topic === TOPICS.coursesEnriched) enriched.push((decodeMessage(m.headers, m.value) as { record: Record<string, unknown> }).record);
+        if (m.topic === TOPICS.coursesEnriched) enriched.push((decodeMessage(m.value) as { record: Record<string, unknown> }).record);
         else dlq.push(m.headers);
       }
     });

@@ -85,7 +85,7 @@ describe('model server', () => {
     await runner.stop();
     await c.stop();
     await pool.close();
-    const decoded = preds.map((p) => decodeMessage(p.headers, p.value)).map((m) => (m.type === 'prediction' ? m.prediction : null)!);
+    const decoded = preds.map((p) => decodeMessage(p.value)).map((m) => (m.type === 'prediction' ? m.prediction : null)!);
     expect(decoded).toHaveLength(total);
     expect(decoded.map((p) => p.seq)).toEqual([...Array(total).keys()]);
     const versions = decoded.map((p) => p.model.version);

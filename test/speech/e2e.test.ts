@@ -34,7 +34,7 @@ describe('speech pipeline end to end', () => {
     await inference.start();
     await reader.run(async (b) => {
       for (const m of b.messages) {
-        const msg = decodeMessage(m.headers, m.value);
+        const msg = decodeMessage(m.value);
         if (msg.type === 'audio.window') windows.push(msg);
         if (msg.type === 'prediction') predictions.push(msg);
       }

@@ -29,7 +29,7 @@ async function pipeline() {
   const consumer = bus.consumer({ groupId: 'test-windows', topics: [TOPICS.audioWindows, deadLetterTopic(TOPICS.audioChunks)] });
   await consumer.run(async (batch) => {
     for (const m of batch.messages) {
-      if (m.topic === TOPICS.audioWindows) windows.push(decodeMessage(m.headers, m.value) as MessageOf<'audio.window'>);
+      if (m.topic === TOPICS.audioWindows) windows.push(decodeMessage(m.value) as MessageOf<'audio.window'>);
       else dlq.push(m.headers['dlq.reason']);
     }
   });

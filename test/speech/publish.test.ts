@@ -21,7 +21,7 @@ function arraySource(n: number, realtime: boolean): AudioSource {
 async function drain(bus: EmbeddedBus, groupId: string, into: MessageOf<'audio.chunk'>[], delayMs = 0) {
   const c = bus.consumer({ groupId, topics: [TOPICS.audioChunks], maxBatchSize: 2 });
   await c.run(async (b) => {
-    for (const m of b.messages) into.push(decodeMessage(m.headers, m.value) as MessageOf<'audio.chunk'>);
+    for (const m of b.messages) into.push(decodeMessage(m.value) as MessageOf<'audio.chunk'>);
     if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
   });
   return c;

@@ -30,7 +30,7 @@ describe('features:image stage', () => {
     const reader = bus.consumer({ groupId: 't', topics: [TOPICS.videoTensors, deadLetterTopic(TOPICS.videoFrames)], fromBeginning: true });
     await reader.run(async (b) => {
       for (const m of b.messages) {
-        if (b.topic === TOPICS.videoTensors) tensors.push(decodeMessage(m.headers, m.value));
+        if (b.topic === TOPICS.videoTensors) tensors.push(decodeMessage(m.value));
         else dlq.push(m.headers);
       }
     });

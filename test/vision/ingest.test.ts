@@ -168,7 +168,7 @@ describe('live sources under backpressure', () => {
     const seqs: number[] = [];
     const reader = bus.consumer({ groupId: 'test-reader', topics: [TOPICS.videoFrames], fromBeginning: true });
     await reader.run(async (batch) => {
-      for (const m of batch.messages) seqs.push(decodeMessage(m.headers, m.value).env.seq);
+      for (const m of batch.messages) seqs.push(decodeMessage(m.value).env.seq);
     });
     const deadline = Date.now() + 5000;
     while (seqs.length < summary.published && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -185,7 +185,7 @@ describe('live sources under backpressure', () => {
     const got: number[] = [];
     await consumer.run(async (batch) => {
       for (const m of batch.messages) {
-        const msg = decodeMessage(m.headers, m.value);
+        const msg = decodeMessage(m.value);
         if (msg.type === 'video.frame') got.push(msg.env.seq);
       }
     });

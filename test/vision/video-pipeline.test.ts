@@ -77,7 +77,7 @@ describe('a real video through ingest -> features -> inference on the embedded b
       await inference.start();
       await reader.run(async (batch) => {
         for (const m of batch.messages) {
-          const msg = decodeMessage(m.headers, m.value);
+          const msg = decodeMessage(m.value);
           if (msg.type === 'prediction') predictions.push(msg.prediction);
         }
       });
