@@ -142,9 +142,13 @@ export async function extractClipFeatures(
         }),
       });
     }
-    writeFileSync(join(dir, 'data.f32.tmp'), Buffer.concat(parts));
-    renameSync(join(dir, 'data.f32.tmp'), join(dir, 'data.f32'));
-    writeFileSync(join(dir, 'index.json'), JSON.stringify(index));
+    // Per-process temporary names and index.json last: processes extracting the same cache at
+    // once (folds trained in parallel) each write whole files, and a reader never sees a half.
+    const tmp = `.${process.pid}.tmp`;
+    writeFileSync(join(dir, `data.f32${tmp}`), Buffer.concat(parts));
+    renameSync(join(dir, `data.f32${tmp}`), join(dir, 'data.f32'));
+    writeFileSync(join(dir, `index.json${tmp}`), JSON.stringify(index));
+    renameSync(join(dir, `index.json${tmp}`), join(dir, 'index.json'));
   }
   return { settings, framesPerWindow, nFeatures, clips: out, cacheDir: dir, fromCache: false };
 }

@@ -65,8 +65,8 @@ export async function buildGenderMfccMatrix(clips: SpeechClip[], o: BuildGenderM
   };
   if (cachePath && cacheDir) {
     mkdirSync(cacheDir, { recursive: true });
-    writeFileSync(`${cachePath}.tmp`, JSON.stringify(matrix));
-    renameSync(`${cachePath}.tmp`, cachePath);
+    writeFileSync(`${cachePath}.${process.pid}.tmp`, JSON.stringify(matrix));
+    renameSync(`${cachePath}.${process.pid}.tmp`, cachePath);
   }
   return matrix;
 }
