@@ -2,10 +2,11 @@
 trainer (bench/course-split.json, written by `trainCourse`). Features mirror
 src/training/course/feature-space.ts: standardised numeric attributes (+ subject one-hots for
 popularity/subscribers) and TF-IDF of the title (word 1-2 grams, min_df 2, sublinear tf).
-LR / DT / RF / SVM / KNN / NB with a small grid (5-fold stratified CV on the training part),
+LR / DT / RF / SVM / KNN / NB (and gradient boosting for the regression) with a small grid (5-fold stratified CV on the training part),
 each refit on the training part and scored once on the test part. Prints one JSON object.
 
 Usage: python bench/sklearn_courses.py [--data ../shared/data/udemy/udemy_courses.csv] [--split bench/course-split.json]
+       [--tasks subscribers,...] [--models gradient-boosting,...]
 """
 import argparse
 import json
@@ -26,7 +27,7 @@ from sklearn.preprocessing import StandardScaler, FunctionTransformer
 from sklearn.compose import ColumnTransformer
 from sklearn.svm import LinearSVC
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
-from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.ensemble import GradientBoostingRegressor, RandomForestClassifier, RandomForestRegressor
 
 SPECIAL = [("c++", " cplusplus "), ("c#", " csharp "), ("f#", " fsharp "), (".net", " dotnet "), ("node.js", " nodejs ")]
 
@@ -148,6 +149,7 @@ def main():
     ap.add_argument("--split", default=os.path.join(here, "course-split.json"))
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--tasks", help="comma-separated subset, e.g. subscribers,subscribers+reviews")
+    ap.add_argument("--models", help="comma-separated subset of model families, e.g. gradient-boosting,random-forest")
     args = ap.parse_args()
     split = json.load(open(args.split))
     df = pd.read_csv(args.data)
@@ -167,6 +169,12 @@ def main():
         "linear-regression": (["all", "numeric"], lambda v: Ridge(), {"alpha": [0.1, 1, 10, 100]}),
         "decision-tree": (["all"], lambda v: DecisionTreeRegressor(random_state=seed), {"max_depth": [4, 6, 8, 12], "min_samples_leaf": [5, 20]}),
         "random-forest": (["all", "numeric"], lambda v: RandomForestRegressor(n_estimators=200, random_state=seed, n_jobs=1), {"min_samples_leaf": [3, 10], "max_features": [0.33]}),
+        # the same grid as the TypeScript trainer's gradient boosting (src/training/course/grids.ts)
+        "gradient-boosting": (
+            ["all", "numeric"],
+            lambda v: GradientBoostingRegressor(random_state=seed),
+            {"n_estimators": [200, 400], "learning_rate": [0.02], "max_depth": [4, 6], "min_samples_leaf": [10, 20], "subsample": [0.8], "max_features": [0.33]},
+        ),
     }
 
     out = {"split": args.split, "n_train": len(df_tr), "n_test": len(df_te), "sklearn": __import__("sklearn").__version__}
@@ -175,7 +183,9 @@ def main():
         tasks = [t for t in tasks if f"{t[0]}{'+reviews' if t[2] else ''}" in args.tasks.split(",")]
     for name, kind, reviews in tasks:
         models = clf() if kind == "classification" else reg
-        if kind == "classification":
+        if args.models:
+            models = {k: v for k, v in models.items() if k in args.models.split(",")}
+        if "naive-bayes" in models:
             views, est, _ = models["naive-bayes"]
             # NB grid depends on the view: run each view separately and keep the better CV score
             nb_results = {}

@@ -4,6 +4,7 @@ import { FeatureSpace } from './feature-space.js';
 import { fitKnn } from './knn.js';
 import { fitLinearSvm, fitLogisticRegression, fitRidge } from './linear-fit.js';
 import { fitNaiveBayes } from './naive-bayes.js';
+import { fitGradientBoosting } from './gradient-boosting.js';
 import { fitForest } from './random-forest.js';
 import { type CsrMatrix, denseColumns, maskColumns } from './sparse-matrix.js';
 import type { CourseTask, TaskTarget } from './tasks.js';
@@ -13,7 +14,15 @@ import type { CourseTask, TaskTarget } from './tasks.js';
  * space (TF-IDF vocabulary, standardisation) is fitted on those records too, so cross-validation
  * never sees the held-out fold's words.
  */
-export type Algorithm = 'logistic-regression' | 'decision-tree' | 'random-forest' | 'linear-svm' | 'knn' | 'naive-bayes' | 'linear-regression';
+export type Algorithm =
+  | 'logistic-regression'
+  | 'decision-tree'
+  | 'random-forest'
+  | 'gradient-boosting'
+  | 'linear-svm'
+  | 'knn'
+  | 'naive-bayes'
+  | 'linear-regression';
 
 /** Which columns a model sees: numeric block, TF-IDF block, or both. */
 export type FeatureView = 'all' | 'numeric' | 'text';
@@ -31,6 +40,10 @@ export interface CandidateParams {
   maxFeatures?: number | 'sqrt';
   /** TF-IDF columns (most frequent terms) offered to tree models. */
   treeTerms?: number;
+  /** Gradient boosting: rounds (trees), shrinkage, row fraction per round. */
+  rounds?: number;
+  learningRate?: number;
+  subsample?: number;
   [key: string]: unknown;
 }
 
@@ -99,10 +112,25 @@ function fitModel(
     }
     case 'knn':
       return wrapTrained(fitKnn(X, cls(), classes, p.k ?? 5, p.weights ?? 'uniform', p.metric ?? 'euclidean'));
+    case 'gradient-boosting': {
+      if (task.kind !== 'regression') throw new Error(`gradient boosting is implemented for regression (squared loss); task ${task.name} is ${task.kind}`);
+      const ids = treeColumns(space, p);
+      if (p.maxFeatures === 'sqrt') throw new Error('gradient boosting: maxFeatures must be a fraction in (0, 1]');
+      return wrapTrained(
+        fitGradientBoosting(denseColumns(X, ids), ids, y as Float64Array, {
+          rounds: p.rounds ?? 100,
+          learningRate: p.learningRate ?? 0.1,
+          maxDepth: p.maxDepth ?? 3,
+          minSamplesLeaf: p.minSamplesLeaf ?? 1,
+          subsample: p.subsample ?? 1,
+          maxFeatures: p.maxFeatures ?? 1,
+          seed,
+        }),
+      );
+    }
     case 'decision-tree':
     case 'random-forest': {
-      const view = p.view ?? 'all';
-      const ids = [...(view === 'text' ? [] : space.numericColumns), ...(view === 'numeric' ? [] : space.topTextColumns(p.treeTerms ?? 200))];
+      const ids = treeColumns(space, p);
       const cols = denseColumns(X, ids);
       return wrapTrained(
         fitForest(cols, ids, y, {
@@ -117,6 +145,12 @@ function fitModel(
       );
     }
   }
+}
+
+/** Columns offered to tree models: the numeric block and/or the `treeTerms` most frequent title terms. */
+function treeColumns(space: FeatureSpace, p: CandidateParams): number[] {
+  const view = p.view ?? 'all';
+  return [...(view === 'text' ? [] : space.numericColumns), ...(view === 'numeric' ? [] : space.topTextColumns(p.treeTerms ?? 200))];
 }
 
 /** Design matrix of records for a fitted candidate (same view as in training). */

@@ -7,13 +7,23 @@ import { expectedValue, treeShap } from './tree-shap.js';
  * Random forest (Breiman): bootstrap samples, a random subset of candidate features per split,
  * outputs averaged (class probabilities or regression means), as scikit-learn's
  * RandomForestClassifier/Regressor. A single fully-grown-or-limited tree is the decision tree model.
+ *
+ * Every tree ensemble is stored in this one shape: output = offset + scale * (sum of the tree
+ * outputs). A forest averages (offset 0, scale 1/trees, the defaults when the fields are absent,
+ * as in models saved before they existed); gradient boosting (gradient-boosting.ts) starts from the
+ * training mean (offset) and adds each tree times the learning rate (scale). Being linear in the
+ * trees, the ensemble's TreeSHAP values and expected value are the trees' ones, scaled and summed.
  */
 export interface ForestJson {
   type: 'forest';
-  algorithm: 'decision-tree' | 'random-forest';
+  algorithm: 'decision-tree' | 'random-forest' | 'gradient-boosting';
   task: 'classification' | 'regression';
   classes: number;
   trees: TreeJson[];
+  /** Added to every output (one value per output); default 0. */
+  offset?: number[];
+  /** Factor on the sum of the tree outputs; default 1 / trees (an average). */
+  scale?: number;
 }
 
 export interface ForestFitOptions {
@@ -30,8 +40,19 @@ export interface ForestFitOptions {
 
 export class TreeEnsemble {
   readonly trees: DecisionTree[];
+  readonly offset: number[];
+  readonly scale: number;
   constructor(readonly json: ForestJson) {
+    if (!Array.isArray(json.trees)) throw new Error(`tree ensemble (${json.algorithm}): trees must be an array`);
     this.trees = json.trees.map((t) => new DecisionTree(t));
+    const o = json.task === 'classification' ? json.classes : 1;
+    this.offset = json.offset ?? new Array<number>(o).fill(0);
+    if (this.offset.length !== o || !this.offset.every(Number.isFinite)) {
+      throw new Error(`tree ensemble (${json.algorithm}): offset must hold ${o} finite numbers, got ${JSON.stringify(json.offset)}`);
+    }
+    if (json.scale === undefined && this.trees.length === 0) throw new Error(`tree ensemble (${json.algorithm}): no trees to average`);
+    this.scale = json.scale ?? 1 / this.trees.length;
+    if (!Number.isFinite(this.scale)) throw new Error(`tree ensemble (${json.algorithm}): scale must be a finite number, got ${json.scale}`);
   }
 
   static fromJSON(j: ForestJson): TreeEnsemble {
@@ -57,7 +78,7 @@ export class TreeEnsemble {
         const leaf = t.leaf(dense);
         for (let k = 0; k < o; k++) acc[k] += t.t.value[leaf * o + k];
       }
-      for (let k = 0; k < o; k++) acc[k] /= this.trees.length;
+      for (let k = 0; k < o; k++) acc[k] = this.offset[k] + this.scale * acc[k];
       out.push(acc);
     }
     return out;
@@ -67,7 +88,10 @@ export class TreeEnsemble {
     return Float64Array.from(this.predictScores(X), (v) => v[0]);
   }
 
-  /** Exact TreeSHAP of row r for one output, averaged over the trees. */
+  /**
+   * Exact TreeSHAP of row r for one output: the trees' values combined as their outputs are
+   * (offset + scale * sum); base + sum of phi equals the prediction.
+   */
   shap(X: CsrMatrix, r: number, output: number): { base: number; phi: Map<number, number> } {
     const dense = rowToDense(X, r, new Float64Array(X.cols));
     const phi = new Map<number, number>();
@@ -77,13 +101,13 @@ export class TreeEnsemble {
       base += s.base[output];
       for (const [f, v] of s.phi) phi.set(f, (phi.get(f) ?? 0) + v[output]);
     }
-    const m = this.trees.length;
-    for (const [f, v] of phi) phi.set(f, v / m);
-    return { base: base / m, phi };
+    for (const [f, v] of phi) phi.set(f, this.scale * v);
+    return { base: this.offset[output] + this.scale * base, phi };
   }
 
+  /** Expected output over the training data (cover-weighted), the TreeSHAP base value. */
   expectedValue(output: number): number {
-    return this.trees.reduce((a, t) => a + expectedValue(t.t)[output], 0) / this.trees.length;
+    return this.offset[output] + this.scale * this.trees.reduce((a, t) => a + expectedValue(t.t)[output], 0);
   }
 
   get nodeCount(): number {
