@@ -47,10 +47,11 @@ export function registerTaskCommands(program: Command): void {
     .addOption(new Option('--model <kind>', 'which model(s)').choices(['cnn', 'transfer', 'both']).default('both'))
     .option('--epochs <n>', 'max epochs of the transfer head', int('--epochs'))
     .option('--seed <n>', 'random seed', int('--seed'))
+    .option('--input-size <px>', 'input size of the transfer model (a multiple of 32; default 224, Darknet-Tiny\'s own; 128 is ~3x faster and less accurate)', int('--input-size'))
     .option('--none-gate', 'add the "none of these" answer gated on Darknet\'s ImageNet animal mass (see BENCHMARKS.md)')
     .action(async (o) => {
       const { trainImageCommand } = await import('./training/image/commands.js');
-      printJson(await trainImageCommand({ data: o.data, out: o.out, model: o.model, epochs: o.epochs, seed: o.seed, noneGate: o.noneGate === true }));
+      printJson(await trainImageCommand({ data: o.data, out: o.out, model: o.model, epochs: o.epochs, seed: o.seed, transferInputSize: o.inputSize, noneGate: o.noneGate === true }));
     });
   train
     .command('course')

@@ -43,8 +43,16 @@ export function parseImageFeatureSettings(raw: unknown): ImageFeatureSettings {
   return r.data;
 }
 
-/** Darknet-Tiny's input: 224x224 RGB in [0, 1], stretched like ml5 does. */
-export const DARKNET_INPUT_SETTINGS: ImageFeatureSettings = parseImageFeatureSettings({ width: 224, height: 224, fit: 'fill', scale: 1 / 255 });
+/**
+ * Darknet-Tiny's input at `size` x `size` RGB in [0, 1], stretched like ml5 does. The network is
+ * fully convolutional up to its global pooling, so it runs at any size; ImageNet training used 224.
+ */
+export function darknetInputSettings(size = 224): ImageFeatureSettings {
+  return parseImageFeatureSettings({ width: size, height: size, fit: 'fill', scale: 1 / 255 });
+}
+
+/** Darknet-Tiny's native input: 224x224. */
+export const DARKNET_INPUT_SETTINGS: ImageFeatureSettings = darknetInputSettings(224);
 
 /** The from-scratch CNN's input: 64x64 RGB in [0, 1]. */
 export const SMALL_CNN_INPUT_SETTINGS: ImageFeatureSettings = parseImageFeatureSettings({ width: 64, height: 64, fit: 'fill', scale: 1 / 255 });

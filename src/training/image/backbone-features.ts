@@ -28,14 +28,16 @@ export class DarknetFeatureExtractor {
   ) {}
 
   static async create(options: { threads?: number; settings?: ImageFeatureSettings } = {}): Promise<DarknetFeatureExtractor> {
-    const model = darknetFeatureModel(await loadDarknetTiny());
+    const settings = options.settings ?? DARKNET_INPUT_SETTINGS;
+    if (settings.width !== settings.height) throw new Error(`Darknet-Tiny features need a square input, got ${settings.width}x${settings.height}`);
+    const model = darknetFeatureModel(await loadDarknetTiny(undefined, settings.width));
     const bytes = exportToOnnx(model, { graphName: 'darknet_tiny_features' });
     model.dispose();
     const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: options.threads ?? 1, interOpNumThreads: 1 });
-    return new DarknetFeatureExtractor(session, options.settings ?? DARKNET_INPUT_SETTINGS);
+    return new DarknetFeatureExtractor(session, settings);
   }
 
-  /** Runs a batch of prepared inputs ([n, 224, 224, 3] Float32). */
+  /** Runs a batch of prepared inputs ([n, size, size, 3] Float32). */
   async run(batch: Float32Array, n: number): Promise<BackboneOutputs[]> {
     const s = this.settings;
     const input = new ort.Tensor('float32', batch, [n, s.height, s.width, 3]);
@@ -68,9 +70,9 @@ export async function variantRgb(bytes: Buffer, variant: ImageVariant, s: ImageF
  */
 export async function backboneOutputsFor(
   requests: ReadonlyArray<{ file: string; variant: ImageVariant }>,
-  options: { batchSize?: number; augment?: AugmentOptions; onProgress?: (done: number, total: number, computed: number) => void } = {},
+  options: { batchSize?: number; augment?: AugmentOptions; settings?: ImageFeatureSettings; onProgress?: (done: number, total: number, computed: number) => void } = {},
 ): Promise<BackboneOutputs[]> {
-  const s = DARKNET_INPUT_SETTINGS;
+  const s = options.settings ?? DARKNET_INPUT_SETTINGS;
   const cache = new FeatureCache(`darknet-tiny-${imageFeatureKey(s)}`);
   const per = DARKNET_FEATURE_SIZE + 1000;
   const results: BackboneOutputs[] = new Array(requests.length);
@@ -83,7 +85,7 @@ export async function backboneOutputsFor(
     else pending.push({ index: i, key, variant: requests[i].variant, bytes });
   }
   if (pending.length > 0) {
-    const extractor = await DarknetFeatureExtractor.create();
+    const extractor = await DarknetFeatureExtractor.create({ settings: s });
     const bs = options.batchSize ?? 16;
     const size = s.width * s.height * 3;
     try {

@@ -12,8 +12,12 @@ interface WeightsGroup {
   weights: tf.io.WeightsManifestEntry[];
 }
 
-/** Loads Darknet-Tiny (tfjs LayersModel: model.json + shards) from disk. */
-export async function loadDarknetTiny(dir = darknetDir()): Promise<tf.LayersModel> {
+/**
+ * Loads Darknet-Tiny (tfjs LayersModel: model.json + shards) from disk, with its input set to
+ * `inputSize` x `inputSize` (default 224; the convolutions and the global pooling take any size).
+ */
+export async function loadDarknetTiny(dir = darknetDir(), inputSize = 224): Promise<tf.LayersModel> {
+  if (!Number.isInteger(inputSize) || inputSize < 32 || inputSize % 32 !== 0) throw new Error(`Darknet-Tiny input size must be a multiple of 32 (>= 32), got ${inputSize}`);
   const jsonPath = join(dir, 'model.json');
   let json: { modelTopology: object; weightsManifest: WeightsGroup[] };
   try {
@@ -21,6 +25,10 @@ export async function loadDarknetTiny(dir = darknetDir()): Promise<tf.LayersMode
   } catch (e) {
     throw new Error(`Darknet-Tiny not readable at ${jsonPath}: ${(e as Error).message} (set STREAMLENS_SHARED_MODELS)`);
   }
+  const topology = json.modelTopology as { model_config?: { config: { layers: Array<{ config: { batch_input_shape?: unknown[] } }> } }; config?: { layers: Array<{ config: { batch_input_shape?: unknown[] } }> } };
+  const first = (topology.model_config ?? topology).config?.layers[0]?.config;
+  if (!first?.batch_input_shape) throw new Error(`Darknet-Tiny at ${jsonPath}: no input layer shape in the topology`);
+  first.batch_input_shape = [null, inputSize, inputSize, 3];
   const specs: tf.io.WeightsManifestEntry[] = [];
   const buffers: Buffer[] = [];
   for (const group of json.weightsManifest) {
