@@ -30,7 +30,26 @@ export const WASM_GRADIENT_KERNELS = [
  * AvgPoolGrad divides border windows of 'same' pooling by the full window size although the
  * forward pass averages over the valid pixels only (the cpu backend has the same AvgPoolGrad bug).
  */
-export const WASM_REPLACED_KERNELS = ['MaxPoolGrad', 'AvgPoolGrad'] as const;
+export const WASM_REPLACED_KERNELS = ['MaxPoolGrad', 'AvgPoolGrad', 'Conv2DBackpropInput'] as const;
+// Conv2DBackpropInput is correct in wasm but ~10x slower than a forward conv2d: for stride 1 and no
+// dilation the input gradient IS a forward conv2d (of dy with the flipped, transposed filter), so that
+// case runs as one; anything else goes to the native kernel.
+
+/** Native kernels replaced here, kept for the cases the replacement hands back. */
+const nativeKernels = new Map<string, { config: KernelConfig; ready: boolean }>();
+
+/** A replaced native kernel, set up for its backend on first use (its setup never ran once unregistered). */
+function nativeKernel(name: string): KernelFunc | undefined {
+  const n = nativeKernels.get(name);
+  if (!n) return undefined;
+  if (!n.ready) {
+    const backend = tf.findBackend(n.config.backendName);
+    if (!backend) return undefined;
+    n.config.setupFunc?.(backend);
+    n.ready = true;
+  }
+  return n.config.kernelFunc as KernelFunc;
+}
 
 type ConvInfo = ReturnType<typeof backend_util.computeConv2DInfo>;
 
@@ -102,10 +121,20 @@ const conv2dBackpropFilter: KernelFunc = ({ inputs, attrs }) => {
       'channelsLast',
     );
     const [kH, kW, cIn, cOut] = filterShape;
+    const xPadded = padForTaps(x, info);
+    if (info.strideHeight === 1 && info.strideWidth === 1 && info.dilationHeight === 1 && info.dilationWidth === 1) {
+      // Unit stride: the filter gradient is itself a forward conv2d (native and fast in wasm), with
+      // the input channels as the batch, the batch as the channels and dy as a [OH, OW, N, cOut] filter:
+      // dW[kh, kw, ci, co] = sum_{n,y,x} xPadded[n, y+kh, x+kw, ci] * dy[n, y, x, co].
+      const xs = tf.slice(xPadded, [0, 0, 0, 0], [xPadded.shape[0], info.outHeight + kH - 1, info.outWidth + kW - 1, cIn]);
+      const asBatch = tf.transpose(xs, [3, 1, 2, 0]) as tf.Tensor4D; // [cIn, H, W, N]
+      const dyFilter = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [OH, OW, N, cOut]
+      const out = tf.conv2d(asBatch, dyFilter, 1, 'valid'); // [cIn, kH, kW, cOut]
+      return tf.transpose(out, [1, 2, 0, 3]);
+    }
     const rows = dy.shape[0] * dy.shape[1] * dy.shape[2];
     // wasm matMul with transposeA is ~10x slower than transposing once and multiplying plainly.
     const dyT = tf.transpose(tf.reshape(dy, [rows, cOut]));
-    const xPadded = padForTaps(x, info);
     const taps: tf.Tensor2D[] = [];
     for (let kh = 0; kh < kH; kh++) {
       for (let kw = 0; kw < kW; kw++) {
@@ -114,6 +143,33 @@ const conv2dBackpropFilter: KernelFunc = ({ inputs, attrs }) => {
       }
     }
     return tf.transpose(tf.reshape(tf.stack(taps), [kH, kW, cOut, cIn]), [0, 1, 3, 2]);
+  });
+};
+
+const conv2dBackpropInput: KernelFunc = (args) => {
+  const a = args.attrs as NamedAttrMap;
+  const strides = a.strides as number | [number, number];
+  const [sh, sw] = typeof strides === 'number' ? [strides, strides] : strides;
+  const native = nativeKernel('Conv2DBackpropInput');
+  const filter = tensorInput(args.inputs, 'filter') as tf.Tensor4D;
+  const inputShape = a.inputShape as [number, number, number, number];
+  const [kH, kW] = filter.shape;
+  let pads: Array<[number, number]> | undefined;
+  if (sh === 1 && sw === 1 && a.dataFormat !== 'NCHW') {
+    const info = backend_util.computeConv2DInfo(inputShape, filter.shape, 1, 1, a.pad as 'valid' | 'same' | number, a.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined, false, 'channelsLast');
+    const { top, bottom, left, right } = info.padInfo;
+    const p: Array<[number, number]> = [[0, 0], [kH - 1 - top, kH - 1 - bottom], [kW - 1 - left, kW - 1 - right], [0, 0]];
+    if (p.every(([x, y]) => x >= 0 && y >= 0)) pads = p;
+  }
+  if (!pads) {
+    if (!native) throw new Error('Conv2DBackpropInput: strided/dilated case needs the native wasm kernel, which is not registered');
+    return native(args);
+  }
+  const explicit = pads;
+  return tf.tidy(() => {
+    const dy = tensorInput(args.inputs, 'dy') as tf.Tensor4D;
+    const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+    return tf.conv2d(dy, flipped, 1, explicit as unknown as 'same');
   });
 };
 
@@ -317,6 +373,7 @@ const KERNELS: Record<(typeof WASM_GRADIENT_KERNELS)[number] | (typeof WASM_REPL
   UnsortedSegmentSum: unsortedSegmentSum,
   MaxPoolGrad: maxPoolGrad,
   AvgPoolGrad: avgPoolGrad,
+  Conv2DBackpropInput: conv2dBackpropInput,
 };
 
 const OURS = new Set<KernelFunc>(Object.values(KERNELS));
@@ -333,6 +390,7 @@ export function registerWasmGradientKernels(backendName = 'wasm'): string[] {
     if (existing != null && OURS.has(existing.kernelFunc)) continue;
     if (existing != null) {
       if (!replace.has(kernelName)) continue;
+      nativeKernels.set(kernelName, { config: existing as KernelConfig, ready: false });
       tf.unregisterKernel(kernelName, backendName);
     }
     const config: KernelConfig = { kernelName, backendName, kernelFunc };

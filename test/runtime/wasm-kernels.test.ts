@@ -58,6 +58,8 @@ const CASES: Array<[string, Op, number[], number[]]> = [
   ['conv2d 3x2 stride 2 valid', conv2d(2, 'valid'), [2, 8, 7, 3], [3, 2, 3, 4]],
   ['conv2d 2x3 stride [1,3] same', conv2d([1, 3], 'same'), [1, 8, 7, 2], [2, 3, 2, 5]],
   ['conv2d 1x1 valid', conv2d(1, 'valid'), [2, 4, 4, 3], [1, 1, 3, 2]],
+  ['conv2d 3x2 stride 1 valid', conv2d(1, 'valid'), [2, 6, 5, 3], [3, 2, 3, 4]],
+  ['conv2d 2x2 stride 1 same (asymmetric padding)', conv2d(1, 'same'), [2, 5, 6, 2], [2, 2, 2, 3]],
   ['conv1d k3 stride 1 same', conv1d(1, 'same'), [2, 9, 3], [3, 3, 5]],
   ['conv1d k4 stride 2 valid', conv1d(2, 'valid'), [2, 9, 3], [4, 3, 5]],
   ['depthwise 3x3 mult 2 stride 1 same', depthwise(1, 'same'), [2, 7, 6, 3], [3, 3, 3, 2]],
