@@ -65,6 +65,7 @@ export async function trainGender(o: TrainGenderOptions = {}): Promise<TrainAudi
     // The shipped models/gender/1 network and schedule (pinned: trainAudio's defaults are the emotion model's).
     trainWindowStride: 2,
     width: 1,
+    depth: 2,
     batchSize: 64,
     learningRate: 2e-3,
     publish: o.publish,

@@ -11,6 +11,8 @@ export interface SpeechModelOptions {
   seed: number;
   /** Width multiplier of the conv / recurrent layers (default 1). */
   width?: number;
+  /** Conv blocks of the cnn (2 or 3; default 2). Filters 32, 48, 64 times the width; max-pool after all but the last. */
+  depth?: number;
   dropout?: number;
   l2?: number;
 }
@@ -42,8 +44,11 @@ export function buildSpeechModel(kind: SpeechModelKind, o: SpeechModelOptions): 
   // Halve the frame rate first (cheap, and emotion cues live at >= 40 ms scales).
   x = tf.layers.averagePooling1d({ poolSize: 2, name: 'pool_in' }).apply(x) as tf.SymbolicTensor;
   if (kind === 'cnn') {
+    const depth = o.depth ?? 2;
+    if (depth < 2 || depth > 3) throw new Error(`cnn depth must be 2 or 3, got ${depth}`);
     x = convBlock(x, Math.round(32 * w), 5, true, 'b1');
-    x = convBlock(x, Math.round(48 * w), 3, false, 'b2');
+    x = convBlock(x, Math.round(48 * w), 3, depth > 2, 'b2');
+    if (depth > 2) x = convBlock(x, Math.round(64 * w), 3, false, 'b3');
     const avg = tf.layers.globalAveragePooling1d({ name: 'gap' }).apply(x) as tf.SymbolicTensor;
     const max = tf.layers.globalMaxPooling1d({ name: 'gmp' }).apply(x) as tf.SymbolicTensor;
     x = tf.layers.concatenate({ name: 'pooled' }).apply([avg, max]) as tf.SymbolicTensor;

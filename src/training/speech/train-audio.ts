@@ -35,7 +35,7 @@ export interface TrainAudioOptions {
   folds?: number;
   /** Run only these fold indices (default all): for quick comparisons. */
   onlyFolds?: number[];
-  /** Default 16. */
+  /** Default 30. */
   epochs?: number;
   seed?: number;
   /** Waveform-augmented copies per training clip (default 1). */
@@ -46,8 +46,10 @@ export interface TrainAudioOptions {
   batchSize?: number;
   /** Peak of the cosine schedule (default 2.5e-3). */
   learningRate?: number;
-  /** Width multiplier of the network (default 1.25). */
+  /** Width multiplier of the network (default 2). */
   width?: number;
+  /** Conv blocks of the cnn (default 3). */
+  depth?: number;
   dropout?: number;
   settings?: AudioFeatureSettingsInput;
   /** Keep at most this many clips per speaker (quick runs and tests). */
@@ -137,7 +139,7 @@ async function trainOn(fs: FeatureSet, clipIdx: number[], labelIdx: (c: number) 
   }
   const norm = featureStatistics(data.x, data.features);
   normaliseInPlace(data.x, norm);
-  const model = buildSpeechModel(o.model, { frames: data.frames, features: data.features, classes, seed: o.seed, width: o.width, dropout: o.dropout });
+  const model = buildSpeechModel(o.model, { frames: data.frames, features: data.features, classes, seed: o.seed, width: o.width, depth: o.depth, dropout: o.dropout });
   log(`[${tag}] ${data.n} training windows, ${model.countParams()} parameters`);
   const epochs = await fitSpeechModel(model, data, {
     epochs: o.epochs,
@@ -180,9 +182,10 @@ export async function trainAudio(options: TrainAudioOptions = {}): Promise<Train
   const task = options.task ?? 'emotion';
   const o = {
     ...options,
-    // Defaults = the shipped models/emotion/3 (CNN at width 2, batches of 32, 24 epochs of cosine decay from 2.5e-3).
+    // Defaults = the shipped models/emotion/4 (CNN of 3 conv blocks at width 2, batches of 32, 30 epochs of cosine decay from 2.5e-3).
     model: options.model ?? 'cnn',
-    epochs: options.epochs ?? 24,
+    epochs: options.epochs ?? 30,
+    depth: options.depth ?? 3,
     seed: options.seed ?? 1,
     trainWindowStride: options.trainWindowStride ?? 3,
     width: options.width ?? 2,
@@ -247,6 +250,7 @@ export async function trainAudio(options: TrainAudioOptions = {}): Promise<Train
                   batchSize: o.batchSize,
                   lr: o.learningRate,
                   width: o.width,
+                  ...(o.depth !== 2 ? { depth: o.depth } : {}),
                   dropout: o.dropout,
                   max: options.maxClipsPerSpeaker,
                 }),
@@ -334,6 +338,7 @@ export async function trainAudio(options: TrainAudioOptions = {}): Promise<Train
           parameters: final.model.countParams(),
           epochs: o.epochs,
           width: o.width,
+          depth: o.depth,
           batchSize: o.batchSize,
           learningRate: o.learningRate,
           dropout: o.dropout ?? 0.3,

@@ -1,0 +1,48 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { requireDataPath } from '../../src/core/paths.js';
+import { readVersion } from '../../src/inference/model-repository.js';
+import { buildSpeechModel } from '../../src/training/speech/models.js';
+import { trainAudio } from '../../src/training/speech/train-audio.js';
+
+const out = mkdtempSync(join(tmpdir(), 'sl-train-audio-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+describe('speech training (small, real clips)', () => {
+  it('builds the cnn with 2 or 3 conv blocks and refuses other depths', () => {
+    const shape = { frames: 100, features: 40, classes: 8, seed: 1, width: 1 };
+    const two = buildSpeechModel('cnn', { ...shape, depth: 2 });
+    const three = buildSpeechModel('cnn', { ...shape, depth: 3 });
+    expect(three.countParams()).toBeGreaterThan(two.countParams());
+    expect(three.layers.some((l) => l.name === 'b3_conv')).toBe(true);
+    expect(() => buildSpeechModel('cnn', { ...shape, depth: 4 })).toThrow(/depth must be 2 or 3/);
+    two.dispose();
+    three.dispose();
+  });
+
+  it('runs speaker-grouped folds, publishes a version whose manifest records the network and its leave-speakers-out scores', async () => {
+    const r = await trainAudio({
+      data: requireDataPath('ravdess'),
+      out,
+      maxClipsPerSpeaker: 2,
+      folds: 3,
+      epochs: 1,
+      augmentedCopies: 0,
+      depth: 3,
+      width: 1,
+      cacheFolds: false,
+      referenceClips: 2,
+      log: () => {},
+    });
+    const cv = r.crossValidation!;
+    expect(cv.folds).toHaveLength(3);
+    const tested = cv.folds.flatMap((f) => f.testSpeakers);
+    expect(new Set(tested).size).toBe(18); // every speaker tested exactly once, never trained on in its fold
+    expect(tested).toHaveLength(18);
+    const v = readVersion(join(out, 'emotion', r.published!.version));
+    expect(v.manifest.training).toMatchObject({ model: 'cnn', depth: 3, width: 1, speakers: 18, clips: 36 });
+    expect(v.manifest.inputs[0].shape).toEqual([-1, 100, 40]);
+  }, 240_000);
+});
