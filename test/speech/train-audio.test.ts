@@ -24,7 +24,7 @@ describe('speech training (small, real clips)', () => {
 
   it('runs speaker-grouped folds, publishes a version whose manifest records the network and its leave-speakers-out scores', async () => {
     const r = await trainAudio({
-      data: requireDataPath('ravdess'),
+      data: requireDataPath('ravdess', 'RAVDESS speech data'),
       out,
       maxClipsPerSpeaker: 2,
       folds: 3,
