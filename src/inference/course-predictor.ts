@@ -40,7 +40,16 @@ export interface CoursePredictor {
   dir: string;
   manifest: ModelManifest;
   referenceDate: string;
-  predict(records: EnrichedCourse[]): CoursePrediction[];
+  /**
+   * Scores records; with `explain: false` the explanation lists stay empty, which saves most of
+   * the time of a tree-ensemble model (bulk scoring: evaluation, recommender popularity).
+   */
+  predict(records: EnrichedCourse[], options?: PredictOptions): CoursePrediction[];
+}
+
+export interface PredictOptions {
+  /** Compute the top explanation terms per output (default true). */
+  explain?: boolean;
 }
 
 export interface CoursePredictorOptions {
@@ -87,8 +96,10 @@ export function coursePredictorFromBundle(bundle: CourseBundleJson, manifest: Mo
     dir,
     manifest,
     referenceDate: bundle.referenceDate,
-    predict(records: EnrichedCourse[]): CoursePrediction[] {
+    predict(records: EnrichedCourse[], options: PredictOptions = {}): CoursePrediction[] {
       if (records.length === 0) return [];
+      const explain = options.explain ?? true;
+      const terms = (t: LoadedTask, X: CsrMatrix, r: number, output: number): ExplanationTerm[] => (explain ? topTerms(t, X, r, output, k) : []);
       const Xs = design(subject, records);
       const subjectScores = subject.model.scores(Xs);
       const labels = subject.shipped.labels;
@@ -108,10 +119,10 @@ export function coursePredictorFromBundle(bundle: CourseBundleJson, manifest: Mo
           subject: {
             label: labels[si],
             scores: Object.fromEntries(labels.map((l, j) => [l, Number(subjectScores[i][j].toPrecision(6))])),
-            explanation: topTerms(subject, Xs, i, si, k),
+            explanation: terms(subject, Xs, i, si),
           },
-          popularity: { probability: p, popular: p >= 0.5, threshold: popularity.shipped.threshold ?? NaN, explanation: topTerms(popularity, Xp, i, 1, k) },
-          subscribers: { predicted: Math.max(0, Math.expm1(ls)), log1p: ls, explanation: topTerms(subscribers, Xr, i, 0, k) },
+          popularity: { probability: p, popular: p >= 0.5, threshold: popularity.shipped.threshold ?? NaN, explanation: terms(popularity, Xp, i, 1) },
+          subscribers: { predicted: Math.max(0, Math.expm1(ls)), log1p: ls, explanation: terms(subscribers, Xr, i, 0) },
           subjectUsed: withSubject[i].subject!,
           explanationMethod: { subject: subject.model.explanationMethod, popularity: popularity.model.explanationMethod, subscribers: subscribers.model.explanationMethod },
         };

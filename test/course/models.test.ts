@@ -117,6 +117,8 @@ describe('trees', () => {
     expect(Array.from(back.predict(test.X))).toEqual(Array.from(p).map((v) => expect.closeTo(v, 4)));
   });
 
+  const depthOf = (t: TreeJson, node: number): number => (t.feature[node] < 0 ? 0 : 1 + Math.max(depthOf(t, t.left[node]), depthOf(t, t.right[node])));
+
   /** Brute-force Shapley values with the path-dependent value function TreeSHAP uses. */
   function bruteShap(t: TreeJson, x: number[], output: number): Map<number, number> {
     const features = [...new Set(t.feature.filter((f) => f >= 0))];
@@ -163,6 +165,24 @@ describe('trees', () => {
       const pred = t.value[f.trees[0].leaf(x)];
       expect(s.base[0] + total).toBeCloseTo(pred, 10);
       expect(s.base[0]).toBeCloseTo(expectedValue(t)[0], 12);
+    }
+  });
+
+  it('TreeSHAP of a deep multi-class forest sums, per class, to the probability minus its expectation', () => {
+    const rng = new SeededRandom(8);
+    const rows = Array.from({ length: 400 }, () => Array.from({ length: 6 }, () => rng.normal()));
+    const y = Int32Array.from(rows, (r) => (r[0] + 0.5 * r[1] * r[2] > 0.3 ? 2 : r[3] > 0 ? 1 : 0));
+    const X = dense(rows);
+    const ids6 = [0, 1, 2, 3, 4, 5];
+    const f = fitForest(denseColumns(X, ids6), ids6, y, { task: 'classification', classes: 3, trees: 5, maxFeatures: 'sqrt', seed: 2 });
+    expect(Math.max(...f.trees.map((t) => depthOf(t.t, 0)))).toBeGreaterThan(8);
+    const scores = f.predictScores(X);
+    for (let r = 0; r < 5; r++) {
+      for (let k = 0; k < 3; k++) {
+        const s = f.shap(X, r, k);
+        expect(s.base).toBeCloseTo(f.expectedValue(k), 12);
+        expect(s.base + [...s.phi.values()].reduce((a, b) => a + b, 0)).toBeCloseTo(scores[r][k], 10);
+      }
     }
   });
 });

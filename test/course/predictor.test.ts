@@ -21,7 +21,14 @@ let root: string;
 describe('course predictor (served path)', () => {
   const subject = fitCandidate(subjectTask, 'logistic-regression', { C: 10 }, train, 1);
   const popularity = fitCandidate(popularityTask(false), 'random-forest', { trees: 8, view: 'numeric', minSamplesLeaf: 5 }, train, 1);
-  const subscribers = fitCandidate(subscribersTask(false), 'linear-regression', { view: 'numeric', alpha: 10 }, train, 1);
+  // the shipped subscriber model is gradient boosting (models/course/2): serve the same family here
+  const subscribers = fitCandidate(
+    subscribersTask(false),
+    'gradient-boosting',
+    { rounds: 40, learningRate: 0.1, view: 'all', treeTerms: 50, maxDepth: 4, minSamplesLeaf: 10, subsample: 0.8, maxFeatures: 0.5 },
+    train,
+    1,
+  );
   const bundle: CourseBundleJson = {
     format: COURSE_BUNDLE_FORMAT,
     formatVersion: 1,
@@ -80,9 +87,26 @@ describe('course predictor (served path)', () => {
     expect(term!.contribution).toBeGreaterThan(0);
     expect(pred.popularity.probability).toBeGreaterThanOrEqual(0);
     expect(pred.popularity.probability).toBeLessThanOrEqual(1);
-    expect(pred.explanationMethod).toEqual({ subject: 'linear-shap', popularity: 'tree-shap', subscribers: 'linear-shap' });
+    expect(pred.explanationMethod).toEqual({ subject: 'linear-shap', popularity: 'tree-shap', subscribers: 'tree-shap' });
     expect(pred.popularity.explanation.length).toBeGreaterThan(0);
+    expect(pred.subscribers.explanation.length).toBeGreaterThan(0);
     expect(pred.subscribers.predicted).toBeCloseTo(Math.expm1(pred.subscribers.log1p), 6);
+  });
+
+  it('skips the explanations when asked, with the same scores', () => {
+    const p = loadCoursePredictor(undefined, { root });
+    const records = test.slice(0, 20);
+    const full = p.predict(records);
+    const bare = p.predict(records, { explain: false });
+    expect(full[0].subscribers.explanation.length).toBeGreaterThan(0);
+    bare.forEach((b, i) => {
+      expect(b.subject.explanation).toEqual([]);
+      expect(b.popularity.explanation).toEqual([]);
+      expect(b.subscribers.explanation).toEqual([]);
+      expect(b.subject.scores).toEqual(full[i].subject.scores);
+      expect(b.popularity.probability).toBe(full[i].popularity.probability);
+      expect(b.subscribers.log1p).toBe(full[i].subscribers.log1p);
+    });
   });
 
   it('refuses a tampered model file', () => {

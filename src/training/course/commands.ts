@@ -115,7 +115,7 @@ export function scoreCoursePredictions(records: readonly EnrichedCourse[], preds
 export async function evalCourse(o: EvalCourseOptions = {}): Promise<CourseEvaluation> {
   const predictor = loadCoursePredictor(o.model, { root: o.models });
   const { ds, records, split } = evaluationRecords(predictor, o.data);
-  const preds = predictor.predict(records);
+  const preds = predictor.predict(records, { explain: false });
   const result: CourseEvaluation = { model: { name: 'course', version: predictor.version }, data: ds.path, split, ...scoreCoursePredictions(records, preds) };
   (o.write ?? stdout)(JSON.stringify(result));
   return result;

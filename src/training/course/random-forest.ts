@@ -1,7 +1,7 @@
 import { SeededRandom } from '../../analysis/random.js';
 import { DecisionTree, type TreeJson, binColumns, fitDecisionTree } from './decision-tree.js';
 import { type CsrMatrix, rowToDense } from './sparse-matrix.js';
-import { expectedValue, treeShap } from './tree-shap.js';
+import { addTreeShap, expectedValue } from './tree-shap.js';
 
 /**
  * Random forest (Breiman): bootstrap samples, a random subset of candidate features per split,
@@ -94,14 +94,15 @@ export class TreeEnsemble {
    */
   shap(X: CsrMatrix, r: number, output: number): { base: number; phi: Map<number, number> } {
     const dense = rowToDense(X, r, new Float64Array(X.cols));
-    const phi = new Map<number, number>();
+    const o = this.outputs;
+    const values = new Float64Array(X.cols * o);
+    const touched = new Uint8Array(X.cols);
     let base = 0;
-    for (const t of this.trees) {
-      const s = treeShap(t.t, dense);
-      base += s.base[output];
-      for (const [f, v] of s.phi) phi.set(f, (phi.get(f) ?? 0) + v[output]);
-    }
-    for (const [f, v] of phi) phi.set(f, this.scale * v);
+    for (const t of this.trees) base += addTreeShap(t.t, dense, values, this.scale, touched)[output];
+    const phi = new Map<number, number>();
+    touched.forEach((used, f) => {
+      if (used) phi.set(f, values[f * o + output]);
+    });
     return { base: this.offset[output] + this.scale * base, phi };
   }
 
