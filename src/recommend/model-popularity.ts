@@ -9,7 +9,7 @@ export function coursePopularityScorer(predictor: CoursePredictor): PopularitySc
     description: `popularity probability predicted by the course model v${predictor.version}`,
     normaliseByMax: false,
     referenceDate: predictor.referenceDate,
-    score: (courses) => predictor.predict([...courses]).map((p) => p.popularity.probability),
+    score: (courses) => predictor.predict([...courses], { explain: false }).map((p) => p.popularity.probability),
   };
 }
 
