@@ -104,6 +104,8 @@ export async function run(): Promise<object> {
     const latencies: number[] = [];
     const featureMs: number[] = [];
     let predictions = 0;
+    // The reader subscribes before any stage has produced a prediction: the topic must exist (Kafka).
+    await bus.ensureTopics([{ name: TOPICS.predictions, partitions: 4 }]);
     const reader = bus.consumer({ groupId: `bench-audio-${count}-${Date.now()}`, topics: [TOPICS.predictions], fromBeginning: false });
     await features.start();
     await inference.start();

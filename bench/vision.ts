@@ -117,6 +117,8 @@ export async function run(): Promise<object> {
     const features = new StageRunner(bus, imageFeaturesStageForModel('animal', undefined, undefined, { concurrency: 2 }));
     const inferenceStage = new StageRunner(bus, tensorInferenceStage('video', pool, { modelFor: () => ({ name: 'animal' }) }));
     const latencies: number[] = [];
+    // The reader subscribes before any stage has produced a prediction: the topic must exist (Kafka).
+    await bus.ensureTopics([{ name: TOPICS.predictions, partitions: 4 }]);
     const reader = bus.consumer({ groupId: `bench-vision-${count}-${Date.now()}`, topics: [TOPICS.predictions], fromBeginning: false });
     await features.start();
     await inferenceStage.start();
