@@ -20,7 +20,8 @@ export interface SpeechModelOptions {
 /**
  * Compact nets over one feature window [frames, features] (log-mel rows), softmax output.
  * All start by average-pooling time by 2 (20 ms rows -> 40 ms).
- * - cnn: 2 x (Conv1D + BatchNorm + ReLU), max-pool between, global average + max pooling, dropout, dense.
+ * - cnn: `depth` (2 or 3) x (Conv1D + BatchNorm + ReLU), max-pool between, global average + max pooling,
+ *   dropout, dense. The shipped emotion model (v4) has 3 blocks; the gender model 2.
  * - lstm: one LSTM over the rows, dropout, dense.
  * - cnn-lstm: 2 conv blocks (time / 4 overall), then an LSTM over the conv features.
  * Every layer converts to ONNX (src/inference/onnx-export).
