@@ -62,6 +62,8 @@ export interface KafkaBusOptions {
   rebalanceTimeoutMs?: number;
   /** Longest a fetch waits for new data (the broker answers at once when data arrives). */
   maxWaitTimeMs?: number;
+  /** Partitions of a topic a consumer subscribes to before anyone created it (default 4, as the embedded bus). */
+  defaultPartitions?: number;
 }
 
 /** Overhead of one record in a v2 record batch, beyond key, value and header bytes (generous). */
@@ -91,6 +93,7 @@ export class KafkaBus implements Bus {
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 500,
       rebalanceTimeoutMs: options.rebalanceTimeoutMs ?? 20_000,
       maxWaitTimeMs: options.maxWaitTimeMs ?? 50,
+      defaultPartitions: options.defaultPartitions ?? 4,
     };
     this.log = childLogger({ component: 'kafka-bus' });
     if (!kafkajsFastProduce.patched) this.log.warn({ reason: kafkajsFastProduce.reason }, 'kafkajs fast produce path not installed; producing is slower');
@@ -203,7 +206,9 @@ export class KafkaBus implements Bus {
 
   consumer(options: ConsumerOptions): Consumer {
     this.assertOpen();
-    const c = new KafkaGroupConsumer(this.kafka, options, this.options, this.log, () => this.consumers.delete(c));
+    // Subscribing to a topic that does not exist yet fails in kafkajs; create it first, as the embedded bus does.
+    const ensure = (topics: string[]) => this.ensureTopics(topics.map((name) => ({ name, partitions: this.options.defaultPartitions })));
+    const c = new KafkaGroupConsumer(this.kafka, options, this.options, this.log, ensure, () => this.consumers.delete(c));
     this.consumers.add(c);
     return c;
   }
@@ -294,6 +299,7 @@ class KafkaGroupConsumer implements Consumer {
     private readonly options: ConsumerOptions,
     private readonly tuning: ConsumerTuning,
     private readonly log: Logger,
+    private readonly ensureTopics: (topics: string[]) => Promise<void>,
     private readonly onStopped: () => void,
   ) {
     if (options.topics.length === 0) throw new Error(`consumer of group ${options.groupId} subscribes to no topic`);
@@ -360,6 +366,7 @@ class KafkaGroupConsumer implements Consumer {
       this.log.warn({ groupId: this.options.groupId, err: error, restart }, 'kafka consumer crashed');
       if (!restart) this.scheduleRestart(kc);
     });
+    await this.ensureTopics(this.options.topics);
     await kc.connect();
     await kc.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning ?? true });
     await kc.run({

@@ -141,6 +141,17 @@ export function busContract(name: string, makeBus: () => Promise<Bus>): void {
       expect(await bus.lag(groupId, topic)).toBe(0);
     });
 
+    it('lets a consumer subscribe to a topic nobody created yet, and delivers what is produced to it later', async () => {
+      const topic = uniqueName('fresh');
+      const got: BusMessage[] = [];
+      const consumer = bus.consumer({ groupId: uniqueName('g'), topics: [topic], fromBeginning: true });
+      await consumer.run(collect(got));
+      await bus.producer().send(topic, [{ key: 'k', value: Buffer.from('first') }]);
+      await waitFor(() => got.length >= 1, 'the message produced after subscribing');
+      await consumer.stop();
+      expect(got.map((m) => m.value.toString())).toEqual(['first']);
+    });
+
     it('refuses an oversized message with a clear error', async () => {
       const topic = uniqueName('big');
       await bus.ensureTopics([{ name: topic, partitions: 1 }]);
