@@ -115,6 +115,7 @@ export type Prediction = z.infer<typeof predictionSchema>;
 
 // ---- binary codec -------------------------------------------------------------------------
 
+const EMPTY = Buffer.alloc(0);
 const TYPE_CODE = new Map<MessageType, number>(MESSAGE_TYPES.map((t, i) => [t, i + 1]));
 
 function encodeFrame(type: MessageType, env: EnvelopeMeta, kind: Kind, meta: unknown, payload: Uint8Array): Buffer {
@@ -144,7 +145,6 @@ function encodeFrame(type: MessageType, env: EnvelopeMeta, kind: Kind, meta: unk
   out.set(payload, at);
   return out;
 }
-const EMPTY = Buffer.alloc(0);
 
 function decodeFrame(value: Buffer): { type: MessageType; env: EnvelopeMeta; kind: Kind; meta: unknown; payload: Buffer } {
   if (value.length < 3 || value[0] !== MAGIC0 || value[1] !== MAGIC1) {

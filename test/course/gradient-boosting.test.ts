@@ -1,17 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { csrFromDense } from '../helpers/csr.js';
 import { SeededRandom } from '../../src/analysis/random.js';
 import { courseModelFromJson } from '../../src/training/course/course-model.js';
 import { binColumns, fitDecisionTree } from '../../src/training/course/decision-tree.js';
 import { fitGradientBoosting } from '../../src/training/course/gradient-boosting.js';
 import { type ForestJson, TreeEnsemble } from '../../src/training/course/random-forest.js';
-import { type CsrMatrix, csrFromRows, denseColumns } from '../../src/training/course/sparse-matrix.js';
-
-function dense(rows: number[][]): CsrMatrix {
-  return csrFromRows(
-    rows.map((r) => ({ indices: r.map((_, j) => j).filter((j) => r[j] !== 0), values: r.filter((v) => v !== 0) })),
-    rows[0].length,
-  );
-}
+import { denseColumns } from '../../src/training/course/sparse-matrix.js';
 
 /** y = 2 sin(2 x0) + x1^2 + noise; x2 and x3 are pure noise. */
 function nonlinear(n: number, seed: number) {
@@ -23,7 +17,7 @@ function nonlinear(n: number, seed: number) {
     rows.push(x);
     y.push(2 * Math.sin(2 * x[0]) + x[1] * x[1] + 0.3 * rng.normal());
   }
-  return { X: dense(rows), y: Float64Array.from(y) };
+  return { X: csrFromDense(rows), y: Float64Array.from(y) };
 }
 
 const mse = (p: ArrayLike<number>, y: ArrayLike<number>) => {
@@ -122,7 +116,7 @@ describe('tree ensembles saved before offset/scale existed', () => {
 
   it('load as an average of the trees, with TreeSHAP summing to the prediction', () => {
     const m = courseModelFromJson(JSON.parse(JSON.stringify(legacy)));
-    const X = dense([[-1], [0.5], [2]]);
+    const X = csrFromDense([[-1], [0.5], [2]]);
     expect(Array.from(m.predict(X))).toEqual([(1 + 2) / 2, (3 + 2) / 2, (3 + 6) / 2]);
     const e = TreeEnsemble.fromJSON(legacy);
     expect(e.expectedValue(0)).toBeCloseTo((2.2 + 4.4) / 2, 12);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { csrFromDense } from '../helpers/csr.js';
 import { SeededRandom } from '../../src/analysis/random.js';
 import { binColumns, fitDecisionTree, type TreeJson } from '../../src/training/course/decision-tree.js';
 import { fitKnn } from '../../src/training/course/knn.js';
@@ -8,15 +9,8 @@ import { LinearModel } from '../../src/training/course/linear-model.js';
 import { fitNaiveBayes } from '../../src/training/course/naive-bayes.js';
 import { permutationImportance } from '../../src/training/course/permutation-importance.js';
 import { fitForest, TreeEnsemble } from '../../src/training/course/random-forest.js';
-import { type CsrMatrix, csrFromRows, columnMeans, denseColumns } from '../../src/training/course/sparse-matrix.js';
+import { columnMeans, denseColumns } from '../../src/training/course/sparse-matrix.js';
 import { expectedValue, treeShap } from '../../src/training/course/tree-shap.js';
-
-function dense(rows: number[][]): CsrMatrix {
-  return csrFromRows(
-    rows.map((r) => ({ indices: r.map((_, j) => j).filter((j) => r[j] !== 0), values: r.filter((v) => v !== 0) })),
-    rows[0].length,
-  );
-}
 
 /** Synthetic data: y depends on x0 (strongly), x1 (weakly); x2 is noise. */
 function synthetic(n: number, seed: number) {
@@ -31,7 +25,7 @@ function synthetic(n: number, seed: number) {
     cls.push(z > 0 ? 1 : 0);
     reg.push(3 * x[0] - x[1] + 0.5 + 0.1 * rng.normal());
   }
-  return { X: dense(rows), rows, y: Int32Array.from(cls), t: Float64Array.from(reg) };
+  return { X: csrFromDense(rows), rows, y: Int32Array.from(cls), t: Float64Array.from(reg) };
 }
 
 const acc = (scores: Float64Array[], y: Int32Array) => scores.filter((s, i) => (s[1] > s[0] ? 1 : 0) === y[i]).length / y.length;
@@ -153,7 +147,7 @@ describe('trees', () => {
     const rng = new SeededRandom(7);
     const rows = Array.from({ length: 300 }, () => [rng.normal(), rng.normal(), rng.normal(), rng.normal()]);
     const y = Float64Array.from(rows, (r) => (r[0] > 0 ? 2 : 0) + (r[1] > 0.5 ? 1 : 0) * (r[2] > 0 ? 3 : -1) + 0.5 * r[3]);
-    const X = dense(rows);
+    const X = csrFromDense(rows);
     const ids4 = [0, 1, 2, 3];
     const f = fitForest(denseColumns(X, ids4), ids4, y, { task: 'regression', classes: 1, trees: 1, maxDepth: 5, minSamplesLeaf: 5 });
     const t = f.trees[0].t;
@@ -172,7 +166,7 @@ describe('trees', () => {
     const rng = new SeededRandom(8);
     const rows = Array.from({ length: 400 }, () => Array.from({ length: 6 }, () => rng.normal()));
     const y = Int32Array.from(rows, (r) => (r[0] + 0.5 * r[1] * r[2] > 0.3 ? 2 : r[3] > 0 ? 1 : 0));
-    const X = dense(rows);
+    const X = csrFromDense(rows);
     const ids6 = [0, 1, 2, 3, 4, 5];
     const f = fitForest(denseColumns(X, ids6), ids6, y, { task: 'classification', classes: 3, trees: 5, maxFeatures: 'sqrt', seed: 2 });
     expect(Math.max(...f.trees.map((t) => depthOf(t.t, 0)))).toBeGreaterThan(8);
@@ -199,15 +193,15 @@ describe('naive Bayes and KNN', () => {
       [2.9, 0.5, 0, 0, 3],
     ];
     const y = Int32Array.of(0, 0, 0, 1, 1, 1);
-    const X = dense(rows);
+    const X = csrFromDense(rows);
     const nb = fitNaiveBayes(X, y, 2, { gaussianColumns: [0, 1], multinomialColumns: [2, 3, 4], alpha: 1 });
     expect(nb.predictScores(X).map((s) => (s[1] > s[0] ? 1 : 0))).toEqual([0, 0, 0, 1, 1, 1]);
     // sklearn MultinomialNB feature_log_prob for class 0 with alpha 1: counts [4,1,0] -> log([5,2,1]/8)
     expect(nb.j.logTheta[0].map((v) => Number(v.toFixed(6)))).toEqual([5 / 8, 2 / 8, 1 / 8].map((v) => Number(Math.log(v).toFixed(6))));
     const knn = fitKnn(X, y, 2, 3, 'uniform');
-    expect(knn.predictScores(dense([[0.1, 5.2, 1, 0, 0]]))[0][0]).toBe(1);
+    expect(knn.predictScores(csrFromDense([[0.1, 5.2, 1, 0, 0]]))[0][0]).toBe(1);
     const cos = fitKnn(X, y, 2, 1, 'distance', 'cosine');
-    expect(cos.predictScores(dense([[0, 0, 0, 0, 0]]))[0].reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    expect(cos.predictScores(csrFromDense([[0, 0, 0, 0, 0]]))[0].reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
   });
 });
 

@@ -135,6 +135,20 @@ export async function trainImage(options: TrainImageOptions): Promise<TrainImage
   log(`[train:image] ${items.length} images, classes ${labels.join('/')}; train ${split.train.length}, validation ${split.validation.length}, test ${split.test.length} (seed ${seed}, backend ${backend.backend})`);
   const yIndex = (list: LabelledImage[]) => list.map((i) => labels.indexOf(i.label));
   const results: TrainedModelResult[] = [];
+  /** Scores a trained model on validation and test and records it among the results. */
+  const recordTrained = (kind: 'transfer' | 'cnn', model: tf.LayersModel, history: FitHistory, xVal: tf.Tensor, xTest: tf.Tensor): void => {
+    const probs = (x: tf.Tensor) => (model.predict(x) as tf.Tensor).arraySync() as number[][];
+    const r: TrainedModelResult = {
+      kind,
+      validation: summariseClassification(labels, split.validation.map((i) => i.label), probs(xVal)),
+      test: summariseClassification(labels, split.test.map((i) => i.label), probs(xTest)),
+      epochs: history.epochs,
+      bestEpoch: history.bestEpoch,
+      history,
+    };
+    results.push(r);
+    log(`[train:image] ${kind === 'transfer' ? 'transfer head' : kind}: ${history.epochs} epochs (best ${history.bestEpoch + 1}), validation accuracy ${r.validation.accuracy.toFixed(4)}, test ${r.test.accuracy.toFixed(4)}`);
+  };
 
   // ---- frozen Darknet-Tiny outputs (cached on disk) --------------------------------------------
   const copies = options.augmentedCopies ?? 2;
@@ -193,16 +207,7 @@ export async function trainImage(options: TrainImageOptions): Promise<TrainImage
       earlyStopping: { monitor: 'val_loss', patience, restoreBestWeights: true },
       progress: 'none',
     });
-    const probs = (x: tf.Tensor) => (head!.predict(x) as tf.Tensor).arraySync() as number[][];
-    results.push({
-      kind: 'transfer',
-      validation: summariseClassification(labels, split.validation.map((i) => i.label), probs(xVal)),
-      test: summariseClassification(labels, split.test.map((i) => i.label), probs(xTest)),
-      epochs: history.epochs,
-      bestEpoch: history.bestEpoch,
-      history,
-    });
-    log(`[train:image] transfer head: ${history.epochs} epochs (best ${history.bestEpoch + 1}), validation accuracy ${results.at(-1)!.validation.accuracy.toFixed(4)}, test ${results.at(-1)!.test.accuracy.toFixed(4)}`);
+    recordTrained('transfer', head!, history, xVal, xTest);
     tf.dispose([xTrain, xVal, xTest, mean, variance]);
   }
 
@@ -256,16 +261,7 @@ export async function trainImage(options: TrainImageOptions): Promise<TrainImage
       progress: 'none',
       onEpochEnd: (epoch, logs) => log(`[train:image] cnn epoch ${epoch + 1}: loss ${logs.loss?.toFixed(4)} val_loss ${logs.val_loss?.toFixed(4)} val_acc ${(logs.val_acc ?? logs.val_accuracy)?.toFixed(4)} (${Math.round((Date.now() - cnnStart) / 1000)} s)`),
     });
-    const probs = (x: tf.Tensor) => (cnn!.predict(x) as tf.Tensor).arraySync() as number[][];
-    results.push({
-      kind: 'cnn',
-      validation: summariseClassification(labels, split.validation.map((i) => i.label), probs(xVal)),
-      test: summariseClassification(labels, split.test.map((i) => i.label), probs(xTest)),
-      epochs: history.epochs,
-      bestEpoch: history.bestEpoch,
-      history,
-    });
-    log(`[train:image] cnn: ${history.epochs} epochs (best ${history.bestEpoch + 1}), validation accuracy ${results.at(-1)!.validation.accuracy.toFixed(4)}, test ${results.at(-1)!.test.accuracy.toFixed(4)}`);
+    recordTrained('cnn', cnn!, history, xVal, xTest);
     tf.dispose([xVal, xTest]);
   }
 
