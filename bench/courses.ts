@@ -8,7 +8,8 @@
  *  - ingest: CSV streaming parse into course.raw messages (ingestCourseCsv, a producer that drops them);
  *  - validate + enrich: zod validation/cleaning + enrichment (the features:course stage's work);
  *  - score: the shipped model bundle (models/course, newest) on enriched records in batches of 64
- *    (subject + popularity + subscribers, with the top-5 explanation terms per output);
+ *    (subject + popularity + subscribers, with the top-5 explanation terms per output), and again
+ *    without explanations (`predict(records, { explain: false })`);
  *  - end to end: validate + enrich + score per record.
  * Needs a shipped course model (`streamlens train course`).
  */
@@ -59,6 +60,11 @@ export async function run(): Promise<object> {
   let scored = 0;
   for (let i = 0; i < enriched.length; i += batch) scored += predictor.predict(enriched.slice(i, i + batch)).length;
   const scoreMs = performance.now() - t;
+  // the same without explanations (bulk scoring: evaluation, the recommender's popularity)
+  t = performance.now();
+  let bare = 0;
+  for (let i = 0; i < enriched.length; i += batch) bare += predictor.predict(enriched.slice(i, i + batch), { explain: false }).length;
+  const bareMs = performance.now() - t;
 
   return {
     suite: 'courses',
@@ -67,6 +73,7 @@ export async function run(): Promise<object> {
     ingest: { records: published, seconds: ingestMs / 1000, recordsPerSecond: rate(published, ingestMs) },
     validateEnrich: { records: rows.length * repeats, seconds: enrichMs / 1000, recordsPerSecond: rate(rows.length * repeats, enrichMs) },
     score: { records: scored, batch, seconds: scoreMs / 1000, recordsPerSecond: rate(scored, scoreMs) },
+    scoreWithoutExplanations: { records: bare, batch, seconds: bareMs / 1000, recordsPerSecond: rate(bare, bareMs) },
     endToEnd: { recordsPerSecond: rate(scored, enrichMs + scoreMs), note: 'validate + enrich + score, one core' },
     machine: { cpus: cpus().length, model: cpus()[0]?.model, loadavg: loadavg().map((v) => Math.round(v * 100) / 100) },
   };

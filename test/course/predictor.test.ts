@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishVersion } from '../../src/inference/model-repository.js';
 import { loadCoursePredictor } from '../../src/inference/course-predictor.js';
 import { COURSE_BUNDLE_FORMAT, type CourseBundleJson } from '../../src/training/course/bundle.js';
-import { fitCandidate } from '../../src/training/course/candidates.js';
+import { designMatrix, fitCandidate } from '../../src/training/course/candidates.js';
+import { topByMagnitude } from '../../src/training/course/course-model.js';
 import { scoreCoursePredictions } from '../../src/training/course/commands.js';
 import { loadCourseDataset } from '../../src/training/course/dataset.js';
 import { metricsOf, predictRecords, type ClassificationMetrics, type RegressionMetrics } from '../../src/training/course/evaluate.js';
@@ -21,11 +22,19 @@ let root: string;
 describe('course predictor (served path)', () => {
   const subject = fitCandidate(subjectTask, 'logistic-regression', { C: 10 }, train, 1);
   const popularity = fitCandidate(popularityTask(false), 'random-forest', { trees: 8, view: 'numeric', minSamplesLeaf: 5 }, train, 1);
-  // the shipped subscriber model is gradient boosting (models/course/2): serve the same family here
+  // the shipped subscriber model is a blend of gradient boosting and ridge (models/course/3): serve the same here
+  const gbm = { rounds: 40, learningRate: 0.1, view: 'all' as const, treeTerms: 50, maxDepth: 4, minSamplesLeaf: 10, subsample: 0.8, maxFeatures: 0.5 };
   const subscribers = fitCandidate(
     subscribersTask(false),
-    'gradient-boosting',
-    { rounds: 40, learningRate: 0.1, view: 'all', treeTerms: 50, maxDepth: 4, minSamplesLeaf: 10, subsample: 0.8, maxFeatures: 0.5 },
+    'blend',
+    {
+      view: 'all',
+      weight: 0.6,
+      members: [
+        { algorithm: 'gradient-boosting', params: gbm },
+        { algorithm: 'linear-regression', params: { view: 'all', alpha: 3 } },
+      ],
+    },
     train,
     1,
   );
@@ -87,10 +96,27 @@ describe('course predictor (served path)', () => {
     expect(term!.contribution).toBeGreaterThan(0);
     expect(pred.popularity.probability).toBeGreaterThanOrEqual(0);
     expect(pred.popularity.probability).toBeLessThanOrEqual(1);
-    expect(pred.explanationMethod).toEqual({ subject: 'linear-shap', popularity: 'tree-shap', subscribers: 'tree-shap' });
+    expect(pred.explanationMethod).toEqual({ subject: 'linear-shap', popularity: 'tree-shap', subscribers: 'blend-shap' });
     expect(pred.popularity.explanation.length).toBeGreaterThan(0);
     expect(pred.subscribers.explanation.length).toBeGreaterThan(0);
     expect(pred.subscribers.predicted).toBeCloseTo(Math.expm1(pred.subscribers.log1p), 6);
+  });
+
+  it('explains the blended subscriber prediction exactly: served terms are the largest SHAP values, which sum with the base to it', () => {
+    const p = loadCoursePredictor(undefined, { root });
+    const records = test.slice(0, 10);
+    const served = p.predict(records);
+    const X = designMatrix(subscribers, records);
+    records.forEach((_, i) => {
+      const s = subscribers.model.shap(X, i, 0, subscribers.means)!;
+      const total = [...s.phi.values()].reduce((a, b) => a + b, 0);
+      expect(Math.abs(s.base + total - served[i].subscribers.log1p)).toBeLessThan(1e-6);
+      const top = topByMagnitude(s.phi, 5).map(([c, v]) => ({ feature: subscribers.space.columns[c], contribution: Number(v.toPrecision(5)) }));
+      expect(served[i].subscribers.explanation).toEqual(top);
+    });
+    // the blend uses title words (ridge) and numeric attributes (both members)
+    const features = served.flatMap((s) => s.subscribers.explanation.map((e) => e.feature));
+    expect(features.some((f) => !f.startsWith('title:'))).toBe(true);
   });
 
   it('skips the explanations when asked, with the same scores', () => {

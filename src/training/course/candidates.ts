@@ -6,6 +6,7 @@ import { fitLinearSvm, fitLogisticRegression, fitRidge } from './linear-fit.js';
 import { fitNaiveBayes } from './naive-bayes.js';
 import { fitGradientBoosting } from './gradient-boosting.js';
 import { fitForest } from './random-forest.js';
+import type { BlendJson } from './blend.js';
 import { type CsrMatrix, denseColumns, maskColumns } from './sparse-matrix.js';
 import type { CourseTask, TaskTarget } from './tasks.js';
 
@@ -22,7 +23,8 @@ export type Algorithm =
   | 'linear-svm'
   | 'knn'
   | 'naive-bayes'
-  | 'linear-regression';
+  | 'linear-regression'
+  | 'blend';
 
 /** Which columns a model sees: numeric block, TF-IDF block, or both. */
 export type FeatureView = 'all' | 'numeric' | 'text';
@@ -44,7 +46,16 @@ export interface CandidateParams {
   rounds?: number;
   learningRate?: number;
   subsample?: number;
+  /** Blend: weight of the first member (the second gets 1 - weight) and the members' own settings. */
+  weight?: number;
+  members?: BlendMember[];
   [key: string]: unknown;
+}
+
+/** One member of a blend: a regression family and its settings (the blend's view). */
+export interface BlendMember {
+  algorithm: Algorithm;
+  params: CandidateParams;
 }
 
 export interface FittedCandidate {
@@ -93,6 +104,27 @@ function fitModel(
     return y as Int32Array;
   };
   switch (algorithm) {
+    case 'blend': {
+      // w * first member + (1 - w) * second, both fitted on the same rows and design matrix
+      const members = p.members ?? [];
+      const w = p.weight;
+      if (task.kind !== 'regression') throw new Error(`a blend is implemented for regression; task ${task.name} is ${task.kind}`);
+      if (members.length !== 2) throw new Error(`a blend needs 2 members, got ${members.length}`);
+      if (w === undefined || !(w >= 0 && w <= 1)) throw new Error(`blend: weight must be in [0, 1], got ${w}`);
+      const view = p.view ?? 'all';
+      const json: BlendJson = {
+        type: 'blend',
+        algorithm: 'blend',
+        members: members.map((m, k) => {
+          if (m.algorithm === 'blend') throw new Error('blend: members cannot be blends');
+          if ((m.params.view ?? 'all') !== view) throw new Error(`blend: member ${m.algorithm} has view ${m.params.view ?? 'all'}, the blend ${view}`);
+          const model = fitModel(task, m.algorithm, m.params, space, X, y, classes, seed).toJSON();
+          if (model.type !== 'linear' && model.type !== 'forest') throw new Error(`blend: ${m.algorithm} has no exact SHAP values`);
+          return { weight: k === 0 ? w : 1 - w, model };
+        }),
+      };
+      return wrapTrained({ toJSON: () => json });
+    }
     case 'logistic-regression':
       return wrapTrained(fitLogisticRegression(X, cls(), classes, p.C ?? 1));
     case 'linear-svm':

@@ -1,3 +1,4 @@
+import type { BlendJson } from './blend.js';
 import { KnnClassifier, type KnnJson } from './knn.js';
 import { LinearModel, type LinearModelJson } from './linear-model.js';
 import { NaiveBayes, type NaiveBayesJson } from './naive-bayes.js';
@@ -5,9 +6,16 @@ import { type ForestJson, TreeEnsemble } from './random-forest.js';
 import type { CsrMatrix } from './sparse-matrix.js';
 
 /** Any course model, as stored in model.json. */
-export type CourseModelJson = LinearModelJson | ForestJson | NaiveBayesJson | KnnJson;
+export type CourseModelJson = LinearModelJson | ForestJson | NaiveBayesJson | KnnJson | BlendJson;
 
-export type ExplanationMethod = 'linear-shap' | 'tree-shap' | 'naive-bayes-log-likelihood' | 'none';
+/** 'blend-shap': the weighted sum of the blend members' exact SHAP values (linear SHAP, TreeSHAP). */
+export type ExplanationMethod = 'linear-shap' | 'tree-shap' | 'blend-shap' | 'naive-bayes-log-likelihood' | 'none';
+
+/** Exact additive SHAP values of one row and output: base + sum of phi equals the model output. */
+export interface ShapValues {
+  base: number;
+  phi: Map<number, number>;
+}
 
 /** The common face of the course models: scores, predictions, per-row explanations. */
 export interface CourseModel {
@@ -22,6 +30,11 @@ export interface CourseModel {
    * `output`, as [column, contribution] pairs, largest first; null when the model has none.
    */
   explain(X: CsrMatrix, r: number, output: number, means: ArrayLike<number>, top: number): [number, number][] | null;
+  /**
+   * All SHAP values of row r for output `output` (regression output or margin) with their base
+   * value; null for models without exact SHAP values (naive Bayes, KNN).
+   */
+  shap(X: CsrMatrix, r: number, output: number, means: ArrayLike<number>): ShapValues | null;
   toJSON(): CourseModelJson;
 }
 
@@ -35,6 +48,7 @@ export function courseModelFromJson(j: CourseModelJson): CourseModel {
         scores: (X) => m.predictScores(X),
         predict: (X) => m.predict(X),
         explain: (X, r, output, means, top) => topByMagnitude(m.shap(X, r, means, output), top),
+        shap: (X, r, output, means) => linearShapValues(m, X, r, output, means),
         toJSON: () => m.toJSON(),
       };
     }
@@ -46,6 +60,7 @@ export function courseModelFromJson(j: CourseModelJson): CourseModel {
         scores: (X) => m.predictScores(X),
         predict: (X) => m.predict(X),
         explain: (X, r, output, _means, top) => topByMagnitude(m.shap(X, r, output).phi, top),
+        shap: (X, r, output) => m.shap(X, r, output),
         toJSON: () => m.toJSON(),
       };
     }
@@ -64,6 +79,7 @@ export function courseModelFromJson(j: CourseModelJson): CourseModel {
           for (const [c, v] of m.terms(X, r)) out.set(c, v[output] - v.reduce((a, b) => a + b, 0) / v.length);
           return topByMagnitude(out, top);
         },
+        shap: () => null,
         toJSON: () => m.toJSON(),
       };
     }
@@ -77,10 +93,84 @@ export function courseModelFromJson(j: CourseModelJson): CourseModel {
           throw new Error('KNN is a classifier');
         },
         explain: () => null,
+        shap: () => null,
         toJSON: () => m.toJSON(),
       };
     }
+    case 'blend':
+      return blendModel(j);
   }
+}
+
+/**
+ * A convex blend of regression models over the same design matrix (blend.ts): the prediction is
+ * sum_k w_k f_k(x), and so are its SHAP values and base value (SHAP values are linear in the
+ * model), which keeps the explanation exact and additive.
+ */
+function blendModel(j: BlendJson): CourseModel {
+  if (!Array.isArray(j.members) || j.members.length === 0) throw new Error('blend: no members');
+  const members = j.members.map((m) => {
+    if (!Number.isFinite(m.weight)) throw new Error(`blend: member weight must be a finite number, got ${m.weight}`);
+    const type = (m.model as CourseModelJson).type;
+    if (type === 'blend') throw new Error('blend: members cannot be blends');
+    if (type === 'linear') return { weight: m.weight, linear: LinearModel.fromJSON(m.model as LinearModelJson), model: courseModelFromJson(m.model) };
+    if (type === 'forest') return { weight: m.weight, trees: TreeEnsemble.fromJSON(m.model as ForestJson), model: courseModelFromJson(m.model) };
+    throw new Error(`blend: members must be linear or tree models (exact SHAP values), got ${type}`);
+  });
+  // dense accumulation: a linear member contributes to every column (-w_j mean_j when x_j = 0)
+  const denseShap = (X: CsrMatrix, r: number, output: number, means: ArrayLike<number>): { base: number; phi: Float64Array } => {
+    const phi = new Float64Array(X.cols);
+    let base = 0;
+    for (const m of members) {
+      const s = m.linear ? linearShapValues(m.linear, X, r, output, means, false) : m.trees!.shap(X, r, output);
+      base += m.weight * s.base;
+      if (s.phi instanceof Float64Array) for (let c = 0; c < phi.length; c++) phi[c] += m.weight * s.phi[c];
+      else for (const [c, v] of s.phi) phi[c] += m.weight * v;
+    }
+    return { base, phi };
+  };
+  return {
+    algorithm: 'blend',
+    explanationMethod: 'blend-shap',
+    scores: () => {
+      throw new Error('the blend is a regression model');
+    },
+    predict: (X) => {
+      const out = new Float64Array(X.rows);
+      for (const { weight, model } of members) {
+        const p = model.predict(X);
+        for (let i = 0; i < out.length; i++) out[i] += weight * p[i];
+      }
+      return out;
+    },
+    explain: (X, r, output, means, top) => topByMagnitude(denseShap(X, r, output, means).phi, top),
+    shap: (X, r, output, means) => {
+      const { base, phi } = denseShap(X, r, output, means);
+      const out = new Map<number, number>();
+      phi.forEach((v, c) => {
+        if (v !== 0) out.set(c, v);
+      });
+      return { base, phi: out };
+    },
+    toJSON: () => ({ type: 'blend', algorithm: 'blend', members: members.map((m) => ({ weight: m.weight, model: m.model.toJSON() as BlendJson['members'][number]['model'] })) }),
+  };
+}
+
+/** Linear SHAP with its base value, the margin at the column means: b + sum_j w_j mean_j. */
+function linearShapValues(m: LinearModel, X: CsrMatrix, r: number, output: number, means: ArrayLike<number>): ShapValues;
+function linearShapValues(m: LinearModel, X: CsrMatrix, r: number, output: number, means: ArrayLike<number>, asMap: false): { base: number; phi: Float64Array };
+function linearShapValues(m: LinearModel, X: CsrMatrix, r: number, output: number, means: ArrayLike<number>, asMap = true): { base: number; phi: Map<number, number> | Float64Array } {
+  const dense = m.shap(X, r, means, output);
+  const binary = m.weights.length === 1 && m.classes === 2;
+  const k = binary ? 0 : output;
+  const sign = binary && output === 0 ? -1 : 1;
+  const w = m.weights[k];
+  let base = m.bias[k];
+  for (let c = 0; c < w.length; c++) base += w[c] * means[c];
+  if (!asMap) return { base: sign * base, phi: dense };
+  const phi = new Map<number, number>();
+  for (let c = 0; c < dense.length; c++) if (dense[c] !== 0) phi.set(c, dense[c]);
+  return { base: sign * base, phi };
 }
 
 /** Wraps a freshly trained model object the same way as a loaded one. */

@@ -8,6 +8,7 @@ import { type CourseBundleJson, COURSE_BUNDLE_FORMAT, type ShippedTaskJson } fro
 import { type CourseDataset, loadCourseDataset } from './dataset.js';
 import { type ClassificationMetrics, type RegressionMetrics, metricsOf, predictRecords, selectionScore } from './evaluate.js';
 import { CLASSIFIERS, REGRESSORS, gridFor } from './grids.js';
+import { type BlendWeightChoice, chooseBlendWeight } from './blend.js';
 import { type Importance, permutationImportance } from './permutation-importance.js';
 import { type CourseSplit, courseSplit, writeCourseSplit } from './split.js';
 import { type CourseTask, popularityTask, subjectTask, subscribersTask } from './tasks.js';
@@ -22,7 +23,9 @@ import { argmax } from './evaluate.js';
  * k-fold cross-validation on the training part (analysis toolkit), a refit on the whole training
  * part, one score on the held-out test part, and permutation importances. The family with the
  * best cross-validated score per task (without num_reviews: it leaks popularity) is shipped as
- * models/course/<version> (format 'json').
+ * models/course/<version> (format 'json'). The regression tasks also get a blend of the
+ * cross-validated gradient boosting and ridge, its weight chosen on their out-of-fold predictions
+ * on the training part (blend.ts); it competes for shipping by its CV score like any family.
  */
 export interface TrainCourseOptions {
   /** CSV path; default the shared Udemy CSV. */
@@ -79,9 +82,51 @@ function stratifyLabels(task: CourseTask, records: readonly EnrichedCourse[]): s
   return records.map((r) => r.subject ?? '');
 }
 
+/** The stratified k folds of `train` that every cross-validation here uses (fold f's fit uses seed + f). */
+export function cvSplits(task: CourseTask, train: readonly EnrichedCourse[], folds: number, seed: number): { train: number[]; test: number[] }[] {
+  return stratifiedKFold(stratifyLabels(task, train), folds, { shuffle: true, seed }).map((s) => ({ train: Array.from(s.train), test: Array.from(s.test) }));
+}
+
+/**
+ * Out-of-fold predictions of a regression family on `train`: row i is predicted by the model fitted
+ * on the other folds (the same folds and seeds as crossValidate, so their fold R² are its scores).
+ */
+export function outOfFoldPredictions(task: CourseTask, algorithm: Algorithm, params: CandidateParams, train: readonly EnrichedCourse[], folds: number, seed: number): Float64Array {
+  if (task.kind !== 'regression') throw new Error(`out-of-fold predictions are for regression; task ${task.name} is ${task.kind}`);
+  const out = new Float64Array(train.length);
+  cvSplits(task, train, folds, seed).forEach((s, f) => {
+    const c = fitCandidate(task, algorithm, params, s.train.map((i) => train[i]), seed + f);
+    const p = c.model.predict(designMatrix(c, s.test.map((i) => train[i])));
+    s.test.forEach((i, k) => (out[i] = p[k]));
+  });
+  return out;
+}
+
+/**
+ * The blend of two cross-validated regression families (first: weight w, second: 1 - w), with w
+ * chosen on their out-of-fold predictions on `train` (blend.ts). Null when the two use different
+ * views (a blend's members share one design matrix).
+ */
+export function blendParams(
+  task: CourseTask,
+  first: { algorithm: Algorithm; params: CandidateParams },
+  second: { algorithm: Algorithm; params: CandidateParams },
+  train: readonly EnrichedCourse[],
+  folds: number,
+  seed: number,
+): { params: CandidateParams; choice: BlendWeightChoice } | null {
+  const view = first.params.view ?? 'all';
+  if ((second.params.view ?? 'all') !== view) return null;
+  const a = outOfFoldPredictions(task, first.algorithm, first.params, train, folds, seed);
+  const b = outOfFoldPredictions(task, second.algorithm, second.params, train, folds, seed);
+  const y = task.target(train, task.fitTarget(train));
+  const choice = chooseBlendWeight(a, b, y, cvSplits(task, train, folds, seed).map((s) => s.test));
+  return { params: { view, weight: choice.weight, members: [first, second].map((m) => ({ algorithm: m.algorithm, params: m.params })) }, choice };
+}
+
 /** Mean and std of the selection metric over stratified k folds of `train`. */
 export function crossValidate(task: CourseTask, algorithm: Algorithm, params: CandidateParams, train: readonly EnrichedCourse[], folds: number, seed: number): { mean: number; std: number } {
-  const splits = stratifiedKFold(stratifyLabels(task, train), folds, { shuffle: true, seed });
+  const splits = cvSplits(task, train, folds, seed);
   const scores = splits.map((s, f) => {
     const tr = s.train.map((i) => train[i]);
     const te = s.test.map((i) => train[i]);
@@ -146,15 +191,7 @@ export async function trainCourseModels(options: TrainCourseOptions = {}): Promi
   const fitted = new Map<CandidateResult, FittedCandidate>();
   for (const task of courseTasks()) {
     const families = (task.kind === 'classification' ? CLASSIFIERS : REGRESSORS).filter((a) => !options.algorithms || options.algorithms.includes(a));
-    for (const algorithm of families) {
-      const started = performance.now();
-      const cvStds = new Map<string, number>();
-      const search = await gridSearch<CandidateParams>(gridFor(task.name, algorithm, options.quick) as never, (params) => {
-        const cv = crossValidate(task, algorithm, params, train, folds, seed);
-        cvStds.set(JSON.stringify(params), cv.std);
-        return cv.mean;
-      });
-      const best = search.best.params;
+    const record = (algorithm: Algorithm, best: CandidateParams, cvScore: number, cvStd: number, started: number): void => {
       const c = fitCandidate(task, algorithm, best, train, seed);
       const testMetrics = metricsOf(task, predictRecords(task, c, test));
       const importance = courseImportance(task, c, test, seed, options.quick ? 2 : 5);
@@ -164,8 +201,8 @@ export async function trainCourseModels(options: TrainCourseOptions = {}): Promi
         algorithm,
         params: best,
         cvMetric: task.selectionMetric,
-        cvScore: search.best.score,
-        cvStd: cvStds.get(JSON.stringify(best)) ?? 0,
+        cvScore,
+        cvStd,
         test: testMetrics,
         importance,
         modelBytes: JSON.stringify(c.model.toJSON()).length,
@@ -174,6 +211,29 @@ export async function trainCourseModels(options: TrainCourseOptions = {}): Promi
       results.push(r);
       fitted.set(r, c);
       log(`${task.name}${task.includeReviews ? '+reviews' : ''} ${algorithm} ${JSON.stringify(best)} cv ${task.selectionMetric}=${r.cvScore.toFixed(4)} test ${JSON.stringify(testMetrics)} (${r.seconds.toFixed(1)} s)`);
+    };
+    for (const algorithm of families) {
+      const started = performance.now();
+      const cvStds = new Map<string, number>();
+      const search = await gridSearch<CandidateParams>(gridFor(task.name, algorithm, options.quick) as never, (params) => {
+        const cv = crossValidate(task, algorithm, params, train, folds, seed);
+        cvStds.set(JSON.stringify(params), cv.std);
+        return cv.mean;
+      });
+      record(algorithm, search.best.params, search.best.score, cvStds.get(JSON.stringify(search.best.params)) ?? 0, started);
+    }
+    // regression: blend the cross-validated gradient boosting and ridge, weight from out-of-fold predictions
+    const bestOf = (a: Algorithm) => results.find((r) => r.task === task.name && r.includeReviews === task.includeReviews && r.algorithm === a);
+    const gbm = bestOf('gradient-boosting');
+    const ridge = bestOf('linear-regression');
+    if (task.kind === 'regression' && gbm && ridge && (!options.algorithms || options.algorithms.includes('blend'))) {
+      const started = performance.now();
+      const b = blendParams(task, gbm, ridge, train, folds, seed);
+      if (!b) log(`${task.name}: no blend (gradient boosting view ${gbm.params.view}, ridge view ${ridge.params.view})`);
+      else {
+        log(`${task.name}${task.includeReviews ? '+reviews' : ''} blend weights by out-of-fold R²: ${b.choice.curve.map((p) => `${p.weight}:${p.cvScore.toFixed(4)}`).join(' ')}`);
+        record('blend', b.params, b.choice.cvScore, b.choice.cvStd, started);
+      }
     }
   }
 
