@@ -2,7 +2,7 @@
 trainer (bench/course-split.json, written by `trainCourse`). Features mirror
 src/training/course/feature-space.ts: standardised numeric attributes (+ subject one-hots for
 popularity/subscribers) and TF-IDF of the title (word 1-2 grams, min_df 2, sublinear tf).
-LR / DT / RF / SVM / KNN / NB (and gradient boosting for the regression) with a small grid (5-fold stratified CV on the training part),
+LR / DT / RF / SVM / KNN / NB (and gradient boosting and the GBM + ridge blend for the regression) with a small grid (5-fold stratified CV on the training part),
 each refit on the training part and scored once on the test part. Prints one JSON object.
 
 Usage: python bench/sklearn_courses.py [--data ../shared/data/udemy/udemy_courses.csv] [--split bench/course-split.json]
@@ -19,7 +19,8 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import accuracy_score, f1_score, mean_absolute_error, mean_squared_error, r2_score, roc_auc_score
-from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold, cross_val_predict
 from sklearn.naive_bayes import GaussianNB, MultinomialNB
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
@@ -108,6 +109,7 @@ def run_task(name, df_tr, df_te, ref, kind, reviews, models, seed, folds):
     else:
         y_tr, y_te = np.log1p(df_tr.num_subscribers.values), np.log1p(df_te.num_subscribers.values)
     results = {}
+    fitted = {}
     for model_name, (views, est, grid) in models.items():
         best = None
         for view in views:
@@ -123,10 +125,12 @@ def run_task(name, df_tr, df_te, ref, kind, reviews, models, seed, folds):
                 cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
                 scoring = "roc_auc" if name == "popularity" else "accuracy"
             gs = GridSearchCV(est(view), grid, cv=cv, scoring=scoring, n_jobs=1).fit(Xtr, y_tr)
+            gs._xtr = Xtr
             if best is None or gs.best_score_ > best[0]:
                 best = (gs.best_score_, view, gs, Xte)
         score, view, gs, Xte = best
         m = gs.best_estimator_
+        fitted[model_name] = (gs, Xte)
         entry = {"view": view, "params": gs.best_params_, "cvScore": score}
         if kind == "regression":
             p = m.predict(Xte)
@@ -139,7 +143,31 @@ def run_task(name, df_tr, df_te, ref, kind, reviews, models, seed, folds):
                 entry.update(auc=roc_auc_score(y_te, s), f1=f1_score(y_te, p))
         results[model_name] = entry
         print(f"{name}{'+reviews' if reviews else ''} {model_name}: {json.dumps({k: v for k, v in entry.items() if k != 'params'})}", file=sys.stderr, flush=True)
+    if kind == "regression" and "gradient-boosting" in fitted and "linear-regression" in fitted:
+        results["blend"] = blend(fitted["gradient-boosting"], fitted["linear-regression"], num_tr, df_tr, y_tr, y_te, seed, folds)
+        print(f"{name}{'+reviews' if reviews else ''} blend: {json.dumps(results['blend'])}", file=sys.stderr, flush=True)
     return results
+
+
+def blend(gbm, ridge, num_tr, df_tr, y_tr, y_te, seed, folds):
+    """As the TypeScript trainer's blend (src/training/course/blend.ts): w * GBM + (1 - w) * ridge, each
+    with its CV-chosen settings, w in 0, 0.05, ..., 1 maximising the mean fold R² of their out-of-fold
+    predictions on the training part (the grid search's folds); scored once on the test part."""
+    cv = KFold(n_splits=folds, shuffle=True, random_state=seed)
+    oof, test = [], []
+    for gs, Xte in (gbm, ridge):
+        Xtr = gs._xtr
+        oof.append(cross_val_predict(clone(gs.best_estimator_), Xtr, y_tr, cv=cv))
+        test.append(gs.best_estimator_.predict(Xte))
+    splits = [te for _, te in cv.split(y_tr)]
+    curve = []
+    for k in range(21):
+        w = k / 20
+        p = w * oof[0] + (1 - w) * oof[1]
+        curve.append((float(np.mean([r2_score(y_tr[te], p[te]) for te in splits])), w))
+    score, w = max(curve, key=lambda c: (c[0], -c[1]))
+    p = w * test[0] + (1 - w) * test[1]
+    return {"weight": w, "cvScore": score, "r2": r2_score(y_te, p), "rmse": float(np.sqrt(mean_squared_error(y_te, p))), "mae": mean_absolute_error(y_te, p)}
 
 
 def main():
@@ -166,7 +194,7 @@ def main():
     }
     nb_grid = {"text": {"alpha": [0.05, 0.1, 0.5, 1.0]}, "numeric": {"var_smoothing": [1e-9]}}
     reg = {
-        "linear-regression": (["all", "numeric"], lambda v: Ridge(), {"alpha": [0.1, 1, 10, 100]}),
+        "linear-regression": (["all", "numeric"], lambda v: Ridge(), {"alpha": [0.1, 1, 3, 10, 30, 100]}),
         "decision-tree": (["all"], lambda v: DecisionTreeRegressor(random_state=seed), {"max_depth": [4, 6, 8, 12], "min_samples_leaf": [5, 20]}),
         "random-forest": (["all", "numeric"], lambda v: RandomForestRegressor(n_estimators=200, random_state=seed, n_jobs=1), {"min_samples_leaf": [3, 10], "max_features": [0.33]}),
         # the same grid as the TypeScript trainer's gradient boosting (src/training/course/grids.ts)

@@ -12,7 +12,7 @@ import { maskColumns, type CsrMatrix } from '../training/course/sparse-matrix.js
  * Live scoring of enriched course records with the shipped course models
  * (models/course/<version>/model.json): subject label and scores, popularity probability,
  * predicted subscribers, each with its top explanation terms (exact linear SHAP or TreeSHAP
- * values, or naive Bayes log-likelihood terms). The generic inference stage calls `predict` for
+ * values, the weighted sum of both for a blend, or naive Bayes log-likelihood terms). The generic inference stage calls `predict` for
  * `course.enriched` messages; records must be enriched with the model's reference date
  * (`referenceDate`, also in the manifest's features.settings).
  */
