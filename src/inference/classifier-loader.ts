@@ -4,6 +4,7 @@ import { parseImageFeatureSettings } from '../features/image/settings.js';
 import { childLogger } from '../core/logger.js';
 import type { Classifier } from './classifier-pool.js';
 import { featureKeyOf, type FeatureSpec, ModelLoadError } from './manifest.js';
+import { CascadeSession } from './cascade-session.js';
 import { createOnnxSession } from './onnx-session.js';
 import type { InferenceSession } from './session.js';
 import { createTfjsSession } from './tfjs-session.js';
@@ -39,15 +40,24 @@ export async function loadClassifier(v: ModelVersion): Promise<Classifier> {
   if (m.format !== 'onnx' || !m.files.onnx) throw new ModelLoadError(v.dir, `format ${m.format} is not a tensor classifier`);
   assertFeaturesReproducible(v.dir, m.features);
   const runtime = servingRuntime() === 'tfjs' && m.files.tfjs ? 'tfjs' : 'onnx';
+  if (m.cascade && !m.files.fastOnnx) throw new ModelLoadError(v.dir, 'cascade needs files.fastOnnx (the fast model)');
   let session: InferenceSession;
   try {
-    session =
-      runtime === 'tfjs'
-        ? await createTfjsSession(join(v.dir, dirname(m.files.tfjs!)))
-        : await createOnnxSession(join(v.dir, m.files.onnx), {
-            intraOpThreads: Number(process.env.STREAMLENS_ORT_THREADS ?? 1),
-            log: (line) => log.warn(line),
-          });
+    const onnxSession = (file: string) =>
+      createOnnxSession(join(v.dir, file), {
+        intraOpThreads: Number(process.env.STREAMLENS_ORT_THREADS ?? 1),
+        log: (line) => log.warn(line),
+      });
+    if (runtime === 'tfjs') session = await createTfjsSession(join(v.dir, dirname(m.files.tfjs!)));
+    else if (m.cascade) {
+      const full = await onnxSession(m.files.onnx);
+      try {
+        session = new CascadeSession(await onnxSession(m.files.fastOnnx!), full, m.cascade.threshold);
+      } catch (e) {
+        await full.dispose();
+        throw e;
+      }
+    } else session = await onnxSession(m.files.onnx);
   } catch (e) {
     throw new ModelLoadError(v.dir, (e as Error).message);
   }

@@ -33,13 +33,26 @@ export const manifestSchema = z.object({
    *  or "json" (compact TypeScript models, e.g. the course models). */
   format: z.enum(['onnx', 'json']),
   /** Relative file names inside the version folder. */
-  files: z.object({ onnx: z.string().optional(), tfjs: z.string().optional(), json: z.string().optional(), report: z.string().optional() }),
+  files: z.object({
+    onnx: z.string().optional(),
+    /** The cascade's fast model (see `cascade`): same input and output as `onnx`. */
+    fastOnnx: z.string().optional(),
+    tfjs: z.string().optional(),
+    json: z.string().optional(),
+    report: z.string().optional(),
+  }),
   labels: z.array(z.string()).min(1),
   inputs: z.array(tensorSpec).min(1),
   outputs: z.array(tensorSpec).min(1),
   features: featureSpec,
   /** Below this top-class probability the answer is "unknown" (calibrated on validation data). */
   unknownThreshold: z.number().min(0).max(1).optional(),
+  /**
+   * Two-stage serving: `files.fastOnnx` (a cheap model over the same input) answers every item whose
+   * top probability reaches `threshold`; the other items are run through the full model (`files.onnx`).
+   * The threshold is calibrated on validation data (see the training summary in `training.cascade`).
+   */
+  cascade: z.object({ threshold: z.number().gt(0).max(1) }).strict().optional(),
   training: z.record(z.string(), z.unknown()).default({}),
   metrics: z.record(z.string(), z.unknown()).default({}),
   created: z.string(),
