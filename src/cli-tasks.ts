@@ -49,9 +49,23 @@ export function registerTaskCommands(program: Command): void {
     .option('--seed <n>', 'random seed', int('--seed'))
     .option('--input-size <px>', 'input size of the transfer model (a multiple of 32; default 224, Darknet-Tiny\'s own; 128 is ~3x faster and less accurate)', int('--input-size'))
     .option('--none-gate', 'add the "none of these" answer gated on Darknet\'s ImageNet animal mass (see BENCHMARKS.md)')
+    .option('--no-cascade', 'serve the full transfer model alone (default: a 2x-downsampled fast stage answers the photos it is sure of)')
+    .option('--cascade-tolerance <acc>', 'validation accuracy the cascade may lose against the full model (default 0.01)', Number)
     .action(async (o) => {
       const { trainImageCommand } = await import('./training/image/commands.js');
-      printJson(await trainImageCommand({ data: o.data, out: o.out, model: o.model, epochs: o.epochs, seed: o.seed, transferInputSize: o.inputSize, noneGate: o.noneGate === true }));
+      printJson(
+        await trainImageCommand({
+          data: o.data,
+          out: o.out,
+          model: o.model,
+          epochs: o.epochs,
+          seed: o.seed,
+          transferInputSize: o.inputSize,
+          noneGate: o.noneGate === true,
+          cascade: o.cascade !== false,
+          cascadeTolerance: o.cascadeTolerance,
+        }),
+      );
     });
   train
     .command('course')
@@ -83,9 +97,10 @@ export function registerTaskCommands(program: Command): void {
     .command('image')
     .requiredOption('--data <dir>', 'folder with one sub-folder of images per class')
     .option('--model <name|dir>', 'model name or version folder (default animal)')
+    .addOption(new Option('--subset <which>', 'all images, or only the held-out test split the model was trained without').choices(['all', 'test']).default('all'))
     .action(async (o) => {
       const { evalImage } = await import('./training/image/commands.js');
-      await evalImage({ data: o.data, model: o.model });
+      await evalImage({ data: o.data, model: o.model, subset: o.subset });
     });
   evaluate
     .command('course')

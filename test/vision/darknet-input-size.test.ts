@@ -16,8 +16,8 @@ describe('Darknet-Tiny at another input size (the transfer model\'s --input-size
     model.dispose();
   });
 
-  it('refuses sizes the five stride-2 poolings cannot divide', async () => {
-    await expect(loadDarknetTiny(undefined, 100)).rejects.toThrow(/multiple of 32/);
+  it('refuses sizes its four stride-2 poolings cannot divide', async () => {
+    await expect(loadDarknetTiny(undefined, 100)).rejects.toThrow(/multiple of 16/);
     expect(darknetInputSettings(128)).toMatchObject({ width: 128, height: 128, fit: 'fill' });
   });
 });

@@ -5,7 +5,7 @@ import { normaliseRgb, decodeResizedRgb } from '../../features/image/preprocess.
 import { DARKNET_INPUT_SETTINGS, imageFeatureKey, type ImageFeatureSettings } from '../../features/image/settings.js';
 import { createRng } from '../seeding.js';
 import { augmentedRgb, drawAugment, FLIP_ONLY, DEFAULT_AUGMENT, type AugmentOptions } from './augment.js';
-import { DARKNET_FEATURE_SIZE, darknetFeatureModel, loadDarknetTiny } from './darknet-backbone.js';
+import { DARKNET_FEATURE_SIZE, darknetFeatureModel, downsampledFeatureModel, loadDarknetTiny } from './darknet-backbone.js';
 import { FeatureCache } from './feature-cache.js';
 
 /** Frozen-backbone outputs for one image variant: pooled 512-d features and the 1000 ImageNet logits. */
@@ -27,10 +27,18 @@ export class DarknetFeatureExtractor {
     readonly settings: ImageFeatureSettings,
   ) {}
 
-  static async create(options: { threads?: number; settings?: ImageFeatureSettings } = {}): Promise<DarknetFeatureExtractor> {
+  /**
+   * `downsample` > 1: the cascade's fast features (Darknet-Tiny on the input average-pooled by that
+   * factor, inside the graph); those come without ImageNet logits (an empty array).
+   */
+  static async create(options: { threads?: number; settings?: ImageFeatureSettings; downsample?: number } = {}): Promise<DarknetFeatureExtractor> {
     const settings = options.settings ?? DARKNET_INPUT_SETTINGS;
     if (settings.width !== settings.height) throw new Error(`Darknet-Tiny features need a square input, got ${settings.width}x${settings.height}`);
-    const model = darknetFeatureModel(await loadDarknetTiny(undefined, settings.width));
+    const factor = options.downsample ?? 1;
+    const model =
+      factor > 1
+        ? downsampledFeatureModel(await loadDarknetTiny(undefined, settings.width / factor), factor)
+        : darknetFeatureModel(await loadDarknetTiny(undefined, settings.width));
     const bytes = exportToOnnx(model, { graphName: 'darknet_tiny_features' });
     model.dispose();
     const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: options.threads ?? 1, interOpNumThreads: 1 });
@@ -43,10 +51,11 @@ export class DarknetFeatureExtractor {
     const input = new ort.Tensor('float32', batch, [n, s.height, s.width, 3]);
     const out = await this.session.run({ [this.session.inputNames[0]]: input });
     const feats = out[this.session.outputNames[0]].data as Float32Array;
-    const logits = out[this.session.outputNames[1]].data as Float32Array;
+    const logits = this.session.outputNames.length > 1 ? (out[this.session.outputNames[1]].data as Float32Array) : new Float32Array(0);
+    const nLogits = logits.length / n;
     return Array.from({ length: n }, (_, i) => ({
       features: feats.slice(i * DARKNET_FEATURE_SIZE, (i + 1) * DARKNET_FEATURE_SIZE),
-      logits: logits.slice(i * 1000, (i + 1) * 1000),
+      logits: logits.slice(i * nLogits, (i + 1) * nLogits),
     }));
   }
 
@@ -70,11 +79,20 @@ export async function variantRgb(bytes: Buffer, variant: ImageVariant, s: ImageF
  */
 export async function backboneOutputsFor(
   requests: ReadonlyArray<{ file: string; variant: ImageVariant }>,
-  options: { batchSize?: number; augment?: AugmentOptions; settings?: ImageFeatureSettings; onProgress?: (done: number, total: number, computed: number) => void } = {},
+  options: {
+    batchSize?: number;
+    augment?: AugmentOptions;
+    settings?: ImageFeatureSettings;
+    /** > 1: the cascade's fast features (see DarknetFeatureExtractor.create); no logits. */
+    downsample?: number;
+    onProgress?: (done: number, total: number, computed: number) => void;
+  } = {},
 ): Promise<BackboneOutputs[]> {
   const s = options.settings ?? DARKNET_INPUT_SETTINGS;
-  const cache = new FeatureCache(`darknet-tiny-${imageFeatureKey(s)}`);
-  const per = DARKNET_FEATURE_SIZE + 1000;
+  const factor = options.downsample ?? 1;
+  const cache = new FeatureCache(`darknet-tiny-${factor > 1 ? `fast${factor}-` : ''}${imageFeatureKey(s)}`);
+  const nLogits = factor > 1 ? 0 : 1000;
+  const per = DARKNET_FEATURE_SIZE + nLogits;
   const results: BackboneOutputs[] = new Array(requests.length);
   const pending: Array<{ index: number; key: string; variant: ImageVariant; bytes: Buffer }> = [];
   for (let i = 0; i < requests.length; i++) {
@@ -85,7 +103,7 @@ export async function backboneOutputsFor(
     else pending.push({ index: i, key, variant: requests[i].variant, bytes });
   }
   if (pending.length > 0) {
-    const extractor = await DarknetFeatureExtractor.create({ settings: s });
+    const extractor = await DarknetFeatureExtractor.create({ settings: s, downsample: factor });
     const bs = options.batchSize ?? 16;
     const size = s.width * s.height * 3;
     try {

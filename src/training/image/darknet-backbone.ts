@@ -17,7 +17,7 @@ interface WeightsGroup {
  * `inputSize` x `inputSize` (default 224; the convolutions and the global pooling take any size).
  */
 export async function loadDarknetTiny(dir = darknetDir(), inputSize = 224): Promise<tf.LayersModel> {
-  if (!Number.isInteger(inputSize) || inputSize < 32 || inputSize % 32 !== 0) throw new Error(`Darknet-Tiny input size must be a multiple of 32 (>= 32), got ${inputSize}`);
+  if (!Number.isInteger(inputSize) || inputSize < 32 || inputSize % 16 !== 0) throw new Error(`Darknet-Tiny input size must be a multiple of 16 (>= 32), got ${inputSize}`);
   const jsonPath = join(dir, 'model.json');
   let json: { modelTopology: object; weightsManifest: WeightsGroup[] };
   try {
@@ -48,4 +48,30 @@ export function darknetFeatureModel(darknet: tf.LayersModel): tf.LayersModel {
   const feat = darknet.getLayer(DARKNET_FEATURE_LAYER).output as tf.SymbolicTensor;
   const pooled = tf.layers.globalAveragePooling2d({ name: 'feature_pool' }).apply(feat) as tf.SymbolicTensor;
   return tf.model({ inputs: darknet.inputs, outputs: [pooled, darknet.outputs[0]] });
+}
+
+/**
+ * Darknet-Tiny run on the input downsampled by `factor` (an average pool, inside the graph): input
+ * [batch, s, s, 3] -> AveragePooling2D(factor) -> Darknet-Tiny at s/factor -> output of
+ * DARKNET_FEATURE_LAYER. The cascade's fast model (see train.ts) takes exactly the full model's
+ * input, so one prepared frame feeds both. `darknet` must be loaded at s/factor.
+ */
+export function downsampledDarknetFeatures(darknet: tf.LayersModel, factor: number): { input: tf.SymbolicTensor; features: tf.SymbolicTensor } {
+  const [, h, w, c] = darknet.inputs[0].shape as number[];
+  const input = tf.input({ shape: [h * factor, w * factor, c], name: 'image' });
+  let x = tf.layers.averagePooling2d({ name: 'downsample', poolSize: factor, strides: factor, padding: 'valid' }).apply(input) as tf.SymbolicTensor;
+  // Darknet-Tiny is a plain chain: replay its layers, in order, on the pooled tensor.
+  for (const layer of darknet.layers) {
+    if (layer.getClassName() === 'InputLayer') continue;
+    x = layer.apply(x) as tf.SymbolicTensor;
+    if (layer.name === DARKNET_FEATURE_LAYER) return { input, features: x };
+  }
+  throw new Error(`Darknet-Tiny has no layer ${DARKNET_FEATURE_LAYER}`);
+}
+
+/** The cascade's fast feature model: pooled DARKNET_FEATURE_LAYER of Darknet-Tiny on the input downsampled by `factor`. */
+export function downsampledFeatureModel(darknet: tf.LayersModel, factor: number): tf.LayersModel {
+  const { input, features } = downsampledDarknetFeatures(darknet, factor);
+  const pooled = tf.layers.globalAveragePooling2d({ name: 'feature_pool' }).apply(features) as tf.SymbolicTensor;
+  return tf.model({ name: 'darknet_tiny_fast_features', inputs: input, outputs: pooled });
 }

@@ -6,6 +6,8 @@ const TITLES: Record<TrainedModelResult['kind'], string> = {
   cnn: 'CNN from scratch (3 x Conv2D + MaxPool, 64x64)',
   transfer: 'Transfer: frozen Darknet-Tiny + softmax head (224x224)',
   'transfer-gated': 'Transfer + "none of these" gate on the ImageNet cat/dog/fox mass (served; "none" on an animal counts wrong)',
+  'transfer-fast': 'Cascade fast stage alone: frozen Darknet-Tiny on the input average-pooled 2x + softmax head',
+  'transfer-cascade': 'Cascade (served): the fast stage answers when sure, the full transfer model otherwise',
 };
 
 /** The HTML report of an image training run (analysis toolkit: tables, confusion matrices, curves). */

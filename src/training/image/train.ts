@@ -20,6 +20,7 @@ import { scoreFilesOnnx } from './onnx-scoring.js';
 import { buildSmallCnn, buildTransferHead, composeTransferModel } from './models.js';
 import { writeImageTrainingReport } from './report.js';
 import { calibrateUnknownThreshold } from './unknown-threshold.js';
+import { calibrateCascade, cascadeProbs, composeFastModel, CASCADE_DOWNSAMPLE, type CascadeCalibration } from './cascade.js';
 import { zeroShotScores } from './zero-shot-classes.js';
 
 export interface TrainImageOptions {
@@ -66,12 +67,21 @@ export interface TrainImageOptions {
   gateSharpness?: number;
   /** Real non-animal photos (files) whose "none" rate the report gives; optional, never trained or calibrated on. */
   oodPhotos?: string[];
+  /**
+   * Serve the transfer model as a cascade (default true): a fast model on the input average-pooled
+   * by `cascadeDownsample` answers the photos it is sure of, the full model the rest (see cascade.ts).
+   */
+  cascade?: boolean;
+  /** Input downsampling of the cascade's fast model (default 2: 224 -> 112). */
+  cascadeDownsample?: number;
+  /** Validation accuracy the cascade may lose against the full model (default 0.01). */
+  cascadeTolerance?: number;
   /** Progress lines (default stderr). */
   log?: (line: string) => void;
 }
 
 export interface TrainedModelResult {
-  kind: 'zero-shot' | 'cnn' | 'transfer' | 'transfer-gated';
+  kind: 'zero-shot' | 'cnn' | 'transfer' | 'transfer-gated' | 'transfer-fast' | 'transfer-cascade';
   validation: ClassificationSummary;
   test: ClassificationSummary;
   epochs?: number;
@@ -93,6 +103,8 @@ export interface TrainImageResult {
     noneGate: NoneGateReport | null;
     onnxMaxAbsDiff: number;
     onnxBytes: number;
+    /** The served cascade (null: the full model alone). */
+    cascade: (CascadeCalibration & { downsample: number; testEscalated: number; fastOnnxBytes: number }) | null;
     dir?: string;
     version?: string;
   };
@@ -136,7 +148,7 @@ export async function trainImage(options: TrainImageOptions): Promise<TrainImage
   const yIndex = (list: LabelledImage[]) => list.map((i) => labels.indexOf(i.label));
   const results: TrainedModelResult[] = [];
   /** Scores a trained model on validation and test and records it among the results. */
-  const recordTrained = (kind: 'transfer' | 'cnn', model: tf.LayersModel, history: FitHistory, xVal: tf.Tensor, xTest: tf.Tensor): void => {
+  const recordTrained = (kind: 'transfer' | 'transfer-fast' | 'cnn', model: tf.LayersModel, history: FitHistory, xVal: tf.Tensor, xTest: tf.Tensor): void => {
     const probs = (x: tf.Tensor) => (model.predict(x) as tf.Tensor).arraySync() as number[][];
     const r: TrainedModelResult = {
       kind,
@@ -147,7 +159,7 @@ export async function trainImage(options: TrainImageOptions): Promise<TrainImage
       history,
     };
     results.push(r);
-    log(`[train:image] ${kind === 'transfer' ? 'transfer head' : kind}: ${history.epochs} epochs (best ${history.bestEpoch + 1}), validation accuracy ${r.validation.accuracy.toFixed(4)}, test ${r.test.accuracy.toFixed(4)}`);
+    log(`[train:image] ${kind === 'transfer' ? 'transfer head' : kind === 'transfer-fast' ? `cascade fast head (input pooled ${cascadeDownsample}x)` : kind}: ${history.epochs} epochs (best ${history.bestEpoch + 1}), validation accuracy ${r.validation.accuracy.toFixed(4)}, test ${r.test.accuracy.toFixed(4)}`);
   };
 
   // ---- frozen Darknet-Tiny outputs (cached on disk) --------------------------------------------
@@ -185,6 +197,8 @@ export async function trainImage(options: TrainImageOptions): Promise<TrainImage
 
   // ---- (b) transfer head on cached features -----------------------------------------------------
   let head: tf.LayersModel | undefined;
+  let fastHead: tf.LayersModel | undefined;
+  const cascadeDownsample = options.cascadeDownsample ?? CASCADE_DOWNSAMPLE;
   if (which !== 'cnn') {
     const trainOut = await backbone(split.train, trainVariants);
     const trainY = split.train.flatMap((it) => trainVariants.map(() => labels.indexOf(it.label)));
@@ -209,6 +223,28 @@ export async function trainImage(options: TrainImageOptions): Promise<TrainImage
     });
     recordTrained('transfer', head!, history, xVal, xTest);
     tf.dispose([xTrain, xVal, xTest, mean, variance]);
+
+    if (options.cascade !== false) {
+      // ---- (b') the cascade's fast head: same recipe on the input average-pooled by `downsample` ----
+      const fastFeatures = async (list: LabelledImage[], variants: ImageVariant[]) =>
+        toX(await backboneOutputsFor(list.flatMap((it) => variants.map((variant) => ({ file: it.file, variant }))), { settings: transferSettings, downsample: cascadeDownsample }));
+      const fTrain = await fastFeatures(split.train, trainVariants);
+      const fVal = await fastFeatures(split.validation, ['orig']);
+      const fTest = await fastFeatures(split.test, ['orig']);
+      const m = tf.moments(fTrain, 0);
+      fastHead = buildTransferHead({ featureSize: DARKNET_FEATURE_SIZE, classes: labels.length, seed, mean: m.mean as tf.Tensor1D, variance: m.variance as tf.Tensor1D, l2: 1e-3, dropout: 0.3 });
+      fastHead.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+      const fastHistory = await fitModel(fastHead, { x: fTrain, y: tf.oneHot(trainY, labels.length) }, {
+        epochs: options.epochs ?? 60,
+        batchSize: 32,
+        shuffleSeed: seed,
+        validation: { x: fVal, y: tf.oneHot(yIndex(split.validation), labels.length) },
+        earlyStopping: { monitor: 'val_loss', patience, restoreBestWeights: true },
+        progress: 'none',
+      });
+      recordTrained('transfer-fast', fastHead, fastHistory, fVal, fTest);
+      tf.dispose([fTrain, fVal, fTest, m.mean, m.variance]);
+    }
   }
 
   // ---- (a) CNN from scratch on 64x64 -------------------------------------------------------------
@@ -266,7 +302,7 @@ export async function trainImage(options: TrainImageOptions): Promise<TrainImage
   }
 
   // ---- pick, export, calibrate, publish ----------------------------------------------------------
-  const trained = results.filter((r) => r.kind !== 'zero-shot');
+  const trained = results.filter((r) => r.kind === 'transfer' || r.kind === 'cnn');
   // Chosen on validation only (the test split is never used to decide anything); ties go to transfer.
   const best = trained.reduce((a, b) => (b.validation.accuracy > a.validation.accuracy || (b.validation.accuracy === a.validation.accuracy && b.kind === 'transfer') ? b : a));
   const shippedKind = best.kind as 'cnn' | 'transfer';
@@ -352,9 +388,46 @@ export async function trainImage(options: TrainImageOptions): Promise<TrainImage
     oodRejected = (await scoreFilesOnnx(onnx, settings, generated.slice(0, 24).map((g) => g.image))).filter(isRejected(labels, unknownThreshold)).length / 24;
     log(`[train:image] unknown threshold ${unknownThreshold.toFixed(4)} keeps ${(unknownCalibration.answered * 100).toFixed(1)}% of validation answered, rejects ${(oodRejected * 100).toFixed(0)}% of generated images`);
   }
+  // ---- the cascade: fast model first, the full model for what it is unsure of ---------------------
+  let cascade: TrainImageResult['shipped']['cascade'] = null;
+  let fastModel: tf.LayersModel | undefined;
+  let fastOnnx: Uint8Array | undefined;
+  if (fastHead && shippedKind === 'transfer' && !gateApplies) {
+    fastModel = composeFastModel(await loadDarknetTiny(undefined, transferSize / cascadeDownsample), fastHead, cascadeDownsample);
+    fastOnnx = exportToOnnx(fastModel, { graphName: 'animal_transfer_fast', docString: `streamlens animal recogniser, cascade fast stage (input average-pooled ${cascadeDownsample}x), labels ${labels.join(',')}` });
+    maxDiff = Math.max(maxDiff, await onnxVsTfjs(fastModel, fastOnnx));
+    const fastVal = await scoreFilesOnnx(fastOnnx, settings, split.validation.map((i) => i.file));
+    const calibration = calibrateCascade(fastVal, valProbs, yIndex(split.validation), options.cascadeTolerance ?? 0.01);
+    if (calibration) {
+      const fastTest = await scoreFilesOnnx(fastOnnx, settings, split.test.map((i) => i.file));
+      const fullTest = await scoreFilesOnnx(onnx, settings, split.test.map((i) => i.file));
+      const test = cascadeProbs(fastTest, fullTest, calibration.threshold);
+      const val = cascadeProbs(fastVal, valProbs, calibration.threshold);
+      results.push({
+        kind: 'transfer-cascade',
+        validation: summariseClassification(labels, split.validation.map((i) => i.label), val.probs),
+        test: summariseClassification(labels, split.test.map((i) => i.label), test.probs),
+      });
+      const testEscalated = test.escalated.filter(Boolean).length / test.escalated.length;
+      // Generated non-animal images through the cascade, with the unknown threshold as served.
+      const gen = generated.slice(0, 24).map((g) => g.image);
+      const genProbs = cascadeProbs(await scoreFilesOnnx(fastOnnx, settings, gen), await scoreFilesOnnx(onnx, settings, gen), calibration.threshold).probs;
+      oodRejected = genProbs.filter(isRejected(labels, unknownThreshold)).length / gen.length;
+      cascade = { ...calibration, downsample: cascadeDownsample, testEscalated, fastOnnxBytes: fastOnnx.byteLength };
+      log(
+        `[train:image] cascade: threshold ${calibration.threshold} (validation accuracy ${calibration.accuracy.toFixed(4)} vs full ${calibration.fullAccuracy.toFixed(4)}, fast alone ${calibration.fastAccuracy.toFixed(4)}; escalates ${(calibration.escalated * 100).toFixed(1)}% of validation, ${(testEscalated * 100).toFixed(1)}% of test); test accuracy ${results.at(-1)!.test.accuracy.toFixed(4)}; generated images rejected ${(oodRejected * 100).toFixed(0)}%`,
+      );
+    } else {
+      log(`[train:image] cascade: no threshold keeps validation accuracy within ${options.cascadeTolerance ?? 0.01} of the full model; serving the full model alone`);
+      fastModel = undefined;
+      fastOnnx = undefined;
+    }
+  }
+
   // Reference outputs of the shipped (tfjs) model on a few held-out images: the served path must reproduce them.
   const referenceItems = labels.flatMap((l) => split.test.filter((i) => i.label === l).slice(0, 2));
-  const referenceProbs = await scoreFilesTfjs(shipped, settings, referenceItems.map((i) => i.file));
+  let referenceProbs = await scoreFilesTfjs(shipped, settings, referenceItems.map((i) => i.file));
+  if (cascade && fastModel) referenceProbs = cascadeProbs(await scoreFilesTfjs(fastModel, settings, referenceItems.map((i) => i.file)), referenceProbs, cascade.threshold).probs;
   const referencePredictions = referenceItems.map((it, i) => ({ id: it.id, label: it.label, probs: referenceProbs[i].map((p) => Number(p.toFixed(6))) }));
   log(`[train:image] shipping ${shippedKind} (validation accuracy ${best.validation.accuracy.toFixed(4)}), labels ${outLabels.join('/')}; ONNX vs tfjs max |diff| ${maxDiff.toExponential(2)}`);
 
@@ -362,7 +435,7 @@ export async function trainImage(options: TrainImageOptions): Promise<TrainImage
     labels,
     split: { train: split.train.length, validation: split.validation.length, test: split.test.length, seed, testFraction: options.testFraction ?? 0.2, validationFraction: options.validationFraction ?? 0.15 },
     results: results.map((r) => ({ ...r, history: undefined })),
-    shipped: { kind: shippedKind, labels: outLabels, unknownThreshold, oodRejected, noneGate, onnxMaxAbsDiff: maxDiff, onnxBytes: onnx.byteLength },
+    shipped: { kind: shippedKind, labels: outLabels, unknownThreshold, oodRejected, noneGate, onnxMaxAbsDiff: maxDiff, onnxBytes: onnx.byteLength, cascade },
   };
 
   if (options.publish !== false) {
@@ -374,12 +447,13 @@ export async function trainImage(options: TrainImageOptions): Promise<TrainImage
         {
           task: 'image-animal',
           format: 'onnx',
-          files: { onnx: 'model.onnx', report: 'report.html' },
+          files: { onnx: 'model.onnx', ...(cascade ? { fastOnnx: 'fast.onnx' } : {}), report: 'report.html' },
           labels: outLabels,
           inputs: [{ name: shipped.inputNames[0], shape: [-1, settings.height, settings.width, 3], dtype: 'float32' }],
           outputs: [{ name: shipped.outputNames[0], shape: [-1, outLabels.length], dtype: 'float32' }],
           features: { kind: 'image', settings: settings as unknown as Record<string, unknown> },
           ...(unknownThreshold !== null ? { unknownThreshold } : {}),
+          ...(cascade ? { cascade: { threshold: cascade.threshold } } : {}),
           training: {
             data: options.data,
             model: shippedKind,
@@ -392,11 +466,20 @@ export async function trainImage(options: TrainImageOptions): Promise<TrainImage
             seed,
             ...(unknownCalibration ? { unknownThreshold: { method: 'largest threshold keeping >= 99% of validation images answered', ...unknownCalibration, oodRejected } } : {}),
             ...(noneGate ? { noneGate } : {}),
+            ...(cascade
+              ? {
+                  cascade: {
+                    method: `lowest threshold whose validation accuracy is within ${cascade.tolerance} of the full model's`,
+                    fastModel: `Darknet-Tiny on the input average-pooled ${cascade.downsample}x (${transferSize / cascade.downsample}x${transferSize / cascade.downsample}), frozen, own head`,
+                    ...cascade,
+                  },
+                }
+              : {}),
             referencePredictions,
           },
           metrics: Object.fromEntries(results.map((r) => [r.kind, { validation: r.validation, test: r.test }])),
         },
-        { 'model.onnx': Buffer.from(onnx), 'report.html': readFileSync(join(reportDir, 'report.html')) },
+        { 'model.onnx': Buffer.from(onnx), ...(fastOnnx ? { 'fast.onnx': Buffer.from(fastOnnx) } : {}), 'report.html': readFileSync(join(reportDir, 'report.html')) },
         options.out ?? modelsRoot(),
       );
       summary.shipped.dir = version.dir;
