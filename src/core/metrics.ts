@@ -15,5 +15,11 @@ export const stageMetrics = {
   endToEndSeconds: new Histogram({ name: 'streamlens_stage_end_to_end_latency_seconds', help: 'From capture timestamp to the stage publishing its output', labelNames: ['stage'], buckets: latencyBuckets, registers: [registry] }),
   batchSize: new Histogram({ name: 'streamlens_stage_batch_size', help: 'Messages per processed batch', labelNames: ['stage'], buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512], registers: [registry] }),
   consumerLag: new Gauge({ name: 'streamlens_consumer_lag', help: 'Messages not yet committed by the stage consumer group', labelNames: ['stage', 'topic'], registers: [registry] }),
+  cascadeItems: new Counter({
+    name: 'streamlens_model_cascade_items_total',
+    help: 'Items scored by a cascade model, by the stage that answered: fast, or full (escalated)',
+    labelNames: ['model', 'version', 'answered_by'],
+    registers: [registry],
+  }),
   dropped: new Counter({ name: 'streamlens_dropped_total', help: 'Items dropped on purpose (live sources under backpressure, slow clients)', labelNames: ['where', 'reason'], registers: [registry] }),
 };

@@ -24,6 +24,8 @@ export class CascadeSession implements InferenceSession {
     private readonly fast: InferenceSession,
     private readonly full: InferenceSession,
     readonly threshold: number,
+    /** Called after each batch with how many items each stage answered (for metrics). */
+    private readonly observe?: (answeredFast: number, escalated: number) => void,
   ) {
     if (!(threshold > 0 && threshold <= 1)) throw new Error(`cascade threshold must be in (0, 1], got ${threshold}`);
     this.runtime = `${full.runtime}+cascade`;
@@ -46,6 +48,7 @@ export class CascadeSession implements InferenceSession {
     }
     this.counts.items += n;
     this.counts.escalated += escalate.length;
+    this.observe?.(n - escalate.length, escalate.length);
     if (escalate.length === 0) return first;
     const subset = escalate.length === n ? input : new Float32Array(escalate.length * itemSize);
     if (subset !== input) escalate.forEach((i, j) => subset.set(input.subarray(i * itemSize, (i + 1) * itemSize), j * itemSize));

@@ -2,6 +2,7 @@ import { dirname, join } from 'node:path';
 import { assertReproducible, parseAudioFeatureSettings, type AudioFeatureSettingsInput } from '../features/audio/settings.js';
 import { parseImageFeatureSettings } from '../features/image/settings.js';
 import { childLogger } from '../core/logger.js';
+import { stageMetrics } from '../core/metrics.js';
 import type { Classifier } from './classifier-pool.js';
 import { featureKeyOf, type FeatureSpec, ModelLoadError } from './manifest.js';
 import { CascadeSession } from './cascade-session.js';
@@ -52,7 +53,11 @@ export async function loadClassifier(v: ModelVersion): Promise<Classifier> {
     else if (m.cascade) {
       const full = await onnxSession(m.files.onnx);
       try {
-        session = new CascadeSession(await onnxSession(m.files.fastOnnx!), full, m.cascade.threshold);
+        const counted = { model: m.name, version: m.version };
+        session = new CascadeSession(await onnxSession(m.files.fastOnnx!), full, m.cascade.threshold, (fast, escalated) => {
+          stageMetrics.cascadeItems.inc({ ...counted, answered_by: 'fast' }, fast);
+          stageMetrics.cascadeItems.inc({ ...counted, answered_by: 'full' }, escalated);
+        });
       } catch (e) {
         await full.dispose();
         throw e;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stageMetrics } from '../../src/core/metrics.js';
 import { dataRoot } from '../../src/core/paths.js';
 import { preprocessImage } from '../../src/features/image/preprocess.js';
 import { DARKNET_INPUT_SETTINGS } from '../../src/features/image/settings.js';
@@ -152,8 +153,19 @@ describe('a cascade model version through the served path (manifest + two ONNX g
     expect(expected.escalated.some((e) => !e)).toBe(true);
     const classifier = await loadClassifier(version);
     try {
+      const counted = async () => {
+        const values = (await stageMetrics.cascadeItems.get()).values.filter((v) => v.labels.model === 'animal' && v.labels.version === version.manifest.version);
+        const snapshot = Object.fromEntries(values.map((v) => [String(v.labels.answered_by), v.value]));
+        return (by: string) => snapshot[by] ?? 0;
+      };
+      const before = await counted();
       const out = await classifier.predict(xs);
       out.forEach((p, i) => Array.from(p).forEach((v, j) => expect(Math.abs(v - expected.probs[i][j])).toBeLessThan(1e-4)));
+      // Prometheus counts which stage answered each item.
+      const after = await counted();
+      const escalated = expected.escalated.filter(Boolean).length;
+      expect(after('full') - before('full')).toBe(escalated);
+      expect(after('fast') - before('fast')).toBe(xs.length - escalated);
     } finally {
       await classifier.close();
     }
