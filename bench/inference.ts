@@ -11,6 +11,12 @@ import { createTfjsSession } from '../src/inference/tfjs-session.js';
 import type { ModelManifest } from '../src/inference/manifest.js';
 import * as tf from '@tensorflow/tfjs';
 import { runIfExecutedDirectly } from './run-directly.js';
+import { existsSync } from 'node:fs';
+import { CascadeSession } from '../src/inference/cascade-session.js';
+import { dataRoot } from '../src/core/paths.js';
+import { listImageDataset, splitDataset } from '../src/training/image/dataset.js';
+import { parseImageFeatureSettings } from '../src/features/image/settings.js';
+import { preprocessImage } from '../src/features/image/preprocess.js';
 
 const BATCHES = [1, 8, 32];
 
@@ -18,35 +24,50 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1) + 0.5))];
 }
 
-async function measure(session: InferenceSession, itemShape: number[], budgetMs: number) {
+/** Inputs to time: `pool` items are cycled through (real photos for image models when the data is there), else random values. */
+function batchSource(itemShape: number[], pool?: Float32Array[]): (b: number) => Float32Array {
   const itemSize = itemShape.reduce((a, b) => a * b, 1);
-  const out: Record<string, unknown> = { runtime: session.runtime };
-  // Latency at batch 1.
-  const x1 = Float32Array.from({ length: itemSize }, () => Math.random() - 0.5);
-  for (let i = 0; i < 5; i++) await session.run(x1, [1, ...itemShape]);
+  let next = 0;
+  return (b) => {
+    if (!pool) return Float32Array.from({ length: itemSize * b }, () => Math.random() - 0.5);
+    const x = new Float32Array(itemSize * b);
+    for (let i = 0; i < b; i++) x.set(pool[next++ % pool.length], i * itemSize);
+    return x;
+  };
+}
+
+async function measure(session: InferenceSession, itemShape: number[], budgetMs: number, pool?: Float32Array[]) {
+  const source = batchSource(itemShape, pool);
+  const out: Record<string, unknown> = { runtime: session.runtime, input: pool ? `${pool.length} held-out photos, cycled` : 'random values' };
+  // Latency at batch 1 (over the pool's items in turn: a cascade's cost depends on the item).
+  const ones = Array.from({ length: pool?.length ?? 1 }, () => source(1));
+  for (let i = 0; i < 5; i++) await session.run(ones[i % ones.length], [1, ...itemShape]);
   const lat: number[] = [];
   const t0 = performance.now();
-  while (performance.now() - t0 < budgetMs && lat.length < 2000) {
+  while ((performance.now() - t0 < budgetMs || lat.length < ones.length) && lat.length < 2000) {
+    const x1 = ones[lat.length % ones.length];
     const s = performance.now();
     await session.run(x1, [1, ...itemShape]);
     lat.push(performance.now() - s);
   }
   lat.sort((a, b) => a - b);
-  out.batch1LatencyMs = { p50: round(quantile(lat, 0.5)), p99: round(quantile(lat, 0.99)), runs: lat.length };
+  out.batch1LatencyMs = { p50: round(quantile(lat, 0.5)), p90: round(quantile(lat, 0.9)), p99: round(quantile(lat, 0.99)), mean: round(lat.reduce((a, b) => a + b, 0) / lat.length), runs: lat.length };
   const throughput: Record<string, number> = {};
   for (const b of BATCHES) {
-    const x = Float32Array.from({ length: itemSize * b }, () => Math.random() - 0.5);
-    await session.run(x, [b, ...itemShape]);
+    // Rotate over batches that together hold every pool item at least once.
+    const xs = Array.from({ length: pool ? Math.ceil(pool.length / b) : 1 }, () => source(b));
+    await session.run(xs[0], [b, ...itemShape]);
     let items = 0;
     const s = performance.now();
-    while (performance.now() - s < budgetMs / 2 || items < b * 3) {
-      await session.run(x, [b, ...itemShape]);
+    for (let k = 0; performance.now() - s < budgetMs / 2 || items < b * 3 || k < xs.length; k++) {
+      await session.run(xs[k % xs.length], [b, ...itemShape]);
       items += b;
     }
     throughput[`batch${b}`] = Math.round((items * 1000) / (performance.now() - s));
   }
   out.itemsPerSec = throughput;
   out.batchingGain = round(throughput.batch32 / throughput.batch1);
+  if (session instanceof CascadeSession) out.escalated = round(session.counts.escalated / Math.max(1, session.counts.items));
   return out;
 }
 
@@ -59,12 +80,24 @@ async function architectureTwin(manifest: ModelManifest, itemShape: number[]): P
   }
   if (manifest.task === 'image-animal') {
     const { loadDarknetTiny, darknetFeatureModel } = await import('../src/training/image/darknet-backbone.js');
-    const features = darknetFeatureModel(await loadDarknetTiny());
+    const features = darknetFeatureModel(await loadDarknetTiny(undefined, itemShape[0]));
     const pooled = features.outputs[0];
     const head = tf.layers.dense({ units: manifest.labels.length, activation: 'softmax' }).apply(pooled) as tf.SymbolicTensor;
     return tf.model({ inputs: features.inputs, outputs: head });
   }
   return undefined;
+}
+
+/** Up to 64 photos of the model's held-out test split (prepared as served), or undefined without the data set. */
+async function heldOutPhotos(manifest: ModelManifest): Promise<Float32Array[] | undefined> {
+  const dir = join(dataRoot(), 'animals');
+  if (!existsSync(dir)) return undefined;
+  const split = (manifest.training as { split?: { seed?: number; testFraction?: number; validationFraction?: number } }).split;
+  const ds = listImageDataset(dir);
+  const items = split?.seed !== undefined ? splitDataset(ds.items, { seed: split.seed, testFraction: split.testFraction, validationFraction: split.validationFraction }).test : ds.items;
+  const settings = parseImageFeatureSettings(manifest.features.settings);
+  const picked = items.filter((_, i) => i % Math.max(1, Math.floor(items.length / 64)) === 0).slice(0, 64);
+  return Promise.all(picked.map(async (it) => (await preprocessImage(it.file, settings)).data));
 }
 
 function round(x: number): number {
@@ -80,9 +113,21 @@ export async function run(): Promise<object> {
     if (manifest.format !== 'onnx' || !manifest.files.onnx) continue;
     const itemShape = manifest.inputs[0].shape.slice(1);
     const entry: Record<string, unknown> = { model: name, version, inputShape: itemShape, task: manifest.task };
+    const pool = manifest.task === 'image-animal' ? await heldOutPhotos(manifest) : undefined;
     const onnx = await createOnnxSession(join(dir, manifest.files.onnx), { intraOpThreads: 1 });
-    entry.onnxruntime = await measure(onnx, itemShape, 2000);
-    await onnx.dispose();
+    if (manifest.cascade && manifest.files.fastOnnx) {
+      // Served: the cascade. Its cost depends on the photos (how many the fast stage is unsure of), so it
+      // is timed on held-out photos; the full model alone is timed on the same photos as the baseline.
+      const fast = await createOnnxSession(join(dir, manifest.files.fastOnnx), { intraOpThreads: 1 });
+      const cascade = new CascadeSession(fast, onnx, manifest.cascade.threshold);
+      entry.onnxruntime = { ...(await measure(cascade, itemShape, 4000, pool)), served: 'cascade', threshold: manifest.cascade.threshold };
+      entry.onnxruntimeFullModelOnly = await measure(onnx, itemShape, 2000, pool);
+      entry.onnxruntimeFastStageOnly = await measure(fast, itemShape, 2000, pool);
+      await cascade.dispose();
+    } else {
+      entry.onnxruntime = await measure(onnx, itemShape, 2000, pool);
+      await onnx.dispose();
+    }
     if (manifest.files.tfjs) {
       const tfjs = await createTfjsSession(join(dir, dirname(manifest.files.tfjs)));
       entry.tfjsWasm = await measure(tfjs, itemShape, 2000);
