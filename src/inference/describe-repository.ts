@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { ModelManifest } from './manifest.js';
 import { listModels, listVersions, modelsRoot, readVersion } from './model-repository.js';
 
 export interface RepositoryRow {
@@ -18,13 +19,25 @@ export function describeRepository(root = modelsRoot()): RepositoryRow[] {
     for (const version of listVersions(name, root)) {
       try {
         const { manifest } = readVersion(join(root, name, version));
-        rows.push({ name, version, task: manifest.task, status: 'ok', headline: headline(manifest.metrics), created: manifest.created });
+        rows.push({ name, version, task: manifest.task, status: 'ok', headline: headline(servedMetrics(manifest)) + (manifest.cascade ? ` cascade=${manifest.cascade.threshold}` : ''), created: manifest.created });
       } catch (e) {
         rows.push({ name, version, task: '?', status: 'refused', headline: '', error: (e as Error).message });
       }
     }
   }
   return rows;
+}
+
+/**
+ * The metrics of what is served. Image versions record one entry per trained model kind
+ * ({ transfer: { validation, test }, ... }); the served one is the cascade when the version has one,
+ * else the shipped kind (training.model), and its held-out test numbers are the headline.
+ */
+function servedMetrics(manifest: ModelManifest): Record<string, unknown> {
+  if (manifest.task !== 'image-animal') return manifest.metrics;
+  const kind = manifest.cascade ? 'transfer-cascade' : String((manifest.training as { model?: unknown }).model ?? '');
+  const entry = manifest.metrics[kind] as { test?: Record<string, unknown> } | undefined;
+  return entry?.test ?? manifest.metrics;
 }
 
 function headline(metrics: Record<string, unknown>): string {

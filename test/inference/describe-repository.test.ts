@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { describeRepository } from '../../src/inference/describe-repository.js';
+import { resolveModel } from '../../src/inference/model-repository.js';
+
+describe('streamlens models list (describeRepository) on the shipped repository', () => {
+  const rows = describeRepository();
+
+  it('lists every shipped model as loadable, with the served held-out numbers as headline', () => {
+    for (const name of ['animal', 'emotion', 'gender', 'course']) expect(rows.find((r) => r.name === name)?.status).toBe('ok');
+    const animal = resolveModel('animal').manifest;
+    const row = rows.find((r) => r.name === 'animal' && r.version === animal.version)!;
+    const served = (animal.metrics[animal.cascade ? 'transfer-cascade' : String(animal.training.model)] as { test: { accuracy: number } }).test;
+    expect(row.headline).toContain(`accuracy=${served.accuracy.toFixed(3)}`);
+    if (animal.cascade) expect(row.headline).toContain(`cascade=${animal.cascade.threshold}`);
+    const emotion = rows.find((r) => r.name === 'emotion')!;
+    expect(emotion.headline).toMatch(/^accuracy=0\.\d{3} macroF1=0\.\d{3}/);
+  });
+});
