@@ -53,19 +53,18 @@ export function registerTaskCommands(program: Command): void {
     .option('--cascade-tolerance <acc>', 'validation accuracy the cascade may lose against the full model (default 0.01)', Number)
     .action(async (o) => {
       const { trainImageCommand } = await import('./training/image/commands.js');
-      printJson(
-        await trainImageCommand({
-          data: o.data,
-          out: o.out,
-          model: o.model,
-          epochs: o.epochs,
-          seed: o.seed,
-          transferInputSize: o.inputSize,
-          noneGate: o.noneGate === true,
-          cascade: o.cascade !== false,
-          cascadeTolerance: o.cascadeTolerance,
-        }),
-      );
+      // trainImageCommand prints its JSON result itself.
+      await trainImageCommand({
+        data: o.data,
+        out: o.out,
+        model: o.model,
+        epochs: o.epochs,
+        seed: o.seed,
+        transferInputSize: o.inputSize,
+        noneGate: o.noneGate === true,
+        cascade: o.cascade !== false,
+        cascadeTolerance: o.cascadeTolerance,
+      });
     });
   train
     .command('course')
