@@ -14,7 +14,7 @@ import { runIfExecutedDirectly } from './run-directly.js';
 import { existsSync } from 'node:fs';
 import { CascadeSession } from '../src/inference/cascade-session.js';
 import { dataRoot } from '../src/core/paths.js';
-import { listImageDataset, splitDataset } from '../src/training/image/dataset.js';
+import { listImageDataset, recordedTestSplit } from '../src/training/image/dataset.js';
 import { parseImageFeatureSettings } from '../src/features/image/settings.js';
 import { preprocessImage } from '../src/features/image/preprocess.js';
 
@@ -92,9 +92,8 @@ async function architectureTwin(manifest: ModelManifest, itemShape: number[]): P
 async function heldOutPhotos(manifest: ModelManifest): Promise<Float32Array[] | undefined> {
   const dir = join(dataRoot(), 'animals');
   if (!existsSync(dir)) return undefined;
-  const split = (manifest.training as { split?: { seed?: number; testFraction?: number; validationFraction?: number } }).split;
   const ds = listImageDataset(dir);
-  const items = split?.seed !== undefined ? splitDataset(ds.items, { seed: split.seed, testFraction: split.testFraction, validationFraction: split.validationFraction }).test : ds.items;
+  const items = recordedTestSplit(manifest.training, ds.items) ?? ds.items;
   const settings = parseImageFeatureSettings(manifest.features.settings);
   const picked = items.filter((_, i) => i % Math.max(1, Math.floor(items.length / 64)) === 0).slice(0, 64);
   return Promise.all(picked.map(async (it) => (await preprocessImage(it.file, settings)).data));

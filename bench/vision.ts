@@ -31,7 +31,7 @@ import { resolveModel } from '../src/inference/model-repository.js';
 import { tensorInferenceStage } from '../src/inference/stage.js';
 import type { CapturedFrame, FrameSource } from '../src/ingest/frame.js';
 import { publishVideoSource } from '../src/ingest/publish.js';
-import { listImageDataset, splitDataset } from '../src/training/image/dataset.js';
+import { listImageDataset, recordedTestSplit } from '../src/training/image/dataset.js';
 import { runIfExecutedDirectly } from './run-directly.js';
 
 function percentile(sorted: number[], q: number): number {
@@ -68,8 +68,7 @@ export async function run(): Promise<object> {
   const settings = parseImageFeatureSettings(version.manifest.features.settings);
   const ds = listImageDataset(join(dataRoot(), 'animals'));
   // The model's held-out test photos (never trained on): a cascade escalates more of unseen photos than of training ones.
-  const split = (version.manifest.training as { split?: { seed?: number; testFraction?: number; validationFraction?: number } }).split;
-  const pool = split?.seed !== undefined ? splitDataset(ds.items, { seed: split.seed, testFraction: split.testFraction, validationFraction: split.validationFraction }).test : ds.items;
+  const pool = recordedTestSplit(version.manifest.training, ds.items) ?? ds.items;
   const photos = ds.labels.flatMap((l) => pool.filter((i) => i.label === l).slice(0, 20)).map((i) => readFileSync(i.file));
   // Camera-like frames: 640x480 JPEG (q 85) made from the photos.
   const frames = await Promise.all(photos.map((p) => sharp(p).resize(640, 480, { fit: 'fill' }).jpeg({ quality: 85 }).toBuffer()));

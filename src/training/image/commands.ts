@@ -7,7 +7,7 @@ import { preprocessImage } from '../../features/image/preprocess.js';
 import { parseImageFeatureSettings, type ImageFeatureSettings } from '../../features/image/settings.js';
 import { listImageFiles } from '../../ingest/image-source.js';
 import { argMax, summariseClassification, type ClassificationSummary } from './classification-summary.js';
-import { listImageDataset, splitDataset } from './dataset.js';
+import { listImageDataset, recordedTestSplit } from './dataset.js';
 import { trainImage, type TrainImageOptions, type TrainImageResult } from './train.js';
 
 export const UNKNOWN_LABEL = 'unknown';
@@ -88,9 +88,9 @@ export async function evalImage(options: EvalImageOptions): Promise<EvalImageRes
     if (unknown.length) throw new Error(`data set classes ${unknown.join(', ')} are not labels of model ${manifest.name} (${manifest.labels.join(', ')})`);
     let items = ds.items;
     if (options.subset === 'test') {
-      const split = (manifest.training as { split?: { seed?: number; testFraction?: number; validationFraction?: number } }).split;
-      if (split?.seed === undefined) throw new Error(`model ${manifest.name} v${manifest.version} does not record its split seed: cannot re-make its test split`);
-      items = splitDataset(ds.items, { seed: split.seed, testFraction: split.testFraction, validationFraction: split.validationFraction }).test;
+      const test = recordedTestSplit(manifest.training, ds.items);
+      if (!test) throw new Error(`model ${manifest.name} v${manifest.version} does not record its split seed: cannot re-make its test split`);
+      items = test;
     }
     const yTrue: string[] = [];
     const probs: number[][] = [];

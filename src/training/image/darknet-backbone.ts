@@ -51,12 +51,12 @@ export function darknetFeatureModel(darknet: tf.LayersModel): tf.LayersModel {
 }
 
 /**
- * Darknet-Tiny run on the input downsampled by `factor` (an average pool, inside the graph): input
- * [batch, s, s, 3] -> AveragePooling2D(factor) -> Darknet-Tiny at s/factor -> output of
- * DARKNET_FEATURE_LAYER. The cascade's fast model (see train.ts) takes exactly the full model's
- * input, so one prepared frame feeds both. `darknet` must be loaded at s/factor.
+ * The cascade's fast feature model: Darknet-Tiny run on the input downsampled by `factor` (an
+ * average pool, inside the graph): input [batch, s, s, 3] -> AveragePooling2D(factor) -> Darknet-Tiny
+ * at s/factor -> global average pool of DARKNET_FEATURE_LAYER ([batch, 512]). It takes exactly the full
+ * model's input, so one prepared frame feeds both. `darknet` must be loaded at s/factor.
  */
-export function downsampledDarknetFeatures(darknet: tf.LayersModel, factor: number): { input: tf.SymbolicTensor; features: tf.SymbolicTensor } {
+export function downsampledFeatureModel(darknet: tf.LayersModel, factor: number): tf.LayersModel {
   const [, h, w, c] = darknet.inputs[0].shape as number[];
   const input = tf.input({ shape: [h * factor, w * factor, c], name: 'image' });
   let x = tf.layers.averagePooling2d({ name: 'downsample', poolSize: factor, strides: factor, padding: 'valid' }).apply(input) as tf.SymbolicTensor;
@@ -64,14 +64,10 @@ export function downsampledDarknetFeatures(darknet: tf.LayersModel, factor: numb
   for (const layer of darknet.layers) {
     if (layer.getClassName() === 'InputLayer') continue;
     x = layer.apply(x) as tf.SymbolicTensor;
-    if (layer.name === DARKNET_FEATURE_LAYER) return { input, features: x };
+    if (layer.name === DARKNET_FEATURE_LAYER) {
+      const pooled = tf.layers.globalAveragePooling2d({ name: 'feature_pool' }).apply(x) as tf.SymbolicTensor;
+      return tf.model({ name: 'darknet_tiny_fast_features', inputs: input, outputs: pooled });
+    }
   }
   throw new Error(`Darknet-Tiny has no layer ${DARKNET_FEATURE_LAYER}`);
-}
-
-/** The cascade's fast feature model: pooled DARKNET_FEATURE_LAYER of Darknet-Tiny on the input downsampled by `factor`. */
-export function downsampledFeatureModel(darknet: tf.LayersModel, factor: number): tf.LayersModel {
-  const { input, features } = downsampledDarknetFeatures(darknet, factor);
-  const pooled = tf.layers.globalAveragePooling2d({ name: 'feature_pool' }).apply(features) as tf.SymbolicTensor;
-  return tf.model({ name: 'darknet_tiny_fast_features', inputs: input, outputs: pooled });
 }

@@ -67,3 +67,13 @@ export function splitDataset<T extends { label: string }>(
     test: outer.test.map((i) => items[i]),
   };
 }
+
+/**
+ * The held-out test items of a trained model, re-made from the split its manifest records
+ * (`training.split`: seed, fractions); undefined when the manifest records no split seed.
+ */
+export function recordedTestSplit<T extends { label: string }>(training: Record<string, unknown>, items: readonly T[]): T[] | undefined {
+  const split = training.split as { seed?: number; testFraction?: number; validationFraction?: number } | undefined;
+  if (split?.seed === undefined) return undefined;
+  return splitDataset(items, { seed: split.seed, testFraction: split.testFraction, validationFraction: split.validationFraction }).test;
+}

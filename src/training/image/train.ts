@@ -10,7 +10,7 @@ import { initTrainingBackend } from '../backend.js';
 import { fitModel, type Batch, type FitHistory } from '../fit.js';
 import { createRng, seededPermutation } from '../seeding.js';
 import { augmentedRgb, drawAugment, DEFAULT_AUGMENT } from './augment.js';
-import { backboneOutputsFor, type ImageVariant } from './backbone-features.js';
+import { backboneOutputsFor, type BackboneOutputs, type ImageVariant } from './backbone-features.js';
 import { argMax, summariseClassification, type ClassificationSummary } from './classification-summary.js';
 import { DARKNET_FEATURE_SIZE, loadDarknetTiny } from './darknet-backbone.js';
 import { listImageDataset, splitDataset, type LabelledImage } from './dataset.js';
@@ -168,10 +168,10 @@ export async function trainImage(options: TrainImageOptions): Promise<TrainImage
   const transferSettings = darknetInputSettings(transferSize);
   const trainVariants: ImageVariant[] = ['orig', 'flip', ...Array.from({ length: copies }, (_, k) => `aug${k}` as ImageVariant)];
   const started = Date.now();
-  const backbone = async (list: LabelledImage[], variants: ImageVariant[], settings = transferSettings) =>
+  const backbone = async (list: LabelledImage[], variants: ImageVariant[], settings = transferSettings, downsample = 1) =>
     backboneOutputsFor(
       list.flatMap((it) => variants.map((variant) => ({ file: it.file, variant }))),
-      { settings, onProgress: (done, total, computed) => computed % 128 === 0 && log(`[train:image] backbone features ${done}/${total} (${Math.round((Date.now() - started) / 1000)} s)`) },
+      { settings, downsample, onProgress: (done, total, computed) => computed % 128 === 0 && log(`[train:image] backbone features ${done}/${total} (${Math.round((Date.now() - started) / 1000)} s)`) },
     );
   const testOut = await backbone(split.test, ['orig']);
   const valOut = await backbone(split.validation, ['orig']);
@@ -200,50 +200,35 @@ export async function trainImage(options: TrainImageOptions): Promise<TrainImage
   let fastHead: tf.LayersModel | undefined;
   const cascadeDownsample = options.cascadeDownsample ?? CASCADE_DOWNSAMPLE;
   if (which !== 'cnn') {
-    const trainOut = await backbone(split.train, trainVariants);
     const trainY = split.train.flatMap((it) => trainVariants.map(() => labels.indexOf(it.label)));
     const toX = (outs: { features: Float32Array }[]) => {
       const x = new Float32Array(outs.length * DARKNET_FEATURE_SIZE);
       outs.forEach((o, i) => x.set(o.features, i * DARKNET_FEATURE_SIZE));
       return tf.tensor2d(x, [outs.length, DARKNET_FEATURE_SIZE]);
     };
-    const xTrain = toX(trainOut);
-    const xVal = toX(valOut);
-    const xTest = toX(testOut);
-    const { mean, variance } = tf.moments(xTrain, 0);
-    head = buildTransferHead({ featureSize: DARKNET_FEATURE_SIZE, classes: labels.length, seed, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D, l2: 1e-3, dropout: 0.3 });
-    head.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
-    const history = await fitModel(head, { x: xTrain, y: tf.oneHot(trainY, labels.length) }, {
-      epochs: options.epochs ?? 60,
-      batchSize: 32,
-      shuffleSeed: seed,
-      validation: { x: xVal, y: tf.oneHot(yIndex(split.validation), labels.length) },
-      earlyStopping: { monitor: 'val_loss', patience, restoreBestWeights: true },
-      progress: 'none',
-    });
-    recordTrained('transfer', head!, history, xVal, xTest);
-    tf.dispose([xTrain, xVal, xTest, mean, variance]);
-
-    if (options.cascade !== false) {
-      // ---- (b') the cascade's fast head: same recipe on the input average-pooled by `downsample` ----
-      const fastFeatures = async (list: LabelledImage[], variants: ImageVariant[]) =>
-        toX(await backboneOutputsFor(list.flatMap((it) => variants.map((variant) => ({ file: it.file, variant }))), { settings: transferSettings, downsample: cascadeDownsample }));
-      const fTrain = await fastFeatures(split.train, trainVariants);
-      const fVal = await fastFeatures(split.validation, ['orig']);
-      const fTest = await fastFeatures(split.test, ['orig']);
-      const m = tf.moments(fTrain, 0);
-      fastHead = buildTransferHead({ featureSize: DARKNET_FEATURE_SIZE, classes: labels.length, seed, mean: m.mean as tf.Tensor1D, variance: m.variance as tf.Tensor1D, l2: 1e-3, dropout: 0.3 });
-      fastHead.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
-      const fastHistory = await fitModel(fastHead, { x: fTrain, y: tf.oneHot(trainY, labels.length) }, {
+    /** Trains a standardised softmax head on pooled backbone features, records it, and returns it. */
+    const trainHead = async (kind: 'transfer' | 'transfer-fast', outs: { train: BackboneOutputs[]; val: BackboneOutputs[]; test: BackboneOutputs[] }) => {
+      const [xTrain, xVal, xTest] = [toX(outs.train), toX(outs.val), toX(outs.test)];
+      const { mean, variance } = tf.moments(xTrain, 0);
+      const model = buildTransferHead({ featureSize: DARKNET_FEATURE_SIZE, classes: labels.length, seed, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D, l2: 1e-3, dropout: 0.3 });
+      model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+      const history = await fitModel(model, { x: xTrain, y: tf.oneHot(trainY, labels.length) }, {
         epochs: options.epochs ?? 60,
         batchSize: 32,
         shuffleSeed: seed,
-        validation: { x: fVal, y: tf.oneHot(yIndex(split.validation), labels.length) },
+        validation: { x: xVal, y: tf.oneHot(yIndex(split.validation), labels.length) },
         earlyStopping: { monitor: 'val_loss', patience, restoreBestWeights: true },
         progress: 'none',
       });
-      recordTrained('transfer-fast', fastHead, fastHistory, fVal, fTest);
-      tf.dispose([fTrain, fVal, fTest, m.mean, m.variance]);
+      recordTrained(kind, model, history, xVal, xTest);
+      tf.dispose([xTrain, xVal, xTest, mean, variance]);
+      return model;
+    };
+    head = await trainHead('transfer', { train: await backbone(split.train, trainVariants), val: valOut, test: testOut });
+    if (options.cascade !== false) {
+      // ---- (b') the cascade's fast head: same recipe on the input average-pooled by `cascadeDownsample` ----
+      const fast = (list: LabelledImage[], variants: ImageVariant[]) => backbone(list, variants, transferSettings, cascadeDownsample);
+      fastHead = await trainHead('transfer-fast', { train: await fast(split.train, trainVariants), val: await fast(split.validation, ['orig']), test: await fast(split.test, ['orig']) });
     }
   }
 
