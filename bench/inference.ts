@@ -2,6 +2,7 @@
  * `npm run bench -- inference`: for every shipped tensor model, batch-1 latency p50/p99 and
  * throughput at batch 1, 8 and 32, on onnxruntime-node (CPU, one intra-op thread = one core) and
  * on tfjs wasm (when the version ships its tfjs graph), measured in one run. Prints JSON.
+ * Where onnxruntime serves a rewritten graph (onnx-rewrite/), the graph as stored is timed too.
  */
 import { dirname, join } from 'node:path';
 import { listModels, listVersions, modelsRoot, readVersion } from '../src/inference/model-repository.js';
@@ -38,7 +39,7 @@ function batchSource(itemShape: number[], pool?: Float32Array[]): (b: number) =>
 
 async function measure(session: InferenceSession, itemShape: number[], budgetMs: number, pool?: Float32Array[]) {
   const source = batchSource(itemShape, pool);
-  const out: Record<string, unknown> = { runtime: session.runtime, input: pool ? `${pool.length} held-out photos, cycled` : 'random values' };
+  const out: Record<string, unknown> = { runtime: session.runtime, graphRewrite: session.graphRewrite ?? null, input: pool ? `${pool.length} held-out photos, cycled` : 'random values' };
   // Latency at batch 1 (over the pool's items in turn: a cascade's cost depends on the item).
   const ones = Array.from({ length: pool?.length ?? 1 }, () => source(1));
   for (let i = 0; i < 5; i++) await session.run(ones[i % ones.length], [1, ...itemShape]);
@@ -73,10 +74,10 @@ async function measure(session: InferenceSession, itemShape: number[], budgetMs:
 
 /** The model's architecture rebuilt in tfjs, for timing the wasm runtime on the same layers. */
 async function architectureTwin(manifest: ModelManifest, itemShape: number[]): Promise<tf.LayersModel | undefined> {
-  const training = manifest.training as { model?: string; width?: number };
+  const training = manifest.training as { model?: string; width?: number; depth?: number };
   if (manifest.task === 'audio-emotion' || manifest.task === 'audio-gender') {
     const { buildSpeechModel } = await import('../src/training/speech/models.js');
-    return buildSpeechModel((training.model ?? 'cnn') as 'cnn', { frames: itemShape[0], features: itemShape[1], classes: manifest.labels.length, seed: 1, width: training.width });
+    return buildSpeechModel((training.model ?? 'cnn') as 'cnn', { frames: itemShape[0], features: itemShape[1], classes: manifest.labels.length, seed: 1, width: training.width, depth: training.depth });
   }
   if (manifest.task === 'image-animal') {
     const { loadDarknetTiny, darknetFeatureModel } = await import('../src/training/image/darknet-backbone.js');
@@ -126,6 +127,12 @@ export async function run(): Promise<object> {
     } else {
       entry.onnxruntime = await measure(onnx, itemShape, 2000, pool);
       await onnx.dispose();
+      if (onnx.graphRewrite) {
+        // Baseline in the same run: the graph as stored, without the serving-graph rewrite.
+        const stored = await createOnnxSession(join(dir, manifest.files.onnx), { intraOpThreads: 1, rewrite: false });
+        entry.onnxruntimeGraphAsStored = await measure(stored, itemShape, 2000, pool);
+        await stored.dispose();
+      }
     }
     if (manifest.files.tfjs) {
       const tfjs = await createTfjsSession(join(dir, dirname(manifest.files.tfjs)));

@@ -109,7 +109,7 @@ export async function loadClassifier(v: ModelVersion): Promise<Classifier> {
     await session.dispose();
     throw new ModelLoadError(v.dir, `outputs[0] must be class probabilities over ${nLabels} labels (end the graph with softmax); warm-up sums to ${sum}`);
   }
-  log.info({ model: m.name, version: m.version, runtime: session.runtime }, 'model loaded');
+  log.info({ model: m.name, version: m.version, runtime: session.runtime, graphRewrite: session.graphRewrite ?? null }, 'model loaded');
   return {
     version: v,
     featureKey: featureKeyOf(m.features),

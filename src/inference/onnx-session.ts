@@ -2,8 +2,14 @@
  * InferenceSession over onnxruntime-node. CPU execution provider by default; STREAMLENS_EP=cuda
  * (or options.executionProvider) asks for CUDA and falls back to CPU with a warning when the CUDA
  * provider cannot be loaded. Intra-op threads default to 1 (one core per worker).
+ *
+ * On the CPU provider the graph is first rewritten for serving (onnx-rewrite/: 1-D convolution
+ * chains as one batched GEMM each), and the rewrite is checked against the original graph before it
+ * serves. STREAMLENS_ONNX_REWRITE=off (or options.rewrite = false) serves the graph as stored.
  */
+import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
+import { createServingGraph, type ServingGraphOptions } from './onnx-rewrite/verified-rewrite.js';
 import { checkInput, type InferenceSession, type TensorResult } from './session.js';
 
 export type OnnxExecutionProvider = 'cpu' | 'cuda';
@@ -15,8 +21,25 @@ export interface OnnxSessionOptions {
   intraOpThreads?: number;
   /** Threads across independent operators (default 1). */
   interOpThreads?: number;
-  /** Warnings (CUDA fallback) go here; default console.error. */
+  /** Warnings (CUDA fallback, a refused rewrite) go here; default console.error. */
   log?: (line: string) => void;
+  /** Serving-graph rewrite on the CPU provider (default: env STREAMLENS_ONNX_REWRITE, else on). */
+  rewrite?: boolean;
+  /**
+   * Batches smaller than this run on the graph as stored, larger ones on the rewritten graph (default 2:
+   * at batch 1 the stored graph's fewer, fused kernels are as fast or faster; from batch 2 on the
+   * GEMM form is faster). 1 sends every batch to the rewritten graph.
+   */
+  rewriteMinBatch?: number;
+  /** Replace the rewrite itself (tests). */
+  rewriter?: ServingGraphOptions['rewriter'];
+}
+
+export function rewriteFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  const v = (env.STREAMLENS_ONNX_REWRITE ?? 'on').trim().toLowerCase();
+  if (v === 'on' || v === '1' || v === 'true' || v === '') return true;
+  if (v === 'off' || v === '0' || v === 'false') return false;
+  throw new Error(`STREAMLENS_ONNX_REWRITE must be 'on' or 'off', got '${env.STREAMLENS_ONNX_REWRITE}'`);
 }
 
 export function executionProviderFromEnv(env: NodeJS.ProcessEnv = process.env): OnnxExecutionProvider {
@@ -39,6 +62,11 @@ class OnnxSession implements InferenceSession {
   constructor(
     private readonly session: ort.InferenceSession,
     provider: OnnxExecutionProvider,
+    /** The serving-graph rewrite in use, or null for the graph as stored. */
+    readonly graphRewrite: string | null = null,
+    /** The graph as stored, for batches below `minBatch` (when a rewrite serves). */
+    private readonly small: ort.InferenceSession | null = null,
+    private readonly minBatch = 1,
   ) {
     this.runtime = `onnxruntime/${provider}`;
     const input = session.inputNames[0];
@@ -51,7 +79,8 @@ class OnnxSession implements InferenceSession {
   async run(input: Float32Array, shape: readonly number[]): Promise<TensorResult> {
     checkInput(input, shape, `onnx session '${this.inputName}'`);
     const feeds = { [this.inputName]: new ort.Tensor('float32', input, shape.slice()) };
-    const out = await this.session.run(feeds, [this.outputName]);
+    const session = this.small != null && (shape[0] as number) < this.minBatch ? this.small : this.session;
+    const out = await session.run(feeds, [this.outputName]);
     const t = out[this.outputName];
     if (!t) throw new Error(`onnx session: output '${this.outputName}' missing from the result`);
     if (t.type !== 'float32') throw new Error(`onnx session: output '${this.outputName}' is ${t.type}, expected float32`);
@@ -60,6 +89,7 @@ class OnnxSession implements InferenceSession {
 
   async dispose(): Promise<void> {
     await this.session.release();
+    await this.small?.release();
   }
 }
 
@@ -87,10 +117,17 @@ export async function createOnnxSession(
       log(`[streamlens] CUDA execution provider unavailable (${(err as Error).message.split('\n')[0]}); using CPU`);
     }
   }
+  const what = typeof source === 'string' ? source : `${source.byteLength}-byte model`;
   try {
-    return new OnnxSession(await create(['cpu']), 'cpu');
+    if (!(options.rewrite ?? rewriteFromEnv())) return new OnnxSession(await create(['cpu']), 'cpu');
+    const bytes = typeof source === 'string' ? new Uint8Array(await readFile(source)) : source;
+    const cpu = { ...base, executionProviders: ['cpu'] };
+    const served = await createServingGraph(bytes, (model) => ort.InferenceSession.create(model, cpu), { log, rewriter: options.rewriter });
+    const minBatch = positiveInt(options.rewriteMinBatch, 2, 'rewriteMinBatch');
+    if (served.original != null && minBatch === 1) await served.original.release();
+    const small = minBatch > 1 ? served.original : null;
+    return new OnnxSession(served.session, 'cpu', served.rewrite && `${served.rewrite}${small ? `, batches >= ${minBatch}` : ''}`, small, minBatch);
   } catch (err) {
-    const what = typeof source === 'string' ? source : `${source.byteLength}-byte model`;
     throw new Error(`cannot load ONNX model ${what}: ${(err as Error).message}`);
   }
 }

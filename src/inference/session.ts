@@ -11,6 +11,8 @@ export interface TensorResult {
 export interface InferenceSession {
   /** 'onnxruntime' or 'tfjs', with the execution provider/backend, e.g. 'onnxruntime/cpu', 'tfjs/wasm'. */
   readonly runtime: string;
+  /** A load-time graph rewrite in use (onnxruntime CPU: e.g. 'conv1d-as-gemm (3 convs)'), null or absent for none. */
+  readonly graphRewrite?: string | null;
   readonly inputName: string;
   readonly outputName: string;
   /** Run one batch. `shape` includes the batch dimension; data.length must equal its product. */

@@ -136,6 +136,11 @@ export class GraphBuilder {
     return outputs;
   }
 
+  /** A node writing to given (existing) output names, returned but not added to the graph. */
+  nodeDetached(opType: string, inputs: string[], outputs: string[], base: string, attrs: Record<string, AttributeValue> = {}): OnnxNode {
+    return { input: inputs, output: outputs, name: this.uniqueName(`${base}_${opType}`), opType, attribute: Object.entries(attrs).map(([n, a]) => toAttribute(n, a)) };
+  }
+
   /** Single-output node helper. */
   node1(opType: string, inputs: string[], base: string, attrs: Record<string, AttributeValue> = {}): string {
     return this.node(opType, inputs, base, attrs, 1)[0] as string;

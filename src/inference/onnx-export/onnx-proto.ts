@@ -157,6 +157,9 @@ export interface OnnxAttribute {
   i?: number;
   s?: Uint8Array;
   t?: OnnxTensor;
+  /** Subgraphs (If, Loop, Scan): never written by the exporter, but present in models it may read. */
+  g?: unknown;
+  graphs?: unknown[];
   floats?: number[];
   ints?: number[];
   strings?: Uint8Array[];
@@ -211,8 +214,9 @@ export function encodeOnnxModel(model: OnnxModel): Uint8Array {
   return type.encode(message).finish();
 }
 
-/** Parse a binary ModelProto (for inspection and tests). */
+/** Parse a binary ModelProto (for inspection, tests and the serving-graph rewrite). */
 export function decodeOnnxModel(bytes: Uint8Array): OnnxModel {
   const type = onnxModelType();
-  return type.toObject(type.decode(bytes), { longs: Number, bytes: Array, defaults: false }) as unknown as OnnxModel;
+  // bytes fields (tensor data, string attributes) stay Uint8Array views of `bytes`.
+  return type.toObject(type.decode(bytes), { longs: Number, defaults: false }) as unknown as OnnxModel;
 }
