@@ -13,7 +13,8 @@
  *   npx tsx bench/audio.ts          (BENCH_AUDIO_E2E_SECONDS, default 12 s per stream count)
  */
 import { cpus, loadavg } from 'node:os';
-import { createBus } from '../src/bus/index.js';
+import { busConfigFromEnv } from '../src/bus/index.js';
+import { scenarioBus } from './scenario-bus.js';
 import { decodeMessage } from '../src/bus/envelope.js';
 import { StageRunner } from '../src/bus/stage-runner.js';
 import { TOPICS } from '../src/bus/topics.js';
@@ -97,7 +98,8 @@ export async function run(): Promise<object> {
   const endToEnd: Record<string, unknown>[] = [];
   for (const count of [1, 10, 50]) {
     process.stderr.write(`[bench:audio] end to end, ${count} live streams, ${e2eSeconds} s\n`);
-    const bus = createBus();
+    const scenario = scenarioBus(`audio-${count}`);
+    const bus = scenario.bus;
     const pool = new ClassifierPool(loadClassifier, { maxBatchSize: 64, maxWaitMs: 5, reloadIntervalMs: 0 });
     const features = new StageRunner(bus, audioFeaturesStageForModel('emotion'));
     const inference = new StageRunner(bus, tensorInferenceStage('audio', pool, { modelFor: () => ({ name: 'emotion' }) }));
@@ -131,7 +133,7 @@ export async function run(): Promise<object> {
     await features.stop();
     await inference.stop();
     await pool.close();
-    await bus.close();
+    await scenario.close();
     latencies.sort((a, b) => a - b);
     featureMs.sort((a, b) => a - b);
     endToEnd.push({
@@ -149,7 +151,7 @@ export async function run(): Promise<object> {
   return {
     suite: 'audio',
     model: { name: 'emotion', version: version.manifest.version, input: version.manifest.inputs[0].shape, kind: (version.manifest.training as { model?: string }).model },
-    bus: createBus().kind,
+    bus: busConfigFromEnv().kind,
     machine: { cpus: cpus().length, loadavg: loadavg().map(r2), note: 'shared machine: other jobs run at the same time; extraction rates are single-threaded CPU time' },
     featureExtraction: {
       settings: `${settings.nMels} log-mel, ${settings.frameLength}/${settings.hopLength} samples frame/hop, ${settings.windowSeconds} s windows every ${settings.windowHopSeconds} s`,

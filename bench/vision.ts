@@ -17,7 +17,8 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import { createBus } from '../src/bus/index.js';
+import { busConfigFromEnv } from '../src/bus/index.js';
+import { scenarioBus } from './scenario-bus.js';
 import { decodeMessage } from '../src/bus/envelope.js';
 import { StageRunner } from '../src/bus/stage-runner.js';
 import { TOPICS } from '../src/bus/topics.js';
@@ -114,7 +115,8 @@ export async function run(): Promise<object> {
   const streams: Record<string, unknown>[] = [];
   for (const count of [1, 5, 20]) {
     process.stderr.write(`[bench:vision] end to end, ${count} streams x 5 fps, ${seconds} s\n`);
-    const bus = createBus();
+    const scenario = scenarioBus(`vision-${count}`);
+    const bus = scenario.bus;
     const pool = new ClassifierPool(loadClassifier, { maxBatchSize: 32, maxWaitMs: 5, reloadIntervalMs: 0 });
     const features = new StageRunner(bus, imageFeaturesStageForModel('animal', undefined, undefined, { concurrency: 2 }));
     const inferenceStage = new StageRunner(bus, tensorInferenceStage('video', pool, { modelFor: () => ({ name: 'animal' }) }));
@@ -142,7 +144,7 @@ export async function run(): Promise<object> {
     await features.stop();
     await inferenceStage.stop();
     await pool.close();
-    await bus.close();
+    await scenario.close();
     latencies.sort((a, b) => a - b);
     const captured = count * 5 * seconds;
     streams.push({
@@ -159,7 +161,7 @@ export async function run(): Promise<object> {
   return {
     suite: 'vision',
     model: { name: 'animal', version: version.manifest.version, input: [settings.height, settings.width, 3], kind: (version.manifest.training as { model?: string }).model },
-    bus: createBus().kind,
+    bus: busConfigFromEnv().kind,
     machine: { cpus: cpus().length, loadavg: loadavg().map(r2), note: 'shared machine: other jobs run at the same time; per-core rates are single-threaded (sharp concurrency 1, one onnxruntime thread)' },
     decodeResizeFramesPerSecPerCore: decode,
     inferenceFramesPerSecPerCore: inference,

@@ -30,10 +30,13 @@ async function resolveConfig(opts: { bus?: string; brokers?: string; config?: st
   const raw: AppConfig = structuredClone(base);
   if (opts.bus === 'kafka' || (opts.bus === undefined && opts.brokers)) {
     const { resolveBrokers } = await import('./bus/resolve-brokers.js');
-    raw.bus = { kind: 'kafka', brokers: await resolveBrokers(opts.brokers), partitions: base.bus.partitions };
+    const namespace = base.bus.kind === 'kafka' ? base.bus.namespace : '';
+    raw.bus = { kind: 'kafka', brokers: await resolveBrokers(opts.brokers), partitions: base.bus.partitions, namespace };
   } else if (opts.bus === 'embedded') {
     raw.bus = { kind: 'embedded', partitions: base.bus.partitions };
   }
+  const namespace = process.env.STREAMLENS_KAFKA_NAMESPACE?.trim();
+  if (raw.bus.kind === 'kafka' && namespace) raw.bus.namespace = namespace;
   if (opts.port !== undefined || process.env.PORT) raw.gateway.port = Number(opts.port ?? process.env.PORT);
   if (opts.host !== undefined || process.env.HOST) raw.gateway.host = String(opts.host ?? process.env.HOST);
   if (process.env.STREAMLENS_TOKEN) raw.gateway.token = process.env.STREAMLENS_TOKEN;

@@ -17,10 +17,14 @@ export function kafkaBrokersFromEnv(env: NodeJS.ProcessEnv = process.env): strin
   return brokers;
 }
 
-/** The bus the environment asks for: Kafka when KAFKA_BROKERS is set, else the embedded bus. */
+/**
+ * The bus the environment asks for: Kafka when KAFKA_BROKERS is set (topics and groups prefixed by
+ * STREAMLENS_KAFKA_NAMESPACE when set), else the embedded bus.
+ */
 export function busConfigFromEnv(env: NodeJS.ProcessEnv = process.env): BusConfig {
   const brokers = kafkaBrokersFromEnv(env);
-  return brokers ? { kind: 'kafka', brokers } : { kind: 'embedded' };
+  const namespace = env.STREAMLENS_KAFKA_NAMESPACE?.trim();
+  return brokers ? { kind: 'kafka', brokers, ...(namespace ? { namespace } : {}) } : { kind: 'embedded' };
 }
 
 /**

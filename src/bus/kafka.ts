@@ -64,6 +64,12 @@ export interface KafkaBusOptions {
   maxWaitTimeMs?: number;
   /** Partitions of a topic a consumer subscribes to before anyone created it (default 4, as the embedded bus). */
   defaultPartitions?: number;
+  /**
+   * Prefix of every topic and consumer group on the broker (e.g. 'bench-1732570000.'), so runs sharing a
+   * broker never read each other's records. Callers keep using plain topic names; delivered messages carry
+   * them too. Default '' (none). Letters, digits, '.', '_' and '-'.
+   */
+  namespace?: string;
 }
 
 /** Overhead of one record in a v2 record batch, beyond key, value and header bytes (generous). */
@@ -75,7 +81,9 @@ export class KafkaBus implements Bus {
   readonly brokerMaxRecordBytes: number;
   private readonly kafka: Kafka;
   private readonly log: Logger;
-  private readonly options: Required<Omit<KafkaBusOptions, 'clientId' | 'maxMessageBytes' | 'brokerMaxRecordBytes'>>;
+  private readonly options: Required<Omit<KafkaBusOptions, 'clientId' | 'maxMessageBytes' | 'brokerMaxRecordBytes' | 'namespace'>>;
+  /** Topic / group prefix on the broker (KafkaBusOptions.namespace). */
+  readonly namespace: string;
   private producerP?: Promise<KProducer>;
   private adminP?: Promise<Admin>;
   private readonly consumers = new Set<KafkaGroupConsumer>();
@@ -85,6 +93,10 @@ export class KafkaBus implements Bus {
     if (!options.brokers?.length) throw new Error('KafkaBus needs at least one broker (host:port)');
     this.maxMessageBytes = options.maxMessageBytes ?? 8 * 1024 * 1024;
     this.brokerMaxRecordBytes = options.brokerMaxRecordBytes ?? BROKER_MESSAGE_MAX_BYTES;
+    this.namespace = options.namespace ?? '';
+    if (!/^[A-Za-z0-9._-]*$/.test(this.namespace) || this.namespace.length > 100) {
+      throw new Error(`Kafka namespace "${this.namespace}" may hold only letters, digits, '.', '_' and '-' (at most 100)`);
+    }
     this.options = {
       brokers: options.brokers,
       requestBytes: options.requestBytes ?? 4 * 1024 * 1024,
@@ -157,6 +169,11 @@ export class KafkaBus implements Bus {
 
   async ensureTopics(specs: TopicSpec[]): Promise<void> {
     if (specs.length === 0) return;
+    return this.ensureBrokerTopics(specs.map((s) => ({ ...s, name: this.namespace + s.name })));
+  }
+
+  /** ensureTopics for names already in the namespace. */
+  private async ensureBrokerTopics(specs: TopicSpec[]): Promise<void> {
     const admin = await this.admin();
     const existing = new Set(await admin.listTopics());
     const missing = specs.filter((s) => !existing.has(s.name));
@@ -190,7 +207,7 @@ export class KafkaBus implements Bus {
         let chunkBytes = 0;
         const flush = async () => {
           if (chunk.length === 0) return;
-          await producer.send({ topic, acks: -1, messages: chunk.map(({ key, value, headers }) => ({ key, value, headers })) });
+          await producer.send({ topic: this.namespace + topic, acks: -1, messages: chunk.map(({ key, value, headers }) => ({ key, value, headers })) });
           chunk = [];
           chunkBytes = 0;
         };
@@ -207,14 +224,19 @@ export class KafkaBus implements Bus {
   consumer(options: ConsumerOptions): Consumer {
     this.assertOpen();
     // Subscribing to a topic that does not exist yet fails in kafkajs; create it first, as the embedded bus does.
-    const ensure = (topics: string[]) => this.ensureTopics(topics.map((name) => ({ name, partitions: this.options.defaultPartitions })));
-    const c = new KafkaGroupConsumer(this.kafka, options, this.options, this.log, ensure, () => this.consumers.delete(c));
+    const ensure = (topics: string[]) => this.ensureBrokerTopics(topics.map((name) => ({ name, partitions: this.options.defaultPartitions })));
+    const ns = this.namespace;
+    const onBroker = { ...options, groupId: ns + options.groupId, topics: options.topics.map((t) => ns + t) };
+    const local = (topic: string) => (topic.startsWith(ns) ? topic.slice(ns.length) : topic);
+    const c = new KafkaGroupConsumer(this.kafka, onBroker, this.options, this.log, ensure, () => this.consumers.delete(c), local);
     this.consumers.add(c);
     return c;
   }
 
-  async lag(groupId: string, topic: string): Promise<number> {
+  async lag(groupId: string, plainTopic: string): Promise<number> {
     const admin = await this.admin();
+    const topic = this.namespace + plainTopic;
+    groupId = this.namespace + groupId;
     const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
     const committedBy = new Map<number, number>();
     for (const t of committed) for (const p of t.partitions) committedBy.set(p.partition, Number(p.offset));
@@ -279,7 +301,7 @@ function toBusMessage(topic: string, partition: number, m: KafkaMessage): BusMes
   };
 }
 
-type ConsumerTuning = Required<Omit<KafkaBusOptions, 'clientId' | 'maxMessageBytes' | 'brokerMaxRecordBytes'>>;
+type ConsumerTuning = Required<Omit<KafkaBusOptions, 'clientId' | 'maxMessageBytes' | 'brokerMaxRecordBytes' | 'namespace'>>;
 
 /** One bus consumer = one kafkajs group member, restarted here if kafkajs gives up. */
 class KafkaGroupConsumer implements Consumer {
@@ -301,6 +323,8 @@ class KafkaGroupConsumer implements Consumer {
     private readonly log: Logger,
     private readonly ensureTopics: (topics: string[]) => Promise<void>,
     private readonly onStopped: () => void,
+    /** Broker topic name -> the caller's (namespace removed). */
+    private readonly localTopic: (topic: string) => string = (t) => t,
   ) {
     if (options.topics.length === 0) throw new Error(`consumer of group ${options.groupId} subscribes to no topic`);
     this.maxBatch = Math.max(1, options.maxBatchSize ?? 500);
@@ -308,7 +332,7 @@ class KafkaGroupConsumer implements Consumer {
 
   assignment(): Record<string, number[]> {
     const out: Record<string, number[]> = {};
-    for (const [t, ps] of Object.entries(this.current)) out[t] = [...ps].sort((a, b) => a - b);
+    for (const [t, ps] of Object.entries(this.current)) out[this.localTopic(t)] = [...ps].sort((a, b) => a - b);
     return out;
   }
 
@@ -396,7 +420,8 @@ class KafkaGroupConsumer implements Consumer {
   }
 
   private async eachBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    const { topic, partition } = batch;
+    const { partition } = batch;
+    const topic = this.localTopic(batch.topic);
     const key = `${topic}\u0000${partition}`;
     const all = batch.messages;
     for (let i = 0; i < all.length; i += this.maxBatch) {

@@ -35,7 +35,13 @@ export type StreamConfig = z.infer<typeof streamSchema>;
 
 export const busSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('embedded'), partitions: z.number().int().positive().max(64).default(4) }),
-  z.object({ kind: z.literal('kafka'), brokers: z.array(z.string().regex(/^[^:\s]+:\d+$/, 'host:port')).min(1), partitions: z.number().int().positive().max(64).default(4) }),
+  z.object({
+    kind: z.literal('kafka'),
+    brokers: z.array(z.string().regex(/^[^:\s]+:\d+$/, 'host:port')).min(1),
+    partitions: z.number().int().positive().max(64).default(4),
+    /** Prefix of every topic and consumer group on the broker (deployments sharing one cluster). */
+    namespace: z.string().regex(/^[A-Za-z0-9._-]*$/, "letters, digits, '.', '_' and '-' only").max(100).default(''),
+  }),
 ]);
 export type BusConfig = z.infer<typeof busSchema>;
 

@@ -36,6 +36,14 @@ describe.skipIf(!brokers)('kafka bus', () => {
   });
 
   busContract('kafka', makeBus);
+  // The same contract through namespaced buses (plain topic names in, plain names out); every bus of
+  // the suite shares the namespace, as the processes of one run do.
+  const namespace = `${uniqueName('ns')}.`;
+  busContract('kafka with a namespace', async () => {
+    const bus = new KafkaBus({ brokers: brokers!, clientId: uniqueName('test'), namespace });
+    made.push(bus);
+    return bus;
+  });
 
   describe('kafka specifics', () => {
     it('accepts a value of exactly maxMessageBytes end to end, with UTF-8 headers', async () => {
@@ -104,6 +112,41 @@ describe.skipIf(!brokers)('kafka bus', () => {
       await c.run(async () => undefined);
       expect(c.assignment()[topic]).toEqual([0, 1, 2]);
       await c.stop();
+    });
+
+    it('keeps namespaced runs apart on one broker: own topics and groups, plain names to callers, lag', async () => {
+      const nsA = `${uniqueName('runa')}.`;
+      const nsB = `${uniqueName('runb')}.`;
+      const a = new KafkaBus({ brokers: brokers!, clientId: uniqueName('test'), namespace: nsA });
+      const b = new KafkaBus({ brokers: brokers!, clientId: uniqueName('test'), namespace: nsB });
+      const plain = await makeBus();
+      made.push(a, b);
+      const topic = uniqueName('shared');
+      await a.producer().send(topic, [{ key: 'k', value: Buffer.from('from a') }]);
+      await b.producer().send(topic, [{ key: 'k', value: Buffer.from('from b') }]);
+      // On the broker the topics carry the prefixes; the bare name was never created.
+      const { Kafka } = await import('kafkajs');
+      const admin = new Kafka({ brokers: brokers!, clientId: uniqueName('admin'), logLevel: 0 }).admin();
+      await admin.connect();
+      const names = new Set(await admin.listTopics());
+      await admin.disconnect();
+      expect(names.has(nsA + topic) && names.has(nsB + topic)).toBe(true);
+      expect(names.has(topic)).toBe(false);
+      const groupId = uniqueName('g');
+      expect(await a.lag(groupId, topic)).toBe(1);
+      const seen: Array<{ topic: string; value: string }> = [];
+      const c = a.consumer({ groupId, topics: [topic], fromBeginning: true });
+      await c.run(async (batch) => {
+        for (const m of batch.messages) seen.push({ topic: m.topic, value: m.value.toString() });
+      });
+      await waitFor(() => seen.length >= 1, 'the namespaced record');
+      expect(Object.keys(c.assignment())).toEqual([topic]);
+      await waitFor(async () => (await a.lag(groupId, topic)) === 0, 'lag to reach 0');
+      await c.stop();
+      expect(seen).toEqual([{ topic, value: 'from a' }]);
+      expect(await b.lag(groupId, topic)).toBe(1); // the same group name in namespace b has read nothing
+      expect(() => new KafkaBus({ brokers: brokers!, namespace: 'bad name/' })).toThrow(/namespace "bad name\/" may hold only/);
+      await plain.ensureTopics([]);
     });
 
     it('createBus builds a Kafka bus from KAFKA_BROKERS', async () => {
