@@ -233,11 +233,13 @@ export class KafkaBus implements Bus {
     return c;
   }
 
-  async lag(groupId: string, plainTopic: string): Promise<number> {
+  async lag(groupId: string, topic: string): Promise<number> {
     const admin = await this.admin();
-    const topic = this.namespace + plainTopic;
-    groupId = this.namespace + groupId;
-    const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
+    const onBroker = this.namespace + topic;
+    const [ends, committed] = await Promise.all([
+      admin.fetchTopicOffsets(onBroker),
+      admin.fetchOffsets({ groupId: this.namespace + groupId, topics: [onBroker] }),
+    ]);
     const committedBy = new Map<number, number>();
     for (const t of committed) for (const p of t.partitions) committedBy.set(p.partition, Number(p.offset));
     let lag = 0;

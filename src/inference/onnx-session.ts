@@ -106,24 +106,23 @@ export async function createOnnxSession(
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
   };
-  const create = (eps: ort.InferenceSession.ExecutionProviderConfig[]): Promise<ort.InferenceSession> =>
-    typeof source === 'string'
-      ? ort.InferenceSession.create(source, { ...base, executionProviders: eps })
-      : ort.InferenceSession.create(source, { ...base, executionProviders: eps });
+  const minBatch = positiveInt(options.rewriteMinBatch, 2, 'rewriteMinBatch');
+  const create = (src: string | Uint8Array, eps: ort.InferenceSession.ExecutionProviderConfig[]): Promise<ort.InferenceSession> =>
+    typeof src === 'string'
+      ? ort.InferenceSession.create(src, { ...base, executionProviders: eps })
+      : ort.InferenceSession.create(src, { ...base, executionProviders: eps });
   if (provider === 'cuda') {
     try {
-      return new OnnxSession(await create(['cuda']), 'cuda');
+      return new OnnxSession(await create(source, ['cuda']), 'cuda');
     } catch (err) {
       log(`[streamlens] CUDA execution provider unavailable (${(err as Error).message.split('\n')[0]}); using CPU`);
     }
   }
   const what = typeof source === 'string' ? source : `${source.byteLength}-byte model`;
   try {
-    if (!(options.rewrite ?? rewriteFromEnv())) return new OnnxSession(await create(['cpu']), 'cpu');
+    if (!(options.rewrite ?? rewriteFromEnv())) return new OnnxSession(await create(source, ['cpu']), 'cpu');
     const bytes = typeof source === 'string' ? new Uint8Array(await readFile(source)) : source;
-    const cpu = { ...base, executionProviders: ['cpu'] };
-    const served = await createServingGraph(bytes, (model) => ort.InferenceSession.create(model, cpu), { log, rewriter: options.rewriter });
-    const minBatch = positiveInt(options.rewriteMinBatch, 2, 'rewriteMinBatch');
+    const served = await createServingGraph(bytes, (model) => create(model, ['cpu']), { log, rewriter: options.rewriter });
     if (served.original != null && minBatch === 1) await served.original.release();
     const small = minBatch > 1 ? served.original : null;
     return new OnnxSession(served.session, 'cpu', served.rewrite && `${served.rewrite}${small ? `, batches >= ${minBatch}` : ''}`, small, minBatch);

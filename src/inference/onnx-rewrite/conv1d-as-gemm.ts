@@ -77,7 +77,7 @@ function floatData(t: OnnxTensor): Float32Array {
   throw new NotRewritable(`initializer ${t.name} has no data`);
 }
 
-function require(cond: boolean, why: string): asserts cond {
+function check(cond: boolean, why: string): asserts cond {
   if (!cond) throw new NotRewritable(why);
 }
 
@@ -106,7 +106,7 @@ export function rewriteConv1dAsGemm(model: OnnxModel): RewriteResult {
 
   const constant = (name: string | undefined): Float32Array => {
     const t = name == null ? undefined : initializers.get(name);
-    require(t != null, `'${name}' is not a constant`);
+    check(t != null, `'${name}' is not a constant`);
     return floatData(t);
   };
   const forms = new Map<string, LastForm>();
@@ -118,17 +118,17 @@ export function rewriteConv1dAsGemm(model: OnnxModel): RewriteResult {
   /** Pooling by `k` (stride k, no padding) along time of a channels-last value, as [N, T', k, C] or [N, T', k*C]. */
   const poolWindows = (f: LastForm, node: OnnxNode, flatPairs: boolean): { name: string; length: number; k: number } => {
     const kernel = intsAttr(node, 'kernel_shape');
-    require(kernel?.length === 1, `${node.name}: not a 1-D pool`);
+    check(kernel?.length === 1, `${node.name}: not a 1-D pool`);
     const k = kernel[0] as number;
     const strides = intsAttr(node, 'strides') ?? [1];
     const pads = intsAttr(node, 'pads') ?? [0, 0];
     const autoPad = stringAttr(node, 'auto_pad') ?? 'NOTSET';
-    require(strides[0] === k && pads.every((p) => p === 0) && (autoPad === 'NOTSET' || autoPad === 'VALID'), `${node.name}: pool is not tiled`);
-    require(intAttr(node, 'ceil_mode', 0) === 0 && node.output.length === 1, `${node.name}: ceil mode or indices`);
+    check(strides[0] === k && pads.every((p) => p === 0) && (autoPad === 'NOTSET' || autoPad === 'VALID'), `${node.name}: pool is not tiled`);
+    check(intAttr(node, 'ceil_mode', 0) === 0 && node.output.length === 1, `${node.name}: ceil mode or indices`);
     const dil = intsAttr(node, 'dilations');
-    require(dil == null || dil.every((d) => d === 1), `${node.name}: dilated pool`);
+    check(dil == null || dil.every((d) => d === 1), `${node.name}: dilated pool`);
     const length = Math.floor((f.length - k) / k) + 1;
-    require(length >= 1, `${node.name}: window longer than the input`);
+    check(length >= 1, `${node.name}: window longer than the input`);
     // A Gemm output [N*T, C] reshapes straight into windows when no trim is needed (one Reshape, not two).
     let x = f.flat != null && length * k === f.length ? f.flat : f.name;
     if (length * k !== f.length) {
@@ -139,26 +139,26 @@ export function rewriteConv1dAsGemm(model: OnnxModel): RewriteResult {
   };
 
   const convForm = (conv: OnnxNode, bn: { a: Float32Array; b: Float32Array } | null): LastForm => {
-    require(conv.input.length >= 2, `${conv.name}: no weight`);
+    check(conv.input.length >= 2, `${conv.name}: no weight`);
     const wTensor = initializers.get(conv.input[1] as string);
-    require(wTensor != null && wTensor.dims.length === 3, `${conv.name}: weight is not a constant [O, C, k]`);
+    check(wTensor != null && wTensor.dims.length === 3, `${conv.name}: weight is not a constant [O, C, k]`);
     const [outC, inC, k] = wTensor.dims.map(Number) as [number, number, number];
-    require(intAttr(conv, 'group', 1) === 1, `${conv.name}: grouped`);
-    require((intsAttr(conv, 'strides') ?? [1]).every((s) => s === 1), `${conv.name}: strided`);
-    require((intsAttr(conv, 'dilations') ?? [1]).every((d) => d === 1), `${conv.name}: dilated`);
+    check(intAttr(conv, 'group', 1) === 1, `${conv.name}: grouped`);
+    check((intsAttr(conv, 'strides') ?? [1]).every((s) => s === 1), `${conv.name}: strided`);
+    check((intsAttr(conv, 'dilations') ?? [1]).every((d) => d === 1), `${conv.name}: dilated`);
     const autoPad = stringAttr(conv, 'auto_pad') ?? 'NOTSET';
     let pads = intsAttr(conv, 'pads') ?? [0, 0];
     if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
       const total = k - 1;
       const small = Math.floor(total / 2);
       pads = autoPad === 'SAME_UPPER' ? [small, total - small] : [total - small, small];
-    } else require(autoPad === 'NOTSET' || autoPad === 'VALID', `${conv.name}: auto_pad ${autoPad}`);
+    } else check(autoPad === 'NOTSET' || autoPad === 'VALID', `${conv.name}: auto_pad ${autoPad}`);
     if (autoPad === 'VALID') pads = [0, 0];
     const f = formOf(conv.input[0] as string);
-    require(f.channels === inC, `${conv.name}: ${f.channels} input channels, weight wants ${inC}`);
+    check(f.channels === inC, `${conv.name}: ${f.channels} input channels, weight wants ${inC}`);
     const [padBegin, padEnd] = pads as [number, number];
     const length = f.length + padBegin + padEnd - k + 1;
-    require(length >= 1, `${conv.name}: kernel longer than the padded input`);
+    check(length >= 1, `${conv.name}: kernel longer than the padded input`);
     const w = constant(conv.input[1]);
     const bias = conv.input[2] ? constant(conv.input[2]) : null;
     const weight = new Float32Array(k * inC * outC);
@@ -195,15 +195,15 @@ export function rewriteConv1dAsGemm(model: OnnxModel): RewriteResult {
     const known = forms.get(value);
     if (known) return known;
     const node = producer.get(value);
-    require(node != null, `'${value}' has no producing node`);
+    check(node != null, `'${value}' has no producing node`);
     let form: LastForm;
     switch (node.opType) {
       case 'Transpose': {
         const perm = intsAttr(node, 'perm');
-        require(perm?.join() === '0,2,1', `${node.name}: not NWC -> NCW`);
+        check(perm?.join() === '0,2,1', `${node.name}: not NWC -> NCW`);
         const src = node.input[0] as string;
         const shape = inputShapes.get(src);
-        require(shape != null && shape.length === 3 && shape[1] != null && shape[2] != null, `${node.name}: input length unknown`);
+        check(shape != null && shape.length === 3 && shape[1] != null && shape[2] != null, `${node.name}: input length unknown`);
         form = { name: src, channels: shape[2] as number, length: shape[1] as number, scale: 1, convs: 0 };
         break;
       }
@@ -243,7 +243,7 @@ export function rewriteConv1dAsGemm(model: OnnxModel): RewriteResult {
         form = convForm(node, null);
         break;
       case 'BatchNormalization': {
-        require(node.output.length === 1 && node.input.length === 5, `${node.name}: training-mode batch norm`);
+        check(node.output.length === 1 && node.input.length === 5, `${node.name}: training-mode batch norm`);
         const [gamma, beta, mean, variance] = node.input.slice(1).map((n) => constant(n)) as [Float32Array, Float32Array, Float32Array, Float32Array];
         const epsilon = attribute(node, 'epsilon')?.f ?? 1e-5;
         const a = new Float32Array(gamma.length);
@@ -257,7 +257,7 @@ export function rewriteConv1dAsGemm(model: OnnxModel): RewriteResult {
           form = convForm(src, { a, b });
         } else {
           const f = formOf(node.input[0] as string);
-          require(f.channels === a.length, `${node.name}: channel count`);
+          check(f.channels === a.length, `${node.name}: channel count`);
           const sa = a.map((v) => v * f.scale);
           const mul = g.node1('Mul', [f.name, g.floatConst(`${node.name}_a`, sa, [a.length])], `${node.name}_scaled`);
           form = { name: g.node1('Add', [mul, g.floatConst(`${node.name}_b`, b, [b.length])], `${node.name}_nwc`), channels: f.channels, length: f.length, scale: 1, convs: f.convs };
@@ -280,7 +280,7 @@ export function rewriteConv1dAsGemm(model: OnnxModel): RewriteResult {
       if (f.convs === 0) return null;
       const op = pool.opType === 'GlobalAveragePool' ? 'ReduceMean' : 'ReduceMax';
       const reduce = { axes: attr.ints([1]), keepdims: attr.i(0) };
-      if (f.scale === 1) return { ...g.nodeDetached(op, [f.name], node.output, `${node.name}_nwc`, reduce), name: node.name };
+      if (f.scale === 1) return g.nodeDetached(op, [f.name], node.output, `${node.name}_nwc`, reduce);
       const reduced = g.node1(op, [f.name], `${node.name}_nwc`, reduce);
       return { input: [scaled({ ...f, name: reduced }, `${node.name}_unscale`)], output: node.output, name: node.name, opType: 'Identity', attribute: [] };
     }
