@@ -102,7 +102,7 @@ export async function run(): Promise<object> {
     const bus = scenario.bus;
     const pool = new ClassifierPool(loadClassifier, { maxBatchSize: 64, maxWaitMs: 5, reloadIntervalMs: 0 });
     const features = new StageRunner(bus, audioFeaturesStageForModel('emotion'));
-    const inference = new StageRunner(bus, tensorInferenceStage('audio', pool, { modelFor: () => ({ name: 'emotion' }) }));
+    const inference = new StageRunner(bus, tensorInferenceStage('audio', pool, { fallback: { model: 'emotion' } }));
     const latencies: number[] = [];
     const featureMs: number[] = [];
     let predictions = 0;

@@ -119,7 +119,7 @@ export async function run(): Promise<object> {
     const bus = scenario.bus;
     const pool = new ClassifierPool(loadClassifier, { maxBatchSize: 32, maxWaitMs: 5, reloadIntervalMs: 0 });
     const features = new StageRunner(bus, imageFeaturesStageForModel('animal', undefined, undefined, { concurrency: 2 }));
-    const inferenceStage = new StageRunner(bus, tensorInferenceStage('video', pool, { modelFor: () => ({ name: 'animal' }) }));
+    const inferenceStage = new StageRunner(bus, tensorInferenceStage('video', pool, { fallback: { model: 'animal' } }));
     const latencies: number[] = [];
     // The reader subscribes before any stage has produced a prediction: the topic must exist (Kafka).
     await bus.ensureTopics([{ name: TOPICS.predictions, partitions: 4 }]);

@@ -9,6 +9,8 @@ import type { AppContext, IngestResult, ModelSummary, StageStats, SystemStats } 
 import type { AppConfig, StreamConfig } from './core/config.js';
 import { childLogger } from './core/logger.js';
 import { registry, stageMetrics } from './core/metrics.js';
+import { gatewayPredictionRepeats } from './gateway/gateway-metrics.js';
+import { startOpsServer } from './gateway/ops-server.js';
 import { dataRoot, repoRoot } from './core/paths.js';
 import { createGateway } from './gateway/index.js';
 import { ingestCourseBody } from './ingest/course-source.js';
@@ -96,13 +98,11 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   const root = options.modelsRoot ?? modelsRoot();
   const bus = busFor(config);
   await bus.ensureTopics(allTopics(config.bus.partitions));
-  const streams = new StreamManager(bus);
+  const seenPredictions = new PredictionDeduplicator();
+  const streams = new StreamManager(bus, (id) => seenPredictions.forget(id));
   const producer = bus.producer();
-  const routing = {
-    modelFor: (streamId: string, media: 'audio' | 'video') =>
-      streams.modelOf(streamId) ?? { name: media === 'audio' ? 'emotion' : 'animal' },
-    companionsFor: (_streamId: string, media: 'audio' | 'video') => (media === 'audio' && listVersions('gender', root).length > 0 ? ['gender'] : []),
-  };
+  // Each stream's route travels in its messages' envelopes; stages in this process read it from there too.
+  const routing = { hasModel: (name: string) => listVersions(name, root).length > 0 };
   const pool = new ClassifierPool(loadClassifier, { ...config.inference, root });
   const stageNames = options.stages ?? [...STAGE_NAMES];
   const runners: StageRunner[] = [];
@@ -194,14 +194,15 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       async frame(streamId, jpeg) {
         await streams.ensurePushStream(streamId, 'video');
         let pub = framePublishers.get(streamId);
-        if (!pub) framePublishers.set(streamId, (pub = createReceivedFramePublisher(bus, streamId)));
+        if (!pub) framePublishers.set(streamId, (pub = createReceivedFramePublisher(bus, streamId, { route: streams.routeOf(streamId) })));
         pub.push(jpeg);
         streams.countPublished(streamId);
       },
       async courses(streamId, contentType, body): Promise<IngestResult> {
         await streams.ensurePushStream(streamId, 'course');
         const startSeq = streams.get(streamId)!.published;
-        const r = await ingestCourseBody(contentType, body, { producer, streamId, startSeq });
+        // An HTTP client gets an error at once when the bus is down (it retries); files wait the outage out.
+        const r = await ingestCourseBody(contentType, body, { producer, streamId, startSeq, route: streams.routeOf(streamId), durable: false });
         streams.countPublished(streamId, r.published + r.deadLettered);
         return { accepted: r.published, rejected: r.deadLettered, errors: Object.entries(r.reasons).map(([k, n]) => `${n} x ${k}`) };
       },
@@ -249,6 +250,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
           } catch {
             continue;
           }
+          // At-least-once delivery can repeat a prediction (a stage redelivered after a crash or an outage):
+          // each names its input, so the dashboard and the REST feed show every input once.
+          if (!seenPredictions.first(p)) continue;
           if (typeof p.latencyMs.endToEnd === 'number') latency.add(p.latencyMs.endToEnd);
           for (const l of listeners) l(p);
         }
@@ -266,8 +270,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
         });
       }, 1000);
       statsTimer.unref();
-      // The course recommender follows courses.enriched with its own consumer group (in the gateway process).
-      if (options.gateway !== false && stageNames.includes('features:course')) {
+      // The course recommender follows courses.enriched with its own consumer group (in the gateway process,
+      // also when the stages run in processes of their own).
+      if (options.gateway !== false) {
         try {
           const recommender = await CourseRecommender.open({ store: new CatalogueStore(), popularity: await resolvePopularityScorer({ modelsRoot: root }) });
           context.recommender = recommender;
@@ -307,12 +312,71 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   return app;
 }
 
-/** Runs one stage as its own process (scale out with Kafka consumer groups), with /metrics and /healthz. */
-export async function runWorker(config: AppConfig, stage: string): Promise<{ stop(): Promise<void> }> {
+/**
+ * Runs one stage as its own process (scale out with Kafka consumer groups): the stage, and /metrics
+ * and /healthz on their own thread (src/gateway/ops-server.ts). Never the dashboard, the REST API or
+ * the config's streams: those belong to the gateway process (`start --stages none`). Every stream's
+ * model route arrives in its messages' envelopes.
+ */
+export async function runWorker(config: AppConfig, stage: string, options: { modelsRoot?: string } = {}): Promise<{ url: string; stop(): Promise<void> }> {
   if (!(STAGE_NAMES as readonly string[]).includes(stage)) throw new Error(`unknown stage "${stage}"; stages: ${STAGE_NAMES.join(', ')}`);
-  const app = await createApp(config, { stages: [stage], demo: false });
-  await app.start();
-  return { stop: () => app.stop() };
+  const root = options.modelsRoot ?? modelsRoot();
+  const pool = new ClassifierPool(loadClassifier, { ...config.inference, root });
+  const def = buildStage(stage, { pool, routing: { hasModel: (name) => listVersions(name, root).length > 0 }, modelsRoot: root });
+  const bus = busFor(config);
+  const ops = await startOpsServer({ host: config.gateway.host, port: config.gateway.port, info: { stage, bus: bus.kind, pid: process.pid } });
+  const runner = new StageRunner(bus, def);
+  try {
+    await runner.start();
+  } catch (e) {
+    await ops.close();
+    await bus.close().catch(() => undefined);
+    throw e;
+  }
+  log.info({ stage, bus: bus.kind, ops: ops.url }, 'worker is up');
+  if (!process.env.VITEST) process.stderr.write(`streamlens: worker ${stage} on ${bus.kind}; /metrics and /healthz at ${ops.url}\n`);
+  return {
+    url: ops.url,
+    async stop() {
+      await runner.stop();
+      await pool.close();
+      await bus.close();
+      await ops.close();
+    },
+  };
+}
+
+/**
+ * Remembers the inputs (stream, kind, seq) whose prediction was already shown, per stream over a
+ * bounded window of recent seqs, so repeats from at-least-once redelivery are dropped (and counted).
+ */
+export class PredictionDeduplicator {
+  private readonly recent = new Map<string, Set<number>>();
+  repeats = 0;
+  constructor(private readonly perStream = 4096) {}
+
+  /** True the first time an input's prediction is seen. */
+  first(p: Pick<Prediction, 'streamId' | 'kind' | 'seq'>): boolean {
+    const key = `${p.kind}\u0000${p.streamId}`;
+    let seen = this.recent.get(key);
+    if (!seen) {
+      if (this.recent.size >= 10_000) this.recent.delete(this.recent.keys().next().value!);
+      this.recent.set(key, (seen = new Set()));
+    }
+    if (seen.has(p.seq)) {
+      this.repeats++;
+      gatewayPredictionRepeats.inc({ kind: p.kind });
+      return false;
+    }
+    seen.add(p.seq);
+    if (seen.size > this.perStream) seen.delete(seen.values().next().value!);
+    return true;
+  }
+
+  /** A stream (re)started: its seqs begin again. */
+  forget(streamId: string): void {
+    for (const key of this.recent.keys()) if (key.endsWith(`\u0000${streamId}`)) this.recent.delete(key);
+  }
 }
 
 export { stageMetrics };

@@ -1,5 +1,6 @@
 import type { Bus, Producer } from './bus/bus.js';
 import type { SourceConfig } from './core/config.js';
+import type { Route } from './core/route.js';
 import { openImageSource } from './ingest/image-source.js';
 import { publishVideoSource } from './ingest/publish.js';
 import { openVideoSource } from './ingest/video-source.js';
@@ -16,6 +17,7 @@ export async function startVideoStream(
   streamId: string,
   src: VideoSourceConfig,
   signal: AbortSignal,
+  route?: Route,
 ): Promise<{ published: number; dropped: number }> {
   const source =
     src.kind === 'images'
@@ -28,7 +30,7 @@ export async function startVideoStream(
   const paced = src.kind === 'images' || (src.kind === 'video-file' && src.realtime);
   let loops = 0;
   let total = { published: 0, dropped: 0 };
-  let current = publishVideoSource(bus, streamId, source, { paced });
+  let current = publishVideoSource(bus, streamId, source, { paced, route });
   const stop = () => void current.stop();
   signal.addEventListener('abort', stop, { once: true });
   for (;;) {
@@ -37,7 +39,7 @@ export async function startVideoStream(
     if (summary.error) throw summary.error;
     // A looping video file starts again (image folders loop inside their source).
     if (src.kind === 'video-file' && src.loop && !signal.aborted && loops++ < 1_000_000) {
-      current = publishVideoSource(bus, streamId, openVideoSource({ kind: 'file', path: src.path }, { fps: src.fps, realtime: src.realtime }), { paced });
+      current = publishVideoSource(bus, streamId, openVideoSource({ kind: 'file', path: src.path }, { fps: src.fps, realtime: src.realtime }), { paced, route });
       continue;
     }
     signal.removeEventListener('abort', stop);

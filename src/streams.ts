@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import type { Bus, Producer } from './bus/bus.js';
-import { type StreamConfig, DEFAULT_MODEL_BY_MEDIA, mediaOf, streamSchema } from './core/config.js';
+import { type StreamConfig, mediaOf, streamRoute, streamSchema } from './core/config.js';
+import type { Route } from './core/route.js';
 import type { StreamInfo } from './core/app-context.js';
 import { childLogger } from './core/logger.js';
 import { openAudioFileSource } from './ingest/audio-file-source.js';
@@ -16,6 +17,8 @@ const log = childLogger({ component: 'streams' });
 interface RunningStream {
   info: StreamInfo;
   config: StreamConfig;
+  /** Carried in the envelope of every message of the stream: workers in any process honour it. */
+  route: Route;
   abort: AbortController;
   done: Promise<void>;
   /** Live PCM fed by the gateway (push audio streams). */
@@ -31,7 +34,11 @@ export class StreamManager {
   private readonly listeners = new Set<() => void>();
   private readonly producer: Producer;
 
-  constructor(private readonly bus: Bus) {
+  constructor(
+    private readonly bus: Bus,
+    /** Called when a stream (re)starts: its seqs begin again, so per-stream memories of seqs must forget it. */
+    private readonly onStarted?: (id: string) => void,
+  ) {
     this.producer = bus.producer();
   }
 
@@ -53,9 +60,9 @@ export class StreamManager {
     return s ? { ...s.info } : undefined;
   }
 
-  modelOf(id: string): { name: string; version?: string } | undefined {
-    const s = this.streams.get(id);
-    return s ? { name: s.info.model, version: s.config.modelVersion } : undefined;
+  /** The model route of a stream (what its messages carry), or undefined for an unknown stream. */
+  routeOf(id: string): Route | undefined {
+    return this.streams.get(id)?.route;
   }
 
   async add(raw: unknown): Promise<StreamInfo> {
@@ -70,19 +77,22 @@ export class StreamManager {
       throw new StreamConfigError(`id: stream "${config.id}" already exists`);
     }
     const media = mediaOf(config.source);
+    const route = streamRoute(config);
     const info: StreamInfo = {
       id: config.id,
       media,
       source: config.source,
-      model: config.model ?? DEFAULT_MODEL_BY_MEDIA[media],
+      model: route.model,
+      ...(route.version ? { modelVersion: route.version } : {}),
       status: 'starting',
       startedAt: Date.now(),
       published: 0,
       dropped: 0,
     };
     const abort = new AbortController();
-    const running: RunningStream = { info, config, abort, done: Promise.resolve() };
+    const running: RunningStream = { info, config, route, abort, done: Promise.resolve() };
     this.streams.set(config.id, running);
+    this.onStarted?.(config.id);
     running.done = this.run(running).then(
       () => {
         if (info.status !== 'error') info.status = 'ended';
@@ -142,7 +152,7 @@ export class StreamManager {
   }
 
   private async run(s: RunningStream): Promise<void> {
-    const { config, info, abort } = s;
+    const { config, info, abort, route } = s;
     const src = config.source;
     const signal = abort.signal;
     info.status = 'running';
@@ -154,7 +164,7 @@ export class StreamManager {
         const open = () => openAudioFileSource(input, { realtime, signal });
         const source = src.kind === 'audio-file' && src.loop ? loopAudioSource(open) : open();
         signal.addEventListener('abort', () => void source.close(), { once: true });
-        const r = await publishAudioSource(this.bus, config.id, source, { signal, producer: this.producer });
+        const r = await publishAudioSource(this.bus, config.id, source, { signal, producer: this.producer, route });
         info.published += r.chunks;
         info.dropped += r.dropped;
         return;
@@ -162,7 +172,7 @@ export class StreamManager {
       case 'microphone': {
         const source = openMicrophoneSource({ device: src.device === 'default' ? undefined : src.device });
         signal.addEventListener('abort', () => source.end(), { once: true });
-        const r = await publishAudioSource(this.bus, config.id, source, { signal, producer: this.producer });
+        const r = await publishAudioSource(this.bus, config.id, source, { signal, producer: this.producer, route });
         info.published += r.chunks;
         info.dropped += r.dropped;
         return;
@@ -171,9 +181,19 @@ export class StreamManager {
       case 'jsonl': {
         do {
           const ingest = src.kind === 'csv' ? ingestCourseCsv : ingestCourseJsonLines;
-          const report = await ingest(createReadStream(src.path), { producer: this.producer, streamId: config.id, rate: src.rate, signal, startSeq: info.published });
-          info.published += report.published;
-          info.dropped += report.deadLettered;
+          // Counted as the bus acknowledges them, so the stream list shows progress while a file plays.
+          await ingest(createReadStream(src.path), {
+            producer: this.producer,
+            streamId: config.id,
+            rate: src.rate,
+            signal,
+            startSeq: info.published + info.dropped,
+            route,
+            onAcknowledged: (records, deadLetters) => {
+              info.published += records;
+              info.dropped += deadLetters;
+            },
+          });
         } while (src.kind === 'csv' && src.loop && !signal.aborted);
         return;
       }
@@ -181,7 +201,7 @@ export class StreamManager {
       case 'video-file':
       case 'video-url':
       case 'images': {
-        const r = await startVideoStream(this.bus, this.producer, config.id, src, signal);
+        const r = await startVideoStream(this.bus, this.producer, config.id, src, signal, route);
         info.published += r.published;
         info.dropped += r.dropped;
         return;
@@ -191,7 +211,7 @@ export class StreamManager {
           const live = new LivePcmSource({ description: `pushed audio ${config.id}`, metricsWhere: 'ws-ingest' });
           s.livePcm = live;
           signal.addEventListener('abort', () => live.end(), { once: true });
-          const r = await publishAudioSource(this.bus, config.id, live, { signal, producer: this.producer });
+          const r = await publishAudioSource(this.bus, config.id, live, { signal, producer: this.producer, route });
           info.published += r.chunks;
           info.dropped += r.dropped;
           return;

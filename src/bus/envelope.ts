@@ -1,24 +1,34 @@
 import { z } from 'zod';
+import { type Route, routeSchema } from '../core/route.js';
+
+export type { Route } from '../core/route.js';
 
 /**
  * Typed, versioned envelopes. Everything travels in the record value, so a bus record needs no
  * headers (Kafka record headers cost the broker ~10x more CPU per record than the value bytes:
  * BENCHMARKS.md, bus section). Layout, little-endian:
  *
- *   0  magic "SL"            2  u8 version (2)          3  u8 payload kind (pcm16/float32/jpeg/json)
+ *   0  magic "SL"            2  u8 version (3)          3  u8 payload kind (pcm16/float32/jpeg/json)
  *   4  u8 message type code  5  u8 flags (0)            6  u16 streamId bytes
  *   8  f64 seq               16 f64 capturedAt (epoch ms, set once at ingest and carried through)
- *   24 u32 stageTimes bytes  28 u32 meta bytes
- *   32 streamId (UTF-8) | stageTimes (JSON object of per-stage ms, appended per stage; may be empty)
+ *   24 u32 stageTimes bytes  28 u32 meta bytes          32 u32 route bytes
+ *   36 streamId (UTF-8) | stageTimes (JSON object of per-stage ms, appended per stage; may be empty)
+ *      | route (JSON: the stream's model route, chosen at ingest; may be empty)
  *      | meta (small UTF-8 JSON) | payload bytes (PCM, tensor, JPEG, or a JSON body)
+ *
+ * Version 2 (the same without the route field; header 32 bytes) is still read, so a rolling upgrade
+ * never dead-letters what older processes left on the bus; it decodes with no route.
  *
  * Binary payloads (PCM, tensors, JPEG) are raw bytes after the header; JSON is used only for
  * course records and predictions. Bus headers stay available for dead letters (`dlq.*`).
  */
-export const ENVELOPE_VERSION = 2;
+export const ENVELOPE_VERSION = 3;
+/** Older version still decoded (no route). */
+const PREVIOUS_VERSION = 2;
 const MAGIC0 = 0x53; // 'S'
 const MAGIC1 = 0x4c; // 'L'
-const HEADER_BYTES = 32;
+const HEADER_BYTES = 36;
+const HEADER_BYTES_V2 = 32;
 /** Longest stream id (UTF-8 bytes) an envelope carries. */
 export const MAX_STREAM_ID_BYTES = 1024;
 
@@ -48,11 +58,14 @@ export class EnvelopeError extends Error {
   }
 }
 
+
 export interface EnvelopeMeta {
   streamId: string;
   seq: number;
   capturedAt: number;
   stageTimes?: Record<string, number>;
+  /** The stream's model route (src/core/route.ts), chosen at ingest; absent on messages from older producers. */
+  route?: Route;
 }
 
 // ---- payload schemas ----------------------------------------------------------------------
@@ -125,8 +138,9 @@ function encodeFrame(type: MessageType, env: EnvelopeMeta, kind: Kind, meta: unk
   if (!Number.isSafeInteger(env.seq) || env.seq < 0) throw new EnvelopeError(`bad seq: ${env.seq}`, 'schema');
   if (!Number.isFinite(env.capturedAt)) throw new EnvelopeError(`bad capturedAt: ${env.capturedAt}`, 'schema');
   const stageTimes = env.stageTimes ? Buffer.from(JSON.stringify(env.stageTimes), 'utf8') : EMPTY;
+  const route = env.route ? routeBytes(env.route) : EMPTY;
   const metaBytes = Buffer.from(JSON.stringify(meta ?? {}), 'utf8');
-  const out = Buffer.allocUnsafe(HEADER_BYTES + streamId.length + stageTimes.length + metaBytes.length + payload.byteLength);
+  const out = Buffer.allocUnsafe(HEADER_BYTES + streamId.length + stageTimes.length + route.length + metaBytes.length + payload.byteLength);
   out[0] = MAGIC0;
   out[1] = MAGIC1;
   out[2] = ENVELOPE_VERSION;
@@ -138,9 +152,11 @@ function encodeFrame(type: MessageType, env: EnvelopeMeta, kind: Kind, meta: unk
   out.writeDoubleLE(env.capturedAt, 16);
   out.writeUInt32LE(stageTimes.length, 24);
   out.writeUInt32LE(metaBytes.length, 28);
+  out.writeUInt32LE(route.length, 32);
   let at = HEADER_BYTES;
   at += streamId.copy(out, at);
   at += stageTimes.copy(out, at);
+  at += route.copy(out, at);
   at += metaBytes.copy(out, at);
   out.set(payload, at);
   return out;
@@ -150,10 +166,12 @@ function decodeFrame(value: Buffer): { type: MessageType; env: EnvelopeMeta; kin
   if (value.length < 3 || value[0] !== MAGIC0 || value[1] !== MAGIC1) {
     throw new EnvelopeError('value is not a streamlens envelope (bad magic)', 'decode');
   }
-  if (value[2] !== ENVELOPE_VERSION) {
-    throw new EnvelopeError(`unknown schema version ${value[2]} (this build reads ${ENVELOPE_VERSION})`, 'version');
+  const version = value[2];
+  if (version !== ENVELOPE_VERSION && version !== PREVIOUS_VERSION) {
+    throw new EnvelopeError(`unknown schema version ${version} (this build reads ${PREVIOUS_VERSION} and ${ENVELOPE_VERSION})`, 'version');
   }
-  if (value.length < HEADER_BYTES) throw new EnvelopeError(`truncated envelope: ${value.length} bytes, the header alone is ${HEADER_BYTES}`, 'decode');
+  const headerBytes = version === ENVELOPE_VERSION ? HEADER_BYTES : HEADER_BYTES_V2;
+  if (value.length < headerBytes) throw new EnvelopeError(`truncated envelope: ${value.length} bytes, the header alone is ${headerBytes}`, 'decode');
   const kind = KIND_BY_CODE.get(value[3]);
   if (!kind) throw new EnvelopeError(`unknown payload kind ${value[3]}`, 'decode');
   const type = MESSAGE_TYPES[value[4] - 1];
@@ -163,27 +181,61 @@ function decodeFrame(value: Buffer): { type: MessageType; env: EnvelopeMeta; kin
   const capturedAt = value.readDoubleLE(16);
   const stBytes = value.readUInt32LE(24);
   const metaBytes = value.readUInt32LE(28);
+  const rtBytes = version === ENVELOPE_VERSION ? value.readUInt32LE(32) : 0;
   if (!Number.isSafeInteger(seq) || seq < 0) throw new EnvelopeError(`bad seq: ${seq}`, 'schema');
   if (!Number.isFinite(capturedAt)) throw new EnvelopeError(`bad capturedAt: ${capturedAt}`, 'schema');
-  const metaStart = HEADER_BYTES + idBytes + stBytes;
-  if (metaStart + metaBytes > value.length) throw new EnvelopeError('truncated envelope: stream id, stage times or meta run past the end', 'decode');
+  const routeStart = headerBytes + idBytes + stBytes;
+  const metaStart = routeStart + rtBytes;
+  if (metaStart + metaBytes > value.length) throw new EnvelopeError('truncated envelope: stream id, stage times, route or meta run past the end', 'decode');
   if (idBytes === 0) throw new EnvelopeError('envelope has an empty stream id', 'schema');
-  const streamId = value.toString('utf8', HEADER_BYTES, HEADER_BYTES + idBytes);
+  const streamId = value.toString('utf8', headerBytes, headerBytes + idBytes);
   let stageTimes: Record<string, number> | undefined;
   if (stBytes > 0) {
     try {
-      stageTimes = JSON.parse(value.toString('utf8', HEADER_BYTES + idBytes, metaStart));
+      stageTimes = JSON.parse(value.toString('utf8', headerBytes + idBytes, routeStart));
     } catch {
       throw new EnvelopeError('envelope stage times are not JSON', 'schema');
     }
   }
+  let route: Route | undefined;
+  if (rtBytes > 0) route = parseRoute(value.toString('utf8', routeStart, metaStart));
   let meta: unknown;
   try {
     meta = JSON.parse(value.toString('utf8', metaStart, metaStart + metaBytes));
   } catch (e) {
     throw new EnvelopeError(`envelope meta is not valid JSON: ${(e as Error).message}`, 'decode');
   }
-  return { type, env: { streamId, seq, capturedAt, ...(stageTimes ? { stageTimes } : {}) }, kind, meta, payload: value.subarray(metaStart + metaBytes) };
+  return { type, env: { streamId, seq, capturedAt, ...(stageTimes ? { stageTimes } : {}), ...(route ? { route } : {}) }, kind, meta, payload: value.subarray(metaStart + metaBytes) };
+}
+
+/** Routes repeat on every message of a stream: their encoding is cached by identity. */
+const routeCache = new WeakMap<Route, Buffer>();
+function routeBytes(route: Route): Buffer {
+  let b = routeCache.get(route);
+  if (!b) {
+    const r = routeSchema.safeParse(route);
+    if (!r.success) throw new EnvelopeError(`bad route: ${r.error.issues[0].path.join('.') || '(root)'}: ${r.error.issues[0].message}`, 'schema');
+    routeCache.set(route, (b = Buffer.from(JSON.stringify(r.data), 'utf8')));
+  }
+  return b;
+}
+
+/** Decoded routes repeat too: parsed once per distinct text (bounded). */
+const parsedRoutes = new Map<string, Route>();
+function parseRoute(text: string): Route {
+  const hit = parsedRoutes.get(text);
+  if (hit) return hit;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new EnvelopeError('envelope route is not JSON', 'schema');
+  }
+  const r = routeSchema.safeParse(raw);
+  if (!r.success) throw new EnvelopeError(`envelope route: ${r.error.issues[0].path.join('.') || '(root)'}: ${r.error.issues[0].message}`, 'schema');
+  if (parsedRoutes.size >= 1024) parsedRoutes.clear();
+  parsedRoutes.set(text, Object.freeze(r.data) as Route);
+  return parsedRoutes.get(text)!;
 }
 
 /** Float32 view over a payload (copies only when the bytes are not 4-aligned). */
@@ -218,6 +270,7 @@ export function envelopeHeaders(type: MessageType, meta: EnvelopeMeta): Record<s
     capturedAt: String(meta.capturedAt),
   };
   if (meta.stageTimes) h.stageTimes = JSON.stringify(meta.stageTimes);
+  if (meta.route) h.route = JSON.stringify(meta.route);
   return h;
 }
 

@@ -170,11 +170,12 @@ export class StageRunner {
   private async publish(inputs: StageInput[], results: StageResult[], perMessageMs: number): Promise<void> {
     const s = this.stage;
     const byTopic = new Map<string, ReturnType<typeof encodeMessage>[]>();
+    const deadLetters: { source: BusMessage; error: unknown }[] = [];
     const now = Date.now();
     for (let i = 0; i < inputs.length; i++) {
       const r = results[i];
       if (r instanceof Error) {
-        await this.deadLetter(inputs[i].source, r);
+        deadLetters.push({ source: inputs[i].source, error: r });
         continue;
       }
       const encoded: { topic: string; rec: ReturnType<typeof encodeMessage> }[] = [];
@@ -188,7 +189,7 @@ export class StageRunner {
           stageMetrics.endToEndSeconds.observe({ stage: s.name }, Math.max(0, now - env.capturedAt) / 1000);
         }
       } catch (e) {
-        await this.deadLetter(inputs[i].source, e);
+        deadLetters.push({ source: inputs[i].source, error: e });
         continue;
       }
       for (const { topic, rec } of encoded) {
@@ -198,10 +199,13 @@ export class StageRunner {
       }
     }
     // Outputs are acknowledged before the handler resolves, i.e. before the input offset is committed.
+    // Outputs first: when their send fails the batch is redelivered before any dead letter went out,
+    // so a retried batch does not repeat its dead letters.
     for (const [topic, recs] of byTopic) {
       await this.producer.send(topic, recs);
       stageMetrics.messagesOut.inc({ stage: s.name, topic }, recs.length);
     }
+    for (const d of deadLetters) await this.deadLetter(d.source, d.error);
   }
 
   private async deadLetter(source: BusMessage, error: unknown): Promise<void> {

@@ -9,10 +9,12 @@ export interface StreamInfo {
   media: 'audio' | 'video' | 'course';
   source: StreamConfig['source'];
   model: string;
+  /** Pinned model version (absent: the highest that loads). */
+  modelVersion?: string;
   status: 'starting' | 'running' | 'ended' | 'error';
   error?: string;
   startedAt: number;
-  /** Messages published by the source, and items it dropped under backpressure. */
+  /** Messages the bus acknowledged for the source, and items it dropped (backpressure) or dead-lettered at ingest. */
   published: number;
   dropped: number;
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { type Route, routeFor } from './route.js';
 
 /**
  * One validated config file describes the bus, the gateway and the streams (Frigate-style).
@@ -27,9 +28,11 @@ export const streamSchema = z.object({
   id: streamId,
   source: sourceSchema,
   /** Model name in the model repository; defaults by media: emotion, animal, course. */
-  model: z.string().optional(),
+  model: z.string().min(1).max(128).optional(),
   /** Pin a model version; default: the highest that loads. */
   modelVersion: z.string().regex(/^\d+$/).optional(),
+  /** Models scored beside the primary one (default: gender for audio; none for the others). */
+  companions: z.array(z.string().min(1).max(128)).max(8).optional(),
 });
 export type StreamConfig = z.infer<typeof streamSchema>;
 
@@ -129,4 +132,9 @@ export function mediaOf(source: SourceConfig): 'audio' | 'video' | 'course' {
   }
 }
 
-export const DEFAULT_MODEL_BY_MEDIA = { audio: 'emotion', video: 'animal', course: 'course' } as const;
+export { DEFAULT_MODEL_BY_MEDIA } from './route.js';
+
+/** The model route of a configured stream (carried in the envelope of each of its messages). */
+export function streamRoute(config: StreamConfig): Route {
+  return routeFor(mediaOf(config.source), config);
+}

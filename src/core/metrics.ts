@@ -21,5 +21,12 @@ export const stageMetrics = {
     labelNames: ['model', 'version', 'answered_by'],
     registers: [registry],
   }),
+  ingestRetries: new Counter({
+    name: 'streamlens_ingest_send_retries_total',
+    help: 'Sends of a source retried because the bus did not acknowledge them (broker down or unreachable)',
+    labelNames: ['topic'],
+    registers: [registry],
+  }),
+  ingestPaused: new Gauge({ name: 'streamlens_ingest_paused_sources', help: 'Sources paused now, waiting for the bus to acknowledge a send', registers: [registry] }),
   dropped: new Counter({ name: 'streamlens_dropped_total', help: 'Items dropped on purpose (live sources under backpressure, slow clients)', labelNames: ['where', 'reason'], registers: [registry] }),
 };

@@ -15,3 +15,11 @@ export const gatewayMetrics = {
   modelVersion: new Gauge({ name: 'streamlens_model_version_info', help: 'Model versions currently served (value 1)', labelNames: ['model', 'version'], registers: [registry] }),
   ingestBytes: new Counter({ name: 'streamlens_gateway_ingest_bytes_total', help: 'Bytes accepted on /ws/ingest', labelNames: ['media'], registers: [registry] }),
 };
+
+/** Predictions the gateway saw again for an input it already showed (at-least-once repeats), not forwarded to clients. */
+export const gatewayPredictionRepeats = new Counter({
+  name: 'streamlens_gateway_prediction_repeats_total',
+  help: 'Repeated predictions of an input already shown (at-least-once redelivery), dropped before the dashboard',
+  labelNames: ['kind'],
+  registers: [registry],
+});

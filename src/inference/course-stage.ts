@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Message, Prediction } from '../bus/envelope.js';
 import { PermanentError, StageUnavailableError, type StageDefinition, type StageInput, type StageResult } from '../bus/stage-runner.js';
 import { TOPICS } from '../bus/topics.js';
+import { type Route, defaultRoute } from '../core/route.js';
 import type { EnrichedCourse } from '../features/course/enrich.js';
 import { type CoursePrediction, type ExplanationTerm, coursePredictorFromBundle } from './course-predictor.js';
 import { featureKeyOf } from './manifest.js';
@@ -52,73 +53,107 @@ function terms(explanation: ExplanationTerm[]): { term: string; weight: number }
  * versions like the tensor models.
  */
 export function courseInferenceStage(options: { root?: string; reloadIntervalMs?: number } = {}): StageDefinition {
-  const server = new ModelServer<EnrichedCourse, CoursePrediction>('course', loadCourseModel, { root: options.root, reloadIntervalMs: options.reloadIntervalMs ?? 5000 });
-  let started: Promise<unknown> | undefined;
+  /** One hot-reloading server per route (model name, pinned version), started on first use. */
+  const servers = new Map<string, { server: ModelServer<EnrichedCourse, CoursePrediction>; started?: Promise<unknown> }>();
+  const serverFor = async (route: Route) => {
+    const key = route.version ? `${route.model}@${route.version}` : route.model;
+    let entry = servers.get(key);
+    if (!entry) {
+      const server = new ModelServer<EnrichedCourse, CoursePrediction>(route.model, loadCourseModel, {
+        root: options.root,
+        pinnedVersion: route.version,
+        reloadIntervalMs: options.reloadIntervalMs ?? 5000,
+      });
+      servers.set(key, (entry = { server }));
+    }
+    const e = entry;
+    e.started ??= e.server.start().catch((err) => {
+      e.started = undefined;
+      throw new StageUnavailableError(`course model ${key} unavailable: ${(err as Error).message}`);
+    });
+    await e.started;
+    return e.server.serving();
+  };
   return {
     name: 'inference:course',
     input: TOPICS.coursesEnriched,
     accepts: ['course.enriched'],
     maxBatchSize: 256,
     async process(batch: StageInput[]): Promise<StageResult[]> {
-      started ??= server.start().catch((e) => {
-        started = undefined;
-        throw new StageUnavailableError(`course model unavailable: ${(e as Error).message}`);
+      // Records of one batch usually share a route; each group is scored by its route's model.
+      const groups = new Map<string, { route: Route; items: number[] }>();
+      batch.forEach((b, i) => {
+        const route = b.message.env.route ?? FALLBACK_ROUTE;
+        const key = route.version ? `${route.model}@${route.version}` : route.model;
+        let g = groups.get(key);
+        if (!g) groups.set(key, (g = { route, items: [] }));
+        g.items.push(i);
       });
-      await started;
-      const model = server.serving();
-      const t0 = performance.now();
-      let preds: CoursePrediction[];
-      const records = batch.map((b) => (b.message.type === 'course.enriched' ? (b.message.record as unknown as EnrichedCourse) : undefined));
-      try {
-        preds = await model.predict(records.filter((r): r is EnrichedCourse => r !== undefined));
-      } catch (e) {
-        // One bad record must not sink the batch: score one by one.
-        preds = [];
-        for (const r of records) {
-          if (!r) continue;
-          try {
-            preds.push((await model.predict([r]))[0]);
-          } catch (err) {
-            preds.push(new PermanentError(`course record cannot be scored: ${(err as Error).message}`, 'scoring') as unknown as CoursePrediction);
-          }
-        }
+      const results: StageResult[] = new Array(batch.length);
+      for (const { route, items } of groups.values()) {
+        const model = await serverFor(route);
+        const part = await scoreWith(model, items.map((i) => batch[i]));
+        items.forEach((i, k) => (results[i] = part[k]));
       }
-      const perRecordMs = (performance.now() - t0) / Math.max(1, batch.length);
-      let k = 0;
-      return batch.map(({ message, source }): StageResult => {
-        if (message.type !== 'course.enriched') return new PermanentError(`expected course.enriched, got ${message.type}`, 'unknown-type');
-        const p = preds[k++];
-        if (p instanceof Error) return p;
-        const record = message.record as unknown as EnrichedCourse;
-        const latencyMs: Record<string, number> = {};
-        for (const [stage, ms] of Object.entries(message.env.stageTimes ?? {})) latencyMs[stage.replace(/^.*:/, '')] = ms;
-        latencyMs.queue = Math.max(0, Date.now() - source.timestamp);
-        latencyMs.inference = Math.round(perRecordMs * 1000) / 1000;
-        latencyMs.endToEnd = Math.max(0, Date.now() - message.env.capturedAt);
-        const prediction: Prediction = {
-          streamId: message.env.streamId,
-          kind: 'course',
-          seq: message.env.seq,
-          label: p.subject.label,
-          scores: p.subject.scores,
-          extra: {
-            courseId: p.courseId,
-            title: record.title,
-            popularity: Math.round(p.popularity.probability * 10000) / 10000,
-            popular: p.popularity.popular,
-            predictedSubscribers: Math.round(p.subscribers.predicted),
-            popularityExplanation: terms(p.popularity.explanation),
-          },
-          model: { name: 'course', version: model.version.manifest.version },
-          latencyMs,
-          explanation: terms(p.subject.explanation),
-        };
-        const out: Message = { type: 'prediction', env: { ...message.env }, prediction };
-        return [{ topic: TOPICS.predictions, message: out }];
-      });
+      return results;
     },
     async close() {
-      await server.close();
+      await Promise.all([...servers.values()].map((e) => e.server.close()));
     },
   };
+}
+
+const FALLBACK_ROUTE = defaultRoute('course');
+
+async function scoreWith(model: LoadedModel<EnrichedCourse, CoursePrediction>, batch: StageInput[]): Promise<StageResult[]> {
+  const t0 = performance.now();
+  let preds: CoursePrediction[];
+  const records = batch.map((b) => (b.message.type === 'course.enriched' ? (b.message.record as unknown as EnrichedCourse) : undefined));
+  try {
+    preds = await model.predict(records.filter((r): r is EnrichedCourse => r !== undefined));
+  } catch (e) {
+    // One bad record must not sink the batch: score one by one.
+    preds = [];
+    for (const r of records) {
+      if (!r) continue;
+      try {
+        preds.push((await model.predict([r]))[0]);
+      } catch (err) {
+        preds.push(new PermanentError(`course record cannot be scored: ${(err as Error).message}`, 'scoring') as unknown as CoursePrediction);
+      }
+    }
+  }
+  const perRecordMs = (performance.now() - t0) / Math.max(1, batch.length);
+  let k = 0;
+  return batch.map(({ message, source }): StageResult => {
+    if (message.type !== 'course.enriched') return new PermanentError(`expected course.enriched, got ${message.type}`, 'unknown-type');
+    const p = preds[k++];
+    if (p instanceof Error) return p;
+    const record = message.record as unknown as EnrichedCourse;
+    const latencyMs: Record<string, number> = {};
+    for (const [stage, ms] of Object.entries(message.env.stageTimes ?? {})) latencyMs[stage.replace(/^.*:/, '')] = ms;
+    latencyMs.queue = Math.max(0, Date.now() - source.timestamp);
+    latencyMs.inference = Math.round(perRecordMs * 1000) / 1000;
+    latencyMs.endToEnd = Math.max(0, Date.now() - message.env.capturedAt);
+    const prediction: Prediction = {
+      streamId: message.env.streamId,
+      kind: 'course',
+      seq: message.env.seq,
+      label: p.subject.label,
+      scores: p.subject.scores,
+      extra: {
+        courseId: p.courseId,
+        title: record.title,
+        popularity: Math.round(p.popularity.probability * 10000) / 10000,
+        popular: p.popularity.popular,
+        predictedSubscribers: Math.round(p.subscribers.predicted),
+        popularityExplanation: terms(p.popularity.explanation),
+      },
+      model: { name: model.version.manifest.name, version: model.version.manifest.version },
+      latencyMs,
+      explanation: terms(p.subject.explanation),
+    };
+    const out: Message = { type: 'prediction', env: { ...message.env }, prediction };
+    return [{ topic: TOPICS.predictions, message: out }];
+  });
 }

@@ -1,14 +1,21 @@
 import type { Message, MessageOf, Prediction } from '../bus/envelope.js';
+import { type Route, defaultRoute } from '../core/route.js';
 import { PermanentError, StageUnavailableError, type StageDefinition, type StageInput, type StageResult } from '../bus/stage-runner.js';
 import { TOPICS } from '../bus/topics.js';
 import type { Classifier, ClassifierPool } from './classifier-pool.js';
 
 export interface InferenceRouting {
-  /** Model name (and optional pinned version) serving a stream of this media. */
-  modelFor(streamId: string, media: 'audio' | 'video'): { name: string; version?: string };
-  /** Extra models scored beside the primary one (e.g. speaker gender beside emotion); results go to prediction.extra[name]. */
-  companionsFor?(streamId: string, media: 'audio' | 'video'): string[];
+  /**
+   * The route of a message that carries none (sent by a producer older than routes). Every message
+   * from this version's sources carries its stream's route (src/core/route.ts) and is served by it.
+   */
+  fallback?: Route;
+  /** Whether a companion model exists in the repository (default: it has a version); missing ones are skipped. */
+  hasModel?(name: string): boolean;
 }
+
+/** How long a companion found missing is not looked for again. */
+const MISSING_COMPANION_RECHECK_MS = 30_000;
 
 export const SILENCE_LABEL = 'silence';
 export const UNKNOWN_LABEL = 'unknown';
@@ -44,8 +51,18 @@ type TensorMessage = MessageOf<'audio.window'> | MessageOf<'video.tensor'>;
  * (micro-batched across streams), applies the "unknown" threshold and publishes a Prediction.
  * Silent audio windows are not classified as an emotion: they get the label "silence".
  */
-export function tensorInferenceStage(media: 'audio' | 'video', pool: ClassifierPool, routing: InferenceRouting): StageDefinition {
+export function tensorInferenceStage(media: 'audio' | 'video', pool: ClassifierPool, routing: InferenceRouting = {}): StageDefinition {
   const name = media === 'audio' ? 'inference:audio' : 'inference:image';
+  const fallback = routing.fallback ?? defaultRoute(media);
+  const missingUntil = new Map<string, number>();
+  const companionAvailable = (companion: string): boolean => {
+    const until = missingUntil.get(companion);
+    if (until !== undefined && Date.now() < until) return false;
+    const ok = routing.hasModel ? routing.hasModel(companion) : true;
+    if (!ok) missingUntil.set(companion, Date.now() + MISSING_COMPANION_RECHECK_MS);
+    else missingUntil.delete(companion);
+    return ok;
+  };
   return {
     name,
     input: media === 'audio' ? TOPICS.audioWindows : TOPICS.videoTensors,
@@ -57,18 +74,18 @@ export function tensorInferenceStage(media: 'audio' | 'video', pool: ClassifierP
           const m = message as TensorMessage;
           const started = performance.now();
           const queueMs = Math.max(0, Date.now() - source.timestamp);
-          const route = routing.modelFor(m.env.streamId, media);
+          const route = m.env.route ?? fallback;
           let server;
           try {
-            server = await pool.server(route.name, route.version);
+            server = await pool.server(route.model, route.version);
           } catch (e) {
             // No model can be loaded: transient for the pipeline (a model may be published), so retry.
-            throw new StageUnavailableError(`model ${route.name} unavailable: ${(e as Error).message}`);
+            throw new StageUnavailableError(`model ${route.model}${route.version ? ` v${route.version}` : ''} unavailable: ${(e as Error).message}`);
           }
           const model = server.forFeatureKey(m.meta.featureKey);
           if (!model) {
             return new PermanentError(
-              `input made with feature settings ${m.meta.featureKey} that no loaded version of ${route.name} uses`,
+              `input made with feature settings ${m.meta.featureKey} that no loaded version of ${route.model} uses`,
               'feature-mismatch',
             );
           }
@@ -86,7 +103,8 @@ export function tensorInferenceStage(media: 'audio' | 'video', pool: ClassifierP
           if (speech !== false) {
             const probs = await pool.score(model, m.data, name);
             ({ label, scores } = decide(model, probs));
-            for (const companion of routing.companionsFor?.(m.env.streamId, media) ?? []) {
+            for (const companion of route.companions ?? []) {
+              if (!companionAvailable(companion)) continue;
               try {
                 const cs = await pool.server(companion);
                 const cm = cs.forFeatureKey(m.meta.featureKey);
@@ -111,7 +129,7 @@ export function tensorInferenceStage(media: 'audio' | 'video', pool: ClassifierP
             scores,
             ...(speech !== undefined ? { speech } : {}),
             extra,
-            model: { name: route.name, version: model.version.manifest.version },
+            model: { name: route.model, version: model.version.manifest.version },
             latencyMs: latencies(m, performance.now() - started, queueMs),
             explanation: null,
           };

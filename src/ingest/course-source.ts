@@ -5,6 +5,8 @@ import { parse as parseCsvSync } from 'csv-parse/sync';
 import type { Headers, Producer, ProduceRecord } from '../bus/bus.js';
 import { encodeMessage, envelopeHeaders } from '../bus/envelope.js';
 import { TOPICS, deadLetterTopic } from '../bus/topics.js';
+import type { Route } from '../core/route.js';
+import { sendDurably } from './durable-send.js';
 import { decodeUtf8Strict, readPhysicalLines } from './line-reader.js';
 
 /**
@@ -30,6 +32,15 @@ export interface CourseIngestOptions {
   /** First seq of the stream. Default 0. */
   startSeq?: number;
   signal?: AbortSignal;
+  /** The stream's model route, carried in every record's envelope (src/core/route.ts). */
+  route?: Route;
+  /**
+   * Wait out a bus that is down (retry with backoff until it acknowledges; the source pauses) instead of
+   * failing. Default true, for files; the HTTP ingest path sets false so the client gets an error at once.
+   */
+  durable?: boolean;
+  /** Called with the number of records (and dead letters) the bus just acknowledged. */
+  onAcknowledged?(records: number, deadLetters: number): void;
 }
 
 export type CourseDeadLetterReason = 'csv' | 'json' | 'utf8' | 'size' | 'header';
@@ -77,9 +88,8 @@ class CoursePublisher {
     this.o.signal?.throwIfAborted();
     this.report.read++;
     await this.pace();
-    const env = { streamId: this.o.streamId, seq: this.seq++, capturedAt: Date.now() };
+    const env = { streamId: this.o.streamId, seq: this.seq++, capturedAt: Date.now(), ...(this.o.route ? { route: this.o.route } : {}) };
     this.pending.push(encodeMessage({ type: 'course.raw', env, record }));
-    this.report.published++;
     if (this.paced || this.pending.length >= (this.o.batchSize ?? 64)) await this.flush();
   }
 
@@ -101,14 +111,23 @@ class CoursePublisher {
     const limit = 64 * 1024;
     if (raw.length > limit) headers['dlq.truncated'] = 'true';
     await this.flush();
-    await this.o.producer.send(deadLetterTopic(TOPICS.coursesRaw), [{ key: this.o.streamId, value: raw.subarray(0, limit), headers }]);
+    await this.send(deadLetterTopic(TOPICS.coursesRaw), [{ key: this.o.streamId, value: raw.subarray(0, limit), headers }]);
+    this.o.onAcknowledged?.(0, 1);
   }
 
   async flush(): Promise<void> {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    await this.o.producer.send(TOPICS.coursesRaw, batch);
+    await this.send(TOPICS.coursesRaw, batch);
+    // Counted once the bus acknowledged them: `published` never includes records still in flight.
+    this.report.published += batch.length;
+    this.o.onAcknowledged?.(batch.length, 0);
+  }
+
+  private send(topic: string, records: ProduceRecord[]): Promise<void> {
+    if (this.o.durable === false) return this.o.producer.send(topic, records);
+    return sendDurably(this.o.producer, topic, records, { signal: this.o.signal, source: this.o.streamId });
   }
 
   async finish(): Promise<CourseIngestReport> {
@@ -123,7 +142,7 @@ class CoursePublisher {
 
   private async pace(): Promise<void> {
     if (!this.paced) return;
-    const due = this.started + (this.report.published * 1000) / this.o.rate!;
+    const due = this.started + ((this.report.published + this.pending.length) * 1000) / this.o.rate!;
     const wait = due - Date.now();
     if (wait > 0) await sleep(wait, undefined, { signal: this.o.signal });
   }

@@ -3,6 +3,8 @@ import type { Bus, Producer } from '../bus/bus.js';
 import { encodeMessage, type MessageOf } from '../bus/envelope.js';
 import { TOPICS } from '../bus/topics.js';
 import { stageMetrics } from '../core/metrics.js';
+import type { Route } from '../core/route.js';
+import { sendDurably } from './durable-send.js';
 import { INGEST_SAMPLE_RATE, type AudioChunk, type AudioSource } from './audio-chunk.js';
 import { LivePcmSource, type LivePcmSourceOptions } from './live-pcm-source.js';
 
@@ -22,6 +24,8 @@ export interface PublishAudioOptions {
   signal?: AbortSignal;
   /** Reuse a producer (default: a new one from the bus). */
   producer?: Producer;
+  /** The stream's model route, carried in every chunk's envelope (src/core/route.ts). */
+  route?: Route;
 }
 
 export interface PublishAudioResult {
@@ -36,10 +40,10 @@ export interface PublishAudioResult {
   waitedMs: number;
 }
 
-export function audioChunkMessage(streamId: string, chunk: AudioChunk, final: boolean): MessageOf<'audio.chunk'> {
+export function audioChunkMessage(streamId: string, chunk: AudioChunk, final: boolean, route?: Route): MessageOf<'audio.chunk'> {
   return {
     type: 'audio.chunk',
-    env: { streamId, seq: chunk.seq, capturedAt: chunk.capturedAt },
+    env: { streamId, seq: chunk.seq, capturedAt: chunk.capturedAt, ...(route ? { route } : {}) },
     meta: { sampleRate: INGEST_SAMPLE_RATE, channels: 1, startSec: chunk.startSec, ...(final ? { final: true } : {}) },
     pcm: chunk.pcm,
   };
@@ -91,7 +95,8 @@ export async function publishAudioSource(
   let nextSeq = 0;
   let lastStartSec = 0;
   const send = async (chunk: AudioChunk, final: boolean) => {
-    await producer.send(topic, [encodeMessage(audioChunkMessage(streamId, chunk, final))]);
+    // The bus being down pauses the source (a live one drops what it cannot queue); nothing sent is skipped.
+    await sendDurably(producer, topic, [encodeMessage(audioChunkMessage(streamId, chunk, final, options.route))], { signal: options.signal, source: streamId });
     result.chunks++;
     lag++;
     result.seconds += chunk.pcm.length / INGEST_SAMPLE_RATE;

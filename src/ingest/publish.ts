@@ -6,6 +6,8 @@ import { childLogger } from '../core/logger.js';
 import { stageMetrics } from '../core/metrics.js';
 import { type CapturedFrame, type FrameSource, isJpeg } from './frame.js';
 import { LagMonitor, type LagWatch } from './lag-monitor.js';
+import type { Route } from '../core/route.js';
+import { sendDurably } from './durable-send.js';
 
 /** The image features stage's consumer group (its lag on video.frames is part of the backpressure signal). */
 export const IMAGE_FEATURES_GROUP = 'streamlens.features:image';
@@ -32,6 +34,8 @@ export interface PublishOptions {
   /** Consumer groups whose summed lag is the backpressure signal (default DEFAULT_VIDEO_LAG_WATCH). */
   lagWatch?: readonly LagWatch[];
   topic?: string;
+  /** The stream's model route, carried in every frame's envelope (src/core/route.ts). */
+  route?: Route;
 }
 
 export interface PublishSummary {
@@ -49,10 +53,10 @@ function streamsOn(bus: Bus): Set<string> {
   return s;
 }
 
-function frameMessage(streamId: string, f: CapturedFrame, source: string): Message {
+function frameMessage(streamId: string, f: CapturedFrame, source: string, route: Route | undefined): Message {
   return {
     type: 'video.frame',
-    env: { streamId, seq: f.seq, capturedAt: f.capturedAt },
+    env: { streamId, seq: f.seq, capturedAt: f.capturedAt, ...(route ? { route } : {}) },
     meta: { ptsSec: f.ptsSec, source },
     jpeg: f.jpeg,
   };
@@ -71,6 +75,8 @@ export class LiveFramePublisher {
   private readonly topic: string;
   private wake?: () => void;
   private closed = false;
+  /** Ends a send that waits for the bus when the publisher is closed with `discard`. */
+  private readonly stopSignal = new AbortController();
   private readonly loop: Promise<void>;
   private sendError?: Error;
   published = 0;
@@ -122,12 +128,14 @@ export class LiveFramePublisher {
       }
       const frame = this.queue.shift() as CapturedFrame;
       try {
-        await this.producer.send(this.topic, [encodeMessage(frameMessage(this.streamId, frame, this.source))]);
+        // While the bus is down this waits (and push() keeps only the newest frames, counting the drops).
+        await sendDurably(this.producer, this.topic, [encodeMessage(frameMessage(this.streamId, frame, this.source, this.options.route))], { signal: this.stopSignal.signal, source: this.streamId });
         this.published++;
         // Count what we just added so a burst cannot overshoot the bound before the next lag reading.
         this.monitor.lag++;
       } catch (e) {
-        this.sendError = e as Error;
+        if (!this.stopSignal.signal.aborted) this.sendError = e as Error;
+        else this.dropped++;
         return;
       }
     }
@@ -138,6 +146,7 @@ export class LiveFramePublisher {
     if (discard) {
       this.dropped += this.queue.length;
       this.queue.length = 0;
+      this.stopSignal.abort();
     }
     this.closed = true;
     const w = this.wake;
@@ -194,6 +203,7 @@ export function publishVideoSource(bus: Bus, streamId: string, source: FrameSour
   let published = 0;
   let dropped = 0;
   let livePub: LiveFramePublisher | undefined;
+  const stopSignal = new AbortController();
 
   const run = async (): Promise<PublishSummary> => {
     let error: Error | undefined;
@@ -216,7 +226,7 @@ export function publishVideoSource(bus: Bus, streamId: string, source: FrameSour
         }
         const bound = options.maxLag ?? (options.maxLagPerStream ?? 2) * Math.max(1, streamsOn(bus).size);
         while (monitor && monitor.lag > bound && !stopped) await monitor.nextReading();
-        await producer.send(topic, [encodeMessage(frameMessage(streamId, { ...frame, capturedAt: Date.now() }, source.description))]);
+        await sendDurably(producer, topic, [encodeMessage(frameMessage(streamId, { ...frame, capturedAt: Date.now() }, source.description, options.route))], { signal: stopSignal.signal, source: streamId });
         if (monitor) monitor.lag++;
         published++;
       }
@@ -250,6 +260,7 @@ export function publishVideoSource(bus: Bus, streamId: string, source: FrameSour
     done,
     async stop() {
       stopped = true;
+      stopSignal.abort();
       await source.close();
       return done;
     },

@@ -74,6 +74,35 @@ describe('envelope (everything in the record value, no bus headers)', () => {
     expect(reasonOf(() => decodeMessage(wrongKind))).toBe('schema');
   });
 
+  it('carries the stream route (model, pinned version, companions) through encode and decode', () => {
+    const route = { model: 'emotion', version: '4', companions: ['gender'] };
+    for (const m of messages) {
+      const withRoute = { ...m, env: { ...m.env, route } } as Message;
+      const back = decodeMessage(encodeMessage(withRoute).value);
+      expect(back.env.route).toEqual(route);
+      expect(readEnvelope(encodeMessage(withRoute).value).route).toEqual(route);
+    }
+    // Without a route the envelope has none (and costs no route bytes).
+    expect(decodeMessage(encodeMessage(messages[4]).value).env.route).toBeUndefined();
+    const bad = { ...messages[4], env: { ...messages[4].env, route: { model: '', version: 'x' } } } as Message;
+    expect(reasonOf(() => encodeMessage(bad))).toBe('schema');
+  });
+
+  it('still reads version-2 envelopes (no route) so a rolling upgrade dead-letters nothing', () => {
+    // A v2 value is the v3 layout without the u32 route length at offset 32.
+    const v3 = encodeMessage(messages[4]).value;
+    expect(v3.readUInt32LE(32)).toBe(0);
+    const v2 = Buffer.concat([v3.subarray(0, 32), v3.subarray(36)]);
+    v2[2] = 2;
+    const back = decodeMessage(v2);
+    expect(back.type).toBe('course.raw');
+    expect(back.env).toEqual(messages[4].env);
+    if (back.type === 'course.raw') expect(back.record).toEqual({ course_id: 1, course_title: 'Ünïcode ✓' });
+    const v1 = Buffer.from(v2);
+    v1[2] = 1;
+    expect(reasonOf(() => decodeMessage(v1))).toBe('version');
+  });
+
   it('refuses to encode an envelope without a usable stream id or seq', () => {
     const m = messages[4];
     expect(reasonOf(() => encodeMessage({ ...m, env: { ...m.env, streamId: '' } }))).toBe('schema');

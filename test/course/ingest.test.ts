@@ -155,3 +155,49 @@ describe('course enrich stage on the embedded bus', () => {
     expect(stage.dedup.duplicates).toBe(1);
   });
 });
+
+describe('course enrichment under redelivery', () => {
+  it('a batch redelivered after its output send failed is enriched again, never dead-lettered as "duplicate"', async () => {
+    const bus = new EmbeddedBus();
+    // The bus refuses the stage's first two sends to courses.enriched, as a broker outage would.
+    const realProducer = bus.producer.bind(bus);
+    let refusals = 2;
+    bus.producer = () => {
+      const p = realProducer();
+      return {
+        send: async (topic: string, records: ProduceRecord[]) => {
+          if (topic === TOPICS.coursesEnriched && refusals > 0) {
+            refusals--;
+            throw new Error('broker unreachable');
+          }
+          return p.send(topic, records);
+        },
+      };
+    };
+    const stage = createCourseEnrichStage({ referenceDate: '2017-07-07' });
+    const runner = new StageRunner(bus, stage);
+    await runner.start();
+    const rows = Array.from({ length: 40 }, (_, i) => `${100 + i},Course ${i},https://x/${i},True,20,100,5,10,Beginner Level,1.5 hours,2016-01-01T00:00:00Z,Web Development`);
+    // One genuine duplicate, in a later record: that one (and only that one) is dead-lettered.
+    rows.push(rows[3].replace('Course 3', 'Course 3 again'));
+    const r = await ingestCourseCsv(Buffer.from([HEADER, ...rows].join('\n')), { producer: realProducer(), streamId: 'redeliver-1' });
+    expect(r.published).toBe(41);
+    const enriched: number[] = [];
+    const dlq: Record<string, string>[] = [];
+    const out = bus.consumer({ groupId: 'test-redeliver', topics: [TOPICS.coursesEnriched, 'courses.raw.dlq'] });
+    await out.run(async (batch) => {
+      for (const m of batch.messages) {
+        if (m.topic === TOPICS.coursesEnriched) enriched.push(decodeMessage(m.value).env.seq);
+        else dlq.push(m.headers);
+      }
+    });
+    await waitFor(() => enriched.length + dlq.length >= 41, 'every record answered');
+    await out.stop();
+    await runner.stop();
+    await bus.close();
+    expect(refusals).toBe(0);
+    expect(new Set(enriched).size).toBe(40);
+    expect(dlq.map((h) => h['dlq.reason'])).toEqual(['duplicate']);
+    expect(dlq[0]['dlq.error']).toMatch(/duplicate course 103/);
+  });
+});

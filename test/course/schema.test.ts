@@ -102,6 +102,14 @@ describe('duplicates', () => {
     g.check('a', 'x');
     expect(() => g.assertNew('b', 'x')).toThrow(/duplicate course x/);
   });
+
+  it('the same input delivered again (same stream and seq) is not its own duplicate', () => {
+    const d = new CourseDeduplicator();
+    expect(d.check('a', '1', 5)).toBe(true);
+    expect(d.check('a', '1', 5)).toBe(true); // redelivery of input a#5
+    expect(d.check('a', '1', 6)).toBe(false); // another input with the same course id
+    expect(d.duplicates).toBe(1);
+  });
 });
 
 describe('TF-IDF', () => {

@@ -61,7 +61,7 @@ describe('model server', () => {
     publishLinearModel(root, 'emotion', [[2, 0], [0, 2]]);
     const bus = new EmbeddedBus();
     const pool = new ClassifierPool(loadLinearModel, { maxBatchSize: 8, maxWaitMs: 1, reloadIntervalMs: 20, root });
-    const runner = new StageRunner(bus, tensorInferenceStage('audio', pool, { modelFor: () => ({ name: 'emotion' }) }));
+    const runner = new StageRunner(bus, tensorInferenceStage('audio', pool, { fallback: { model: 'emotion' } }));
     await runner.start();
     const preds: BusMessage[] = [];
     const c = bus.consumer({ groupId: 'watch', topics: [TOPICS.predictions] });

@@ -26,7 +26,7 @@ describe('speech pipeline end to end', () => {
     const bus = new EmbeddedBus();
     const pool = new ClassifierPool(loadClassifier, { maxBatchSize: 16, maxWaitMs: 2, reloadIntervalMs: 0 });
     const features = new StageRunner(bus, audioFeaturesStageForModel('emotion'));
-    const inference = new StageRunner(bus, tensorInferenceStage('audio', pool, { modelFor: () => ({ name: 'emotion' }) }));
+    const inference = new StageRunner(bus, tensorInferenceStage('audio', pool, { fallback: { model: 'emotion' } }));
     const windows: MessageOf<'audio.window'>[] = [];
     const predictions: MessageOf<'prediction'>[] = [];
     const reader = bus.consumer({ groupId: 'e2e-reader', topics: [TOPICS.audioWindows, TOPICS.predictions] });

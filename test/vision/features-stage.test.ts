@@ -16,7 +16,7 @@ describe('features:image stage', () => {
   it('is the consumer group the video publishers watch for backpressure (with the image inference stage)', () => {
     const groups = DEFAULT_VIDEO_LAG_WATCH.map((w) => `${w.groupId} on ${w.topic}`);
     const features = imageFeaturesStage({ settings: { width: 8, height: 8 } });
-    const inference = tensorInferenceStage('video', {} as ClassifierPool, { modelFor: () => ({ name: 'animal' }) });
+    const inference = tensorInferenceStage('video', {} as ClassifierPool, { fallback: { model: 'animal' } });
     expect(groups).toEqual([`streamlens.${features.name} on ${features.input}`, `streamlens.${inference.name} on ${inference.input}`]);
   });
 

@@ -69,7 +69,7 @@ describe('a real video through ingest -> features -> inference on the embedded b
     const bus = new EmbeddedBus();
     const pool = new ClassifierPool(loadClassifier, { maxBatchSize: 8, maxWaitMs: 5, reloadIntervalMs: 0 });
     const features = new StageRunner(bus, imageFeaturesStageForModel('animal'));
-    const inference = new StageRunner(bus, tensorInferenceStage('video', pool, { modelFor: () => ({ name: 'animal' }) }));
+    const inference = new StageRunner(bus, tensorInferenceStage('video', pool, { fallback: { model: 'animal' } }));
     const predictions: Prediction[] = [];
     const reader = bus.consumer({ groupId: 'test-predictions', topics: [TOPICS.predictions], fromBeginning: true });
     try {

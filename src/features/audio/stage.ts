@@ -28,7 +28,6 @@ interface StreamState {
   nextSeq: number;
   /** Seconds to add to extractor times (the stream restarted after a gap). */
   offsetSec: number;
-  windowSeq: number;
   lastSeen: number;
 }
 
@@ -64,6 +63,8 @@ export function audioFeaturesStage(options: AudioFeaturesStageOptions): StageDef
   const ended = new Map<string, { nextSeq: number; at: number }>();
   const counters = { chunks: 0, windows: 0, duplicates: 0, gaps: 0, evicted: 0 };
   let lastSweep = now();
+  // Grid windows start at whole hops; a shorter final window (which may start between two) takes the next slot.
+  const windowSeqAt = (startSec: number) => Math.max(0, Math.ceil(startSec / settings.windowHopSeconds - 1e-6));
 
   const sweep = (t: number) => {
     if (t - lastSweep < Math.min(idleMs, endedMs) / 4) return;
@@ -81,9 +82,12 @@ export function audioFeaturesStage(options: AudioFeaturesStageOptions): StageDef
     type: 'audio.window',
     env: {
       streamId: chunk.env.streamId,
-      seq: state.windowSeq++,
+      // The window's place on the stream's time grid, not a counter: a redelivered or re-processed chunk
+      // (another worker took the partition over) gives its windows the same seq, so repeats are recognised.
+      seq: windowSeqAt(state.offsetSec + w.startSec),
       capturedAt: chunk.env.capturedAt,
       ...(chunk.env.stageTimes ? { stageTimes: { ...chunk.env.stageTimes } } : {}),
+      ...(chunk.env.route ? { route: chunk.env.route } : {}),
     },
     meta: {
       shape: [w.framesPerWindow, w.nFeatures],
@@ -114,7 +118,7 @@ export function audioFeaturesStage(options: AudioFeaturesStageOptions): StageDef
         return [];
       }
       ended.delete(streamId);
-      state = { extractor: new StreamingFeatureExtractor(settings), nextSeq: seq, offsetSec: chunk.meta.startSec, windowSeq: 0, lastSeen: t };
+      state = { extractor: new StreamingFeatureExtractor(settings), nextSeq: seq, offsetSec: chunk.meta.startSec, lastSeen: t };
       streams.set(streamId, state);
     }
     state.lastSeen = t;

@@ -4,9 +4,11 @@ import { PermanentError } from '../../bus/stage-runner.js';
  * Duplicate detection by course_id over a bounded, in-memory seen-set (insertion-ordered, the
  * oldest ids are forgotten once `capacity` is reached, so memory stays bounded on an endless
  * stream). Scope 'stream' keeps one set per stream id (a replayed file is checked against itself);
- * 'global' one set for every stream. The set is not persisted: after a restart, ids seen before
- * it are not known (documented limit; at-least-once redelivery after a crash can therefore pass a
- * record twice, and the same record redelivered is reported as a duplicate only while remembered).
+ * 'global' one set for every stream. Each id remembers the input that claimed it (stream id and
+ * seq): the same input delivered again (at-least-once redelivery after a failed send, a broker
+ * outage or a rebalance) is that input, never its own duplicate, so a retried batch is never
+ * dead-lettered as "duplicate". The set is not persisted: after a restart, ids seen before it are
+ * not known (documented limit: a record repeated across a restart passes twice).
  */
 export interface DeduplicatorOptions {
   capacity?: number;
@@ -23,7 +25,8 @@ export class DuplicateCourseError extends PermanentError {
 export class CourseDeduplicator {
   readonly capacity: number;
   readonly scope: 'stream' | 'global';
-  private readonly seen = new Map<string, Set<string>>();
+  /** scope key -> course id -> the input (stream + seq) that claimed it. */
+  private readonly seen = new Map<string, Map<string, string>>();
   private readonly order: { key: string; id: string }[] = [];
   private head = 0;
   private size = 0;
@@ -35,19 +38,25 @@ export class CourseDeduplicator {
     this.scope = options.scope ?? 'stream';
   }
 
-  /** True when the id is new (and remembers it); false for a duplicate. */
-  check(streamId: string, courseId: string): boolean {
+  /**
+   * True when the id is new (and remembers it) or was claimed by this very input (`seq` given and
+   * equal: a redelivery); false for a duplicate.
+   */
+  check(streamId: string, courseId: string, seq?: number): boolean {
     const key = this.scope === 'stream' ? streamId : '*';
+    const input = seq === undefined ? '' : `${streamId}\u0000${seq}`;
     let set = this.seen.get(key);
     if (!set) {
-      set = new Set();
+      set = new Map();
       this.seen.set(key, set);
     }
-    if (set.has(courseId)) {
+    const claimedBy = set.get(courseId);
+    if (claimedBy !== undefined) {
+      if (input !== '' && claimedBy === input) return true;
       this.duplicates++;
       return false;
     }
-    set.add(courseId);
+    set.set(courseId, input);
     this.order.push({ key, id: courseId });
     this.size++;
     while (this.size > this.capacity) this.evictOldest();
@@ -55,8 +64,8 @@ export class CourseDeduplicator {
   }
 
   /** Throws DuplicateCourseError (reason 'duplicate') for a duplicate. */
-  assertNew(streamId: string, courseId: string): void {
-    if (!this.check(streamId, courseId)) throw new DuplicateCourseError(courseId);
+  assertNew(streamId: string, courseId: string, seq?: number): void {
+    if (!this.check(streamId, courseId, seq)) throw new DuplicateCourseError(courseId);
   }
 
   get remembered(): number {

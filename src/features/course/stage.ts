@@ -16,7 +16,7 @@ export interface CourseEnrichStageOptions {
 /**
  * Stage course.raw (courses.raw) -> course.enriched (courses.enriched): validates and cleans
  * (invalid -> DLQ, reason 'validation', message naming the field), drops duplicates by course_id
- * (DLQ, reason 'duplicate'), enriches. The envelope (stream id, seq, capturedAt) is carried over.
+ * (DLQ, reason 'duplicate'; the same input redelivered is not a duplicate of itself), enriches. The envelope (stream id, seq, capturedAt) is carried over.
  */
 export function createCourseEnrichStage(options: CourseEnrichStageOptions): StageDefinition & { dedup: CourseDeduplicator } {
   const dedup = new CourseDeduplicator(options.dedup);
@@ -35,7 +35,7 @@ export function createCourseEnrichStage(options: CourseEnrichStageOptions): Stag
         if (message.type !== 'course.raw') return new Error(`expected course.raw, got ${message.type}`);
         try {
           const clean = parseCourse(message.record, { now: t });
-          dedup.assertNew(message.env.streamId, clean.courseId);
+          dedup.assertNew(message.env.streamId, clean.courseId, message.env.seq);
           const enriched = enrichCourse(clean, ref);
           return [
             {

@@ -37,7 +37,13 @@ export function imageFeaturesStage(options: ImageFeaturesStageOptions): StageDef
       const t = await preprocessImage(m.jpeg, settings, `frame ${m.env.streamId}#${m.env.seq}`);
       const out: Message = {
         type: 'video.tensor',
-        env: { streamId: m.env.streamId, seq: m.env.seq, capturedAt: m.env.capturedAt, ...(m.env.stageTimes ? { stageTimes: { ...m.env.stageTimes } } : {}) },
+        env: {
+          streamId: m.env.streamId,
+          seq: m.env.seq,
+          capturedAt: m.env.capturedAt,
+          ...(m.env.stageTimes ? { stageTimes: { ...m.env.stageTimes } } : {}),
+          ...(m.env.route ? { route: m.env.route } : {}),
+        },
         meta: { shape: t.shape, ...(m.meta.ptsSec !== undefined ? { ptsSec: m.meta.ptsSec } : {}), featureKey },
         data: t.data,
         ...(carry ? { jpeg: m.jpeg } : {}),
