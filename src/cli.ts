@@ -150,6 +150,7 @@ const BENCH_SUITES: Record<string, string> = {
   courses: 'bench/courses.ts',
   gateway: 'bench/gateway-load.ts',
   recommend: 'bench/recommend.ts',
+  faults: 'bench/faults.ts',
 };
 program
   .command('bench')
@@ -172,6 +173,7 @@ try {
   await program.parseAsync(process.argv);
 } catch (e) {
   const err = e as Error;
-  process.stderr.write(`streamlens: ${err instanceof ConfigError ? err.message : (err.stack ?? err.message)}\n`);
+  // One clear line; the stack only when asked for (LOG_LEVEL=debug).
+  process.stderr.write(`streamlens: ${process.env.LOG_LEVEL === 'debug' && !(err instanceof ConfigError) ? (err.stack ?? err.message) : err.message}\n`);
   process.exit(1);
 }

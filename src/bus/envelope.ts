@@ -44,7 +44,7 @@ export const MESSAGE_TYPES = [
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 
 /** Binary value kinds. */
-const KIND = { pcm16: 1, float32: 2, jpeg: 3, json: 4 } as const;
+const KIND = { pcm16: 1, float32: 2, jpeg: 3, json: 4, uint8: 5 } as const;
 type Kind = keyof typeof KIND;
 const KIND_BY_CODE = new Map<number, Kind>(Object.entries(KIND).map(([k, v]) => [v, k as Kind]));
 
@@ -105,6 +105,12 @@ export type VideoFrameMeta = z.infer<typeof videoFrameMeta>;
 
 export const videoTensorMeta = tensorMeta.extend({
   ptsSec: z.number().nonnegative().optional(),
+  /**
+   * 'f32': the model input itself (Float32). 'rgb8': the resized RGB bytes before scaling, a quarter of
+   * the bytes on the bus; the inference stage normalises them with the model's feature settings through
+   * the same function (src/features/image/preprocess.ts normaliseRgb), so the model input is identical.
+   */
+  encoding: z.enum(['f32', 'rgb8']).optional(),
   featureKey: z.string().optional(),
   /** The JPEG the tensor was made from travels along, so the dashboard can show it. */
   jpegBytes: z.number().int().nonnegative().optional(),
@@ -286,7 +292,7 @@ export type Message =
   | { type: 'audio.chunk'; env: EnvelopeMeta; meta: AudioChunkMeta; pcm: Int16Array }
   | { type: 'audio.window'; env: EnvelopeMeta; meta: AudioWindowMeta; data: Float32Array }
   | { type: 'video.frame'; env: EnvelopeMeta; meta: VideoFrameMeta; jpeg: Buffer }
-  | { type: 'video.tensor'; env: EnvelopeMeta; meta: VideoTensorMeta; data: Float32Array; jpeg?: Buffer }
+  | { type: 'video.tensor'; env: EnvelopeMeta; meta: VideoTensorMeta; data: Float32Array | Uint8Array; jpeg?: Buffer }
   | { type: 'course.raw'; env: EnvelopeMeta; record: Record<string, unknown> }
   | { type: 'course.enriched'; env: EnvelopeMeta; record: Record<string, unknown> }
   | { type: 'prediction'; env: EnvelopeMeta; prediction: Prediction };
@@ -310,9 +316,12 @@ export function encodeMessage(m: Message): { key: string; value: Buffer } {
       break;
     case 'video.tensor': {
       checkShape(m.meta.shape, m.data.length);
+      const rgb8 = m.data instanceof Uint8Array;
+      if (rgb8 !== (m.meta.encoding === 'rgb8')) throw new EnvelopeError(`video.tensor: encoding ${m.meta.encoding ?? 'f32'} does not match its ${rgb8 ? 'Uint8' : 'Float32'} data`, 'schema');
       const jpeg = m.jpeg ?? Buffer.alloc(0);
-      const payload = Buffer.concat([Buffer.from(bytesOf(m.data)), jpeg]);
-      value = encodeBinary('float32', { ...m.meta, jpegBytes: jpeg.length }, payload);
+      const data = m.data instanceof Uint8Array ? m.data : bytesOf(m.data);
+      const payload = Buffer.concat([data, jpeg]);
+      value = encodeBinary(rgb8 ? 'uint8' : 'float32', { ...m.meta, jpegBytes: jpeg.length }, payload);
       break;
     }
     case 'course.raw':
@@ -355,12 +364,12 @@ export function decodeMessage(value: Buffer): Message {
       expectKind('jpeg');
       return { type: type, env, meta: parse(videoFrameMeta, meta), jpeg: payload };
     case 'video.tensor': {
-      expectKind('float32');
       const m = parse(videoTensorMeta, meta);
+      expectKind(m.encoding === 'rgb8' ? 'uint8' : 'float32');
       const jpegBytes = m.jpegBytes ?? 0;
       if (jpegBytes > payload.length) throw new EnvelopeError('video.tensor: jpegBytes runs past the payload', 'decode');
       const tensorBytes = payload.subarray(0, payload.length - jpegBytes);
-      const data = float32View(tensorBytes);
+      const data = m.encoding === 'rgb8' ? new Uint8Array(tensorBytes.buffer, tensorBytes.byteOffset, tensorBytes.byteLength) : float32View(tensorBytes);
       checkShape(m.shape, data.length);
       const jpeg = jpegBytes > 0 ? payload.subarray(payload.length - jpegBytes) : undefined;
       return { type: type, env, meta: m, data, jpeg };

@@ -172,23 +172,33 @@ export class KafkaBus implements Bus {
     return this.ensureBrokerTopics(specs.map((s) => ({ ...s, name: this.namespace + s.name })));
   }
 
-  /** ensureTopics for names already in the namespace. */
+  /**
+   * ensureTopics for names already in the namespace. Processes starting together create the same topics
+   * at once; a creation that races another (TOPIC_ALREADY_EXISTS, or a metadata answer that does not list
+   * the new partitions yet) is checked again after a short wait instead of failing the start.
+   */
   private async ensureBrokerTopics(specs: TopicSpec[]): Promise<void> {
     const admin = await this.admin();
-    const existing = new Set(await admin.listTopics());
-    const missing = specs.filter((s) => !existing.has(s.name));
-    if (missing.length === 0) return;
-    try {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((s) => ({ topic: s.name, numPartitions: s.partitions, replicationFactor: 1 })),
-      });
-    } catch (e) {
-      // Created concurrently by another client: fine, the topic exists.
-      const errors = (e as { errors?: Array<{ type?: string }> }).errors;
-      const onlyExists = errors?.length && errors.every((x) => x.type === 'TOPIC_ALREADY_EXISTS');
-      if (!onlyExists) throw new Error(`could not create topics ${missing.map((s) => s.name).join(', ')}: ${(e as Error).message}`);
+    let lastError: Error | undefined;
+    for (let attempt = 0; attempt < 6; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, 150 * 2 ** attempt));
+      const existing = new Set(await admin.listTopics());
+      const missing = specs.filter((s) => !existing.has(s.name));
+      if (missing.length === 0) return;
+      try {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((s) => ({ topic: s.name, numPartitions: s.partitions, replicationFactor: 1 })),
+        });
+        return;
+      } catch (e) {
+        const errors = (e as { errors?: Array<{ type?: string }> }).errors;
+        // Created concurrently by another client: fine, the topic exists.
+        if (errors?.length && errors.every((x) => x.type === 'TOPIC_ALREADY_EXISTS')) return;
+        lastError = new Error(`could not create topics ${missing.map((s) => s.name).join(', ')}: ${(e as Error).message}`);
+      }
     }
+    throw lastError ?? new Error('could not create topics');
   }
 
   producer(): Producer {

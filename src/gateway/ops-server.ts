@@ -90,7 +90,7 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
       port: options.port,
       info: options.info,
       contentType: registry.contentType,
-      metricsWaitMs: options.metricsWaitMs ?? 750,
+      metricsWaitMs: options.metricsWaitMs ?? 400,
       stuckAfterMs: options.stuckAfterMs ?? 30_000,
     },
   });

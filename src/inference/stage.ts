@@ -2,6 +2,8 @@ import type { Message, MessageOf, Prediction } from '../bus/envelope.js';
 import { type Route, defaultRoute } from '../core/route.js';
 import { PermanentError, StageUnavailableError, type StageDefinition, type StageInput, type StageResult } from '../bus/stage-runner.js';
 import { TOPICS } from '../bus/topics.js';
+import { normaliseRgb } from '../features/image/preprocess.js';
+import { type ImageFeatureSettings, type ImageFeatureSettingsInput, parseImageFeatureSettings } from '../features/image/settings.js';
 import type { Classifier, ClassifierPool } from './classifier-pool.js';
 
 export interface InferenceRouting {
@@ -94,6 +96,7 @@ export function tensorInferenceStage(media: 'audio' | 'video', pool: ClassifierP
           if (expected.length !== shape.length || expected.some((d, i) => d !== -1 && d !== shape[i])) {
             return new PermanentError(`tensor shape [${shape}] does not fit model input [${expected}]`, 'shape');
           }
+          const input = m.data instanceof Float32Array ? m.data : normaliseRgb(m.data, imageSettingsOf(model));
           const speech = m.type === 'audio.window' ? m.meta.speech : undefined;
           const extra: Record<string, unknown> = {};
           if (m.type === 'audio.window' && m.meta.rmsDb !== undefined) extra.rmsDb = round3(m.meta.rmsDb);
@@ -101,7 +104,7 @@ export function tensorInferenceStage(media: 'audio' | 'video', pool: ClassifierP
           let label = SILENCE_LABEL;
           let scores: Record<string, number> = {};
           if (speech !== false) {
-            const probs = await pool.score(model, m.data, name);
+            const probs = await pool.score(model, input, name);
             ({ label, scores } = decide(model, probs));
             for (const companion of route.companions ?? []) {
               if (!companionAvailable(companion)) continue;
@@ -109,7 +112,7 @@ export function tensorInferenceStage(media: 'audio' | 'video', pool: ClassifierP
                 const cs = await pool.server(companion);
                 const cm = cs.forFeatureKey(m.meta.featureKey);
                 if (!cm) continue;
-                const d = decide(cm, await pool.score(cm, m.data, name));
+                const d = decide(cm, await pool.score(cm, input, name));
                 extra[companion] = { label: d.label, scores: d.scores, version: cm.version.manifest.version };
               } catch {
                 /* a companion model is optional */
@@ -139,6 +142,18 @@ export function tensorInferenceStage(media: 'audio' | 'video', pool: ClassifierP
       );
     },
   };
+}
+
+/** The image feature settings a model was trained with (rgb8 tensors are normalised by them), parsed once per version. */
+const imageSettingsCache = new WeakMap<Classifier, ImageFeatureSettings>();
+function imageSettingsOf(model: Classifier): ImageFeatureSettings {
+  let s = imageSettingsCache.get(model);
+  if (!s) {
+    const f = model.version.manifest.features;
+    if (f.kind !== 'image') throw new PermanentError(`an rgb8 tensor reached model ${model.version.manifest.name}, which takes ${f.kind} features`, 'shape');
+    imageSettingsCache.set(model, (s = parseImageFeatureSettings(f.settings as ImageFeatureSettingsInput)));
+  }
+  return s;
 }
 
 function round3(x: number): number {

@@ -7,6 +7,7 @@ import { deadLetterTopic, TOPICS } from '../../src/bus/topics.js';
 import { featureKeyOf } from '../../src/inference/manifest.js';
 import { imageFeaturesStage } from '../../src/features/image/stage.js';
 import { parseImageFeatureSettings } from '../../src/features/image/settings.js';
+import { normaliseRgb } from '../../src/features/image/preprocess.js';
 import { animalPhoto } from './helpers.js';
 import { DEFAULT_VIDEO_LAG_WATCH } from '../../src/ingest/publish.js';
 import { tensorInferenceStage } from '../../src/inference/stage.js';
@@ -52,5 +53,23 @@ describe('features:image stage', () => {
     await reader.stop();
     await runner.stop();
     await bus.close();
+  });
+
+  it('sends rgb8 tensors (a quarter of the bytes) that normalise to exactly the f32 model input', async () => {
+    const settings = parseImageFeatureSettings({ width: 64, height: 64, scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
+    const jpeg = readFileSync(animalPhoto('cat', 1));
+    const frame: Message = { type: 'video.frame', env: { streamId: 's', seq: 3, capturedAt: Date.now() }, meta: {}, jpeg };
+    const input = { message: frame, source: { topic: TOPICS.videoFrames, partition: 0, offset: 0, key: 's', value: Buffer.alloc(0), headers: {}, timestamp: Date.now() } };
+    const [[rgbOut]] = (await imageFeaturesStage({ settings }).process([input])) as { message: Message }[][];
+    const [[f32Out]] = (await imageFeaturesStage({ settings, encoding: 'f32' }).process([input])) as { message: Message }[][];
+    const rgb = decodeMessage(encodeMessage(rgbOut.message).value);
+    const f32 = decodeMessage(encodeMessage(f32Out.message).value);
+    if (rgb.type !== 'video.tensor' || f32.type !== 'video.tensor') throw new Error('expected video.tensor');
+    expect(rgb.meta.encoding).toBe('rgb8');
+    expect(rgb.data).toBeInstanceOf(Uint8Array);
+    expect(f32.data).toBeInstanceOf(Float32Array);
+    expect(rgb.data.byteLength * 4).toBe(f32.data.byteLength);
+    expect(Array.from(normaliseRgb(rgb.data as Uint8Array, settings))).toEqual(Array.from(f32.data));
+    expect(encodeMessage(rgbOut.message).value.length).toBeLessThan(encodeMessage(f32Out.message).value.length / 2);
   });
 });
