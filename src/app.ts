@@ -327,6 +327,8 @@ export async function runWorker(config: AppConfig, stage: string, options: { mod
   const ops = await startOpsServer({ host: config.gateway.host, port: config.gateway.port, info: { stage, bus: bus.kind, pid: process.pid } });
   const runner = new StageRunner(bus, def);
   try {
+    // Whichever process starts first creates the topics, with the configured partition count.
+    await bus.ensureTopics(allTopics(config.bus.partitions));
     await runner.start();
   } catch (e) {
     await ops.close();
