@@ -13,8 +13,7 @@
  *   npx tsx bench/audio.ts          (BENCH_AUDIO_E2E_SECONDS, default 12 s per stream count)
  */
 import { cpus, loadavg } from 'node:os';
-import { busConfigFromEnv } from '../src/bus/index.js';
-import { scenarioBus } from './scenario-bus.js';
+import { benchBuses, scenarioBus } from './scenario-bus.js';
 import { decodeMessage } from '../src/bus/envelope.js';
 import { StageRunner } from '../src/bus/stage-runner.js';
 import { TOPICS } from '../src/bus/topics.js';
@@ -96,9 +95,11 @@ export async function run(): Promise<object> {
   if (process.env.BENCH_AUDIO_FEATURES_FULL === '1') featuresBench = await (await import('./audio-features.js')).run();
 
   const endToEnd: Record<string, unknown>[] = [];
-  for (const count of [1, 10, 50]) {
-    process.stderr.write(`[bench:audio] end to end, ${count} live streams, ${e2eSeconds} s\n`);
-    const scenario = scenarioBus(`audio-${count}`);
+  const counts = (process.env.BENCH_AUDIO_STREAMS ?? '1,10,50').split(',').map(Number);
+  for (const busKind of benchBuses())
+  for (const count of counts) {
+    process.stderr.write(`[bench:audio] end to end on ${busKind}, ${count} live streams, ${e2eSeconds} s\n`);
+    const scenario = scenarioBus(`audio-${count}`, busKind);
     const bus = scenario.bus;
     const pool = new ClassifierPool(loadClassifier, { maxBatchSize: 64, maxWaitMs: 5, reloadIntervalMs: 0 });
     const features = new StageRunner(bus, audioFeaturesStageForModel('emotion'));
@@ -137,6 +138,7 @@ export async function run(): Promise<object> {
     latencies.sort((a, b) => a - b);
     featureMs.sort((a, b) => a - b);
     endToEnd.push({
+      bus: busKind,
       streams: count,
       audioSecondsPerStream: e2eSeconds,
       chunksPublished: summaries.reduce((a, s) => a + s.chunks, 0),
@@ -151,7 +153,7 @@ export async function run(): Promise<object> {
   return {
     suite: 'audio',
     model: { name: 'emotion', version: version.manifest.version, input: version.manifest.inputs[0].shape, kind: (version.manifest.training as { model?: string }).model },
-    bus: busConfigFromEnv().kind,
+    buses: benchBuses(),
     machine: { cpus: cpus().length, loadavg: loadavg().map(r2), note: 'shared machine: other jobs run at the same time; extraction rates are single-threaded CPU time' },
     featureExtraction: {
       settings: `${settings.nMels} log-mel, ${settings.frameLength}/${settings.hopLength} samples frame/hop, ${settings.windowSeconds} s windows every ${settings.windowHopSeconds} s`,

@@ -13,10 +13,15 @@ export interface ScenarioBus {
   close(): Promise<void>;
 }
 
-export function scenarioBus(scenario: string): ScenarioBus {
+/** The buses an end-to-end bench compares in one run: embedded always, Kafka too when KAFKA_BROKERS is set. */
+export function benchBuses(): ('embedded' | 'kafka')[] {
+  return busConfigFromEnv().kind === 'kafka' ? ['embedded', 'kafka'] : ['embedded'];
+}
+
+export function scenarioBus(scenario: string, kind: 'embedded' | 'kafka' = busConfigFromEnv().kind): ScenarioBus {
   const config = busConfigFromEnv();
-  if (config.kind !== 'kafka') {
-    const bus = createBus(config);
+  if (config.kind !== 'kafka' || kind === 'embedded') {
+    const bus = createBus(kind === 'embedded' ? { kind: 'embedded' } : config);
     return { bus, close: () => bus.close() };
   }
   const namespace = `${config.namespace ?? ''}bench-${scenario}-${Date.now().toString(36)}.`;

@@ -17,8 +17,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import { busConfigFromEnv } from '../src/bus/index.js';
-import { scenarioBus } from './scenario-bus.js';
+import { benchBuses, scenarioBus } from './scenario-bus.js';
 import { decodeMessage } from '../src/bus/envelope.js';
 import { StageRunner } from '../src/bus/stage-runner.js';
 import { TOPICS } from '../src/bus/topics.js';
@@ -113,9 +112,11 @@ export async function run(): Promise<object> {
 
   // ---- end to end on the bus ----
   const streams: Record<string, unknown>[] = [];
-  for (const count of [1, 5, 20]) {
-    process.stderr.write(`[bench:vision] end to end, ${count} streams x 5 fps, ${seconds} s\n`);
-    const scenario = scenarioBus(`vision-${count}`);
+  const counts = (process.env.BENCH_VISION_CAMERAS ?? '1,5,10,15,20').split(',').map(Number);
+  for (const busKind of benchBuses())
+  for (const count of counts) {
+    process.stderr.write(`[bench:vision] end to end on ${busKind}, ${count} streams x 5 fps, ${seconds} s\n`);
+    const scenario = scenarioBus(`vision-${count}`, busKind);
     const bus = scenario.bus;
     const pool = new ClassifierPool(loadClassifier, { maxBatchSize: 32, maxWaitMs: 5, reloadIntervalMs: 0 });
     const features = new StageRunner(bus, imageFeaturesStageForModel('animal', undefined, undefined, { concurrency: 2 }));
@@ -148,6 +149,7 @@ export async function run(): Promise<object> {
     latencies.sort((a, b) => a - b);
     const captured = count * 5 * seconds;
     streams.push({
+      bus: busKind,
       streams: count,
       fps: 5,
       captured,
@@ -161,7 +163,7 @@ export async function run(): Promise<object> {
   return {
     suite: 'vision',
     model: { name: 'animal', version: version.manifest.version, input: [settings.height, settings.width, 3], kind: (version.manifest.training as { model?: string }).model },
-    bus: busConfigFromEnv().kind,
+    buses: benchBuses(),
     machine: { cpus: cpus().length, loadavg: loadavg().map(r2), note: 'shared machine: other jobs run at the same time; per-core rates are single-threaded (sharp concurrency 1, one onnxruntime thread)' },
     decodeResizeFramesPerSecPerCore: decode,
     inferenceFramesPerSecPerCore: inference,
