@@ -191,8 +191,18 @@ export const killWorker: Scenario = async (broker) => {
   try {
     await t.start();
     await t.firstPredictions(200);
-    const victim = t.workers.filter((w) => w.stage === 'inference:course')[0].proc;
-    const victimIn = await counter(victim.url, 'streamlens_stage_messages_in_total');
+    // Kill a worker that is really serving partitions: wait until both have consumed (the group may
+    // still be settling, and a worker's /metrics snapshot can lag), then take the busier one.
+    const inference = t.workers.filter((w) => w.stage === 'inference:course').map((w) => w.proc);
+    const consumed = async () => Promise.all(inference.map((p) => counter(p.url, 'streamlens_stage_messages_in_total')));
+    let seen = await consumed();
+    for (const until = Date.now() + 5000; seen.some((n) => n === 0) && Date.now() < until; ) {
+      await sleep(250);
+      seen = await consumed();
+    }
+    const victimIndex = seen.indexOf(Math.max(...seen));
+    const victim = inference[victimIndex];
+    const victimIn = seen[victimIndex];
     const faultAt = Date.now();
     victim.kill();
     log(`kill-worker: SIGKILL ${victim.name} (pid ${victim.pid}) after it consumed ${victimIn} records`);
