@@ -489,6 +489,11 @@ class PlatformaticGroupConsumer implements Consumer {
       autocommit: false,
       retries: 3,
       retryDelay,
+      // kafkajs' name for the same round-robin strategy (both encode the standard consumer protocol), so
+      // members on either client can share a group, e.g. while a deployment moves from one to the other.
+      // Under the client's own name ('roundrobin') the broker refuses the second client's members
+      // (INCONSISTENT_GROUP_PROTOCOL).
+      protocols: [{ name: 'RoundRobinAssigner', version: 0 }],
     });
     this.kc = kc;
     this.inactiveSince = 0;

@@ -210,6 +210,40 @@ describe.skipIf(!brokers)('kafka bus', () => {
     });
   }
 
+  describe('mixed clients', () => {
+    it('lets members on kafkajs and on platformatic share a consumer group (a deployment moving between clients)', async () => {
+      for (const [first, second] of [
+        [CLIENTS[0], CLIENTS[1]],
+        [CLIENTS[1], CLIENTS[0]],
+      ]) {
+        const a = first.make({ brokers: brokers!, clientId: uniqueName('mixed') });
+        const b = second.make({ brokers: brokers!, clientId: uniqueName('mixed') });
+        made.push(a, b);
+        const topic = uniqueName('mixed');
+        const groupId = uniqueName('g');
+        await a.ensureTopics([{ name: topic, partitions: 4 }]);
+        const got: BusMessage[] = [];
+        const collect = async (batch: { messages: BusMessage[] }) => {
+          got.push(...batch.messages);
+        };
+        const ca = a.consumer({ groupId, topics: [topic], fromBeginning: true });
+        const cb = b.consumer({ groupId, topics: [topic], fromBeginning: true });
+        await ca.run(collect);
+        await cb.run(collect);
+        await waitFor(
+          () => (ca.assignment()[topic]?.length ?? 0) === 2 && (cb.assignment()[topic]?.length ?? 0) === 2,
+          `${first.client} and ${second.client} members to own 2 partitions each`,
+          60_000,
+        );
+        await a.producer().send(topic, Array.from({ length: 16 }, (_, i) => ({ key: `s${i}`, value: Buffer.from(`v${i}`) })));
+        await waitFor(() => new Set(got.map((m) => m.value.toString())).size === 16, 'every record, whichever member owns it');
+        await cb.stop();
+        await waitFor(() => (ca.assignment()[topic]?.length ?? 0) === 4, 'the remaining member to own all partitions', 60_000);
+        await ca.stop();
+      }
+    });
+  });
+
   describe('client selection', () => {
     it('createBus builds a Kafka bus from KAFKA_BROKERS', async () => {
       const saved = process.env.KAFKA_BROKERS;
