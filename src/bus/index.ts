@@ -10,9 +10,10 @@ export type BusConfig =
 
 /**
  * The Kafka client a Kafka bus runs on when neither the config (`bus.client`) nor
- * STREAMLENS_KAFKA_CLIENT names one (BENCHMARKS.md, bus section: how it was chosen).
+ * STREAMLENS_KAFKA_CLIENT names one: @platformatic/kafka, maintained and the faster of the two in
+ * every Kafka row of `npm run bench -- bus` (BENCHMARKS.md, bus section). kafkajs stays selectable.
  */
-export const DEFAULT_KAFKA_CLIENT: KafkaClient = 'kafkajs';
+export const DEFAULT_KAFKA_CLIENT: KafkaClient = 'platformatic';
 
 /** Brokers named by `KAFKA_BROKERS=host:port,host:port` (an existing cluster), or undefined. */
 export function kafkaBrokersFromEnv(env: NodeJS.ProcessEnv = process.env): string[] | undefined {

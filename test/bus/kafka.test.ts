@@ -251,6 +251,7 @@ describe.skipIf(!brokers)('kafka bus', () => {
       try {
         const bus = createBus();
         expect(bus.kind).toBe('kafka');
+        if (!process.env.STREAMLENS_KAFKA_CLIENT) expect(bus).toBeInstanceOf(PlatformaticKafkaBus); // the default client
         await bus.close();
         expect(() => createBus({ kind: 'kafka', brokers: [] })).not.toThrow();
         process.env.KAFKA_BROKERS = 'not a broker';
