@@ -1,7 +1,10 @@
 /**
  * Bus benchmark: messages/s and publish-to-consume latency (p50/p99) of 1 KB and 64 KB messages
- * on the embedded bus and on Kafka, in one run. Kafka is the cluster named by KAFKA_BROKERS, or a
- * local broker started (and stopped) here through src/bus/kafka-broker.ts.
+ * on the embedded bus and on Kafka through each Kafka client the bus runs on (kafkajs,
+ * @platformatic/kafka), in one run. Kafka is the cluster named by KAFKA_BROKERS, or a local broker
+ * started (and stopped) here through src/bus/kafka-broker.ts. Each client runs with its idempotent
+ * producer (the default), and once more for 1 KB with it off, to show what idempotence costs.
+ * `BENCH_BUS_CLIENTS=platformatic,kafkajs` limits the clients.
  *
  * Throughput: one producer sends `messages` records in sequential send() calls of `batch`
  * records (as a stage publishes), one consumer group member consumes them; the rate is counted
@@ -15,9 +18,11 @@ import { cpus, loadavg } from 'node:os';
 import type { Bus, ProduceRecord } from '../src/bus/bus.js';
 import { encodeMessage, readEnvelope } from '../src/bus/envelope.js';
 import { EmbeddedBus } from '../src/bus/embedded.js';
-import { kafkaBrokersFromEnv } from '../src/bus/index.js';
+import { KAFKA_CLIENTS, type KafkaClient, kafkaBrokersFromEnv } from '../src/bus/index.js';
 import { KafkaBus } from '../src/bus/kafka.js';
 import { KAFKA_VERSION, type KafkaHandle, startKafka } from '../src/bus/kafka-broker.js';
+import { kafkajsFastProduce } from '../src/bus/kafkajs-fast-produce.js';
+import { PlatformaticKafkaBus } from '../src/bus/platformatic-kafka.js';
 import { runIfExecutedDirectly } from './run-directly.js';
 
 interface Workload {
@@ -29,7 +34,7 @@ interface Workload {
   latencySeconds: number;
 }
 
-const WORKLOADS: Workload[] = [
+export const WORKLOADS: Workload[] = [
   { sizeBytes: 1024, messages: 60_000, batch: 500, latencyRate: 1000, latencySeconds: 3 },
   { sizeBytes: 64 * 1024, messages: 3_000, batch: 32, latencyRate: 200, latencySeconds: 3 },
 ];
@@ -38,6 +43,10 @@ const PUBLISHERS = 2;
 
 export interface BusBenchResult {
   bus: 'embedded' | 'kafka';
+  /** The Kafka client library (or 'embedded'). */
+  client: 'embedded' | KafkaClient;
+  /** Whether the producer was idempotent (null: the embedded bus, which has no retries to deduplicate). */
+  idempotent: boolean | null;
   sizeBytes: number;
   messages: number;
   sendBatch: number;
@@ -73,7 +82,7 @@ function processCpuSeconds(pid: number): number | undefined {
   }
 }
 
-async function throughput(bus: Bus, w: Workload, brokerPid?: number): Promise<Pick<BusBenchResult, 'produceMsgsPerSec' | 'endToEndMsgsPerSec' | 'endToEndMBPerSec' | 'cpuMicrosPerMsg'>> {
+export async function throughput(bus: Bus, w: Workload, brokerPid?: number): Promise<Pick<BusBenchResult, 'produceMsgsPerSec' | 'endToEndMsgsPerSec' | 'endToEndMBPerSec' | 'cpuMicrosPerMsg'>> {
   const topic = `bench-tp-${w.sizeBytes}-${Date.now().toString(36)}`;
   await bus.ensureTopics([{ name: topic, partitions: 4 }]);
   let consumed = 0;
@@ -133,7 +142,7 @@ async function throughput(bus: Bus, w: Workload, brokerPid?: number): Promise<Pi
   };
 }
 
-async function latency(bus: Bus, w: Workload): Promise<BusBenchResult['latency']> {
+export async function latency(bus: Bus, w: Workload): Promise<BusBenchResult['latency']> {
   const topic = `bench-lat-${w.sizeBytes}-${Date.now().toString(36)}`;
   await bus.ensureTopics([{ name: topic, partitions: 4 }]);
   const samples: number[] = [];
@@ -168,21 +177,29 @@ async function latency(bus: Bus, w: Workload): Promise<BusBenchResult['latency']
   return { ratePerSec: w.latencyRate, samples: samples.length, p50Ms: q(0.5), p99Ms: q(0.99), maxMs: Number(samples[samples.length - 1].toFixed(2)) };
 }
 
-async function benchBus(name: 'embedded' | 'kafka', make: () => Bus, brokerPid?: number): Promise<BusBenchResult[]> {
+async function benchBus(
+  name: 'embedded' | 'kafka',
+  client: BusBenchResult['client'],
+  idempotent: boolean | null,
+  make: () => Bus,
+  brokerPid?: number,
+  workloads: Workload[] = WORKLOADS,
+): Promise<BusBenchResult[]> {
   const out: BusBenchResult[] = [];
-  for (const w of WORKLOADS) {
+  const label = `${client}${idempotent === false ? ' (not idempotent)' : ''}`;
+  for (const w of workloads) {
     const bus = make();
     try {
       // Untimed warm-up (JIT of client and broker, connections, metadata), then the timed run.
-      progress(`${name}: warm-up ...`);
+      progress(`${label}: warm-up ...`);
       await throughput(bus, { ...w, messages: Math.min(w.messages, 20 * w.batch) });
-      progress(`${name}: ${w.messages} x ${w.sizeBytes} B throughput ...`);
+      progress(`${label}: ${w.messages} x ${w.sizeBytes} B throughput ...`);
       const tp = await throughput(bus, w, brokerPid);
-      progress(`${name}: ${w.sizeBytes} B latency at ${w.latencyRate}/s ...`);
+      progress(`${label}: ${w.sizeBytes} B latency at ${w.latencyRate}/s ...`);
       const lat = await latency(bus, w);
-      const r: BusBenchResult = { bus: name, sizeBytes: w.sizeBytes, messages: w.messages, sendBatch: w.batch, ...tp, latency: lat };
+      const r: BusBenchResult = { bus: name, client, idempotent, sizeBytes: w.sizeBytes, messages: w.messages, sendBatch: w.batch, ...tp, latency: lat };
       progress(
-        `${name} ${w.sizeBytes} B: ${r.endToEndMsgsPerSec} msg/s end to end (${r.endToEndMBPerSec} MB/s), p50 ${lat.p50Ms} ms, p99 ${lat.p99Ms} ms, CPU µs/msg ${JSON.stringify(r.cpuMicrosPerMsg)}`,
+        `${label} ${w.sizeBytes} B: produce ${r.produceMsgsPerSec} msg/s, ${r.endToEndMsgsPerSec} msg/s end to end (${r.endToEndMBPerSec} MB/s), p50 ${lat.p50Ms} ms, p99 ${lat.p99Ms} ms, CPU µs/msg ${JSON.stringify(r.cpuMicrosPerMsg)}`,
       );
       out.push(r);
     } finally {
@@ -192,10 +209,33 @@ async function benchBus(name: 'embedded' | 'kafka', make: () => Bus, brokerPid?:
   return out;
 }
 
+/** The clients of this run: all, or those BENCH_BUS_CLIENTS names. */
+function benchClients(): KafkaClient[] {
+  const raw = process.env.BENCH_BUS_CLIENTS?.trim();
+  if (!raw) return [...KAFKA_CLIENTS];
+  const named = raw.split(',').map((c) => c.trim());
+  for (const c of named) if (!(KAFKA_CLIENTS as readonly string[]).includes(c)) throw new Error(`BENCH_BUS_CLIENTS: unknown client "${c}" (expected ${KAFKA_CLIENTS.join(', ')})`);
+  return named as KafkaClient[];
+}
+
+const KAFKA_CLIENT_VERSIONS: Record<KafkaClient, string> = {
+  kafkajs: `kafkajs ${packageVersion('kafkajs')}`,
+  platformatic: `@platformatic/kafka ${packageVersion('@platformatic/kafka')}`,
+};
+
+function packageVersion(name: string): string {
+  try {
+    return (JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return '?';
+  }
+}
+
 export async function run(): Promise<object> {
   const started = Date.now();
+  const loadAverageAtStart = loadavg().map((x) => Number(x.toFixed(1)));
   const results: BusBenchResult[] = [];
-  results.push(...(await benchBus('embedded', () => new EmbeddedBus())));
+  results.push(...(await benchBus('embedded', 'embedded', null, () => new EmbeddedBus())));
 
   let kafka: Record<string, unknown>;
   let broker: KafkaHandle | undefined;
@@ -206,9 +246,27 @@ export async function run(): Promise<object> {
       broker = await startKafka({ log: progress });
       brokers = broker.brokers;
     }
-    kafka = { version: external ? 'external (KAFKA_BROKERS)' : KAFKA_VERSION, brokers, client: 'kafkajs 2.2.4' };
+    const clients = benchClients();
+    kafka = {
+      version: external ? 'external (KAFKA_BROKERS)' : KAFKA_VERSION,
+      brokers,
+      clients: clients.map((c) => KAFKA_CLIENT_VERSIONS[c]),
+      kafkajsProducePatch: kafkajsFastProduce.patched,
+    };
     const b = brokers;
-    results.push(...(await benchBus('kafka', () => new KafkaBus({ brokers: b, clientId: 'bench' }), broker?.pid)));
+    const make = (client: KafkaClient, idempotent: boolean) => () =>
+      client === 'platformatic' ? new PlatformaticKafkaBus({ brokers: b, clientId: 'bench', idempotent }) : new KafkaBus({ brokers: b, clientId: 'bench', idempotent });
+    // Untimed broker warm-up (the JVM's JIT): without it the first client measured paid for it (in a trial run
+    // the first client's broker CPU per 1 KB record was 3-4x the later clients', whichever client came first).
+    progress('broker warm-up ...');
+    const warm = make(clients[0], true)();
+    try {
+      for (const w of WORKLOADS) await throughput(warm, { ...w, messages: Math.min(w.messages, 60 * w.batch) });
+    } finally {
+      await warm.close();
+    }
+    for (const client of clients) results.push(...(await benchBus('kafka', client, true, make(client, true), broker?.pid)));
+    for (const client of clients) results.push(...(await benchBus('kafka', client, false, make(client, false), broker?.pid, WORKLOADS.slice(0, 1))));
   } catch (e) {
     kafka = { error: (e as Error).message };
     progress(`kafka part failed: ${(e as Error).message}`);
@@ -217,10 +275,10 @@ export async function run(): Promise<object> {
   }
   return {
     bench: 'bus',
-    machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, loadAverageAtEnd: loadavg().map((x) => Number(x.toFixed(1))) },
+    machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, loadAverageAtStart, loadAverageAtEnd: loadavg().map((x) => Number(x.toFixed(1))) },
     kafka,
     method:
-      'throughput (after an untimed warm-up of 20 send batches; envelopes encoded before the clock starts): 2 publishers at once, each with sequential send() calls of sendBatch records over its own 8 of 16 keys, into 4 partitions; one consumer (maxBatchSize 500), from first send to last consumed; ' +
+      'throughput (after an untimed broker warm-up of 60 send batches per size, once, and an untimed warm-up of 20 send batches per row; envelopes encoded before the clock starts): 2 publishers at once, each with sequential send() calls of sendBatch records over its own 8 of 16 keys, into 4 partitions; one consumer (maxBatchSize 500), from first send to last consumed; produce msg/s: from first send to the last acknowledged; ' +
       'latency: paced sends every 10 ms at ratePerSec, send time as the envelope capture time, measured when the handler receives the batch; values are real envelopes of sizeBytes (key + value, no bus headers, as the stages send)',
     results,
     seconds: Math.round((Date.now() - started) / 1000),

@@ -47,7 +47,7 @@ export interface CreateAppOptions {
 
 function busFor(config: AppConfig): Bus {
   return config.bus.kind === 'kafka'
-    ? createBus({ kind: 'kafka', brokers: config.bus.brokers, namespace: config.bus.namespace })
+    ? createBus({ kind: 'kafka', brokers: config.bus.brokers, namespace: config.bus.namespace, client: config.bus.client })
     : createBus({ kind: 'embedded', defaultPartitions: config.bus.partitions });
 }
 

@@ -31,12 +31,15 @@ async function resolveConfig(opts: { bus?: string; brokers?: string; config?: st
   if (opts.bus === 'kafka' || (opts.bus === undefined && opts.brokers)) {
     const { resolveBrokers } = await import('./bus/resolve-brokers.js');
     const namespace = base.bus.kind === 'kafka' ? base.bus.namespace : '';
-    raw.bus = { kind: 'kafka', brokers: await resolveBrokers(opts.brokers), partitions: base.bus.partitions, namespace };
+    const client = base.bus.kind === 'kafka' ? base.bus.client : undefined;
+    raw.bus = { kind: 'kafka', brokers: await resolveBrokers(opts.brokers), partitions: base.bus.partitions, namespace, ...(client ? { client } : {}) };
   } else if (opts.bus === 'embedded') {
     raw.bus = { kind: 'embedded', partitions: base.bus.partitions };
   }
   const namespace = process.env.STREAMLENS_KAFKA_NAMESPACE?.trim();
   if (raw.bus.kind === 'kafka' && namespace) raw.bus.namespace = namespace;
+  const client = process.env.STREAMLENS_KAFKA_CLIENT?.trim();
+  if (raw.bus.kind === 'kafka' && client) raw.bus.client = client as typeof raw.bus.client; // validated by parseConfig below
   if (opts.port !== undefined || process.env.PORT) raw.gateway.port = Number(opts.port ?? process.env.PORT);
   if (opts.host !== undefined || process.env.HOST) raw.gateway.host = String(opts.host ?? process.env.HOST);
   if (process.env.STREAMLENS_TOKEN) raw.gateway.token = process.env.STREAMLENS_TOKEN;

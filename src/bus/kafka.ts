@@ -2,10 +2,10 @@
  * The Bus contract on Apache Kafka through kafkajs. kafkajs is unmaintained, so nothing of it
  * leaks out of this file: callers see only the Bus interface.
  *
- * Producer: one connected kafkajs producer per bus, acks=all, no compression, murmur2 default
- * partitioner (the same partition as Kafka's Java client and the embedded bus). A send() is
- * split into requests of at most `requestBytes`, sent in order, so one key's records keep
- * their order and no record batch exceeds the broker's limit.
+ * Producer: one connected kafkajs producer per bus, acks=all, idempotent unless turned off, no
+ * compression, murmur2 default partitioner (the same partition as Kafka's Java client and the
+ * embedded bus). A send() is split into requests of at most `requestBytes`, sent in order, so
+ * one key's records keep their order and no record batch exceeds the broker's limit.
  *
  * Consumer: eachBatch without auto-resolve. A fetched batch is cut into handler calls of at
  * most `maxBatchSize`; offsets are resolved and committed only after the handler resolved
@@ -41,49 +41,25 @@ import {
   type Producer,
   type ProduceRecord,
   type TopicSpec,
-  MessageTooLargeError,
 } from './bus.js';
 import { BROKER_MESSAGE_MAX_BYTES } from './kafka-broker.js';
+import { type KafkaBusOptions, type KafkaTuning, checkNamespace, checkedSizes, kafkaTuning } from './kafka-common.js';
 import { childLogger } from '../core/logger.js';
 
-export interface KafkaBusOptions {
-  brokers: string[];
-  clientId?: string;
-  /** Largest value send() accepts (default 8 MiB, as the embedded bus). */
-  maxMessageBytes?: number;
-  /** Largest whole record (value + key + headers) the broker accepts (its message.max.bytes). */
-  brokerMaxRecordBytes?: number;
-  /** Bytes per produce request; a send() with more is split into ordered requests. */
-  requestBytes?: number;
-  /** Partitions of one consumer processed at the same time (order holds within a partition). */
-  partitionsConsumedConcurrently?: number;
-  sessionTimeoutMs?: number;
-  heartbeatIntervalMs?: number;
-  rebalanceTimeoutMs?: number;
-  /** Longest a fetch waits for new data (the broker answers at once when data arrives). */
-  maxWaitTimeMs?: number;
-  /** Partitions of a topic a consumer subscribes to before anyone created it (default 4, as the embedded bus). */
-  defaultPartitions?: number;
-  /**
-   * Prefix of every topic and consumer group on the broker (e.g. 'bench-1732570000.'), so runs sharing a
-   * broker never read each other's records. Callers keep using plain topic names; delivered messages carry
-   * them too. Default '' (none). Letters, digits, '.', '_' and '-'.
-   */
-  namespace?: string;
-}
-
-/** Overhead of one record in a v2 record batch, beyond key, value and header bytes (generous). */
-const RECORD_OVERHEAD = 64;
+export type { KafkaBusOptions } from './kafka-common.js';
 
 export class KafkaBus implements Bus {
   readonly kind = 'kafka' as const;
+  readonly client = 'kafkajs' as const;
   readonly maxMessageBytes: number;
   readonly brokerMaxRecordBytes: number;
   private readonly kafka: Kafka;
   private readonly log: Logger;
-  private readonly options: Required<Omit<KafkaBusOptions, 'clientId' | 'maxMessageBytes' | 'brokerMaxRecordBytes' | 'namespace'>>;
+  private readonly options: KafkaTuning;
   /** Topic / group prefix on the broker (KafkaBusOptions.namespace). */
   readonly namespace: string;
+  /** Whether the producer is idempotent (KafkaBusOptions.idempotent). */
+  readonly idempotent: boolean;
   private producerP?: Promise<KProducer>;
   private adminP?: Promise<Admin>;
   private readonly consumers = new Set<KafkaGroupConsumer>();
@@ -93,20 +69,9 @@ export class KafkaBus implements Bus {
     if (!options.brokers?.length) throw new Error('KafkaBus needs at least one broker (host:port)');
     this.maxMessageBytes = options.maxMessageBytes ?? 8 * 1024 * 1024;
     this.brokerMaxRecordBytes = options.brokerMaxRecordBytes ?? BROKER_MESSAGE_MAX_BYTES;
-    this.namespace = options.namespace ?? '';
-    if (!/^[A-Za-z0-9._-]*$/.test(this.namespace) || this.namespace.length > 100) {
-      throw new Error(`Kafka namespace "${this.namespace}" may hold only letters, digits, '.', '_' and '-' (at most 100)`);
-    }
-    this.options = {
-      brokers: options.brokers,
-      requestBytes: options.requestBytes ?? 4 * 1024 * 1024,
-      partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 4,
-      sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
-      heartbeatIntervalMs: options.heartbeatIntervalMs ?? 500,
-      rebalanceTimeoutMs: options.rebalanceTimeoutMs ?? 20_000,
-      maxWaitTimeMs: options.maxWaitTimeMs ?? 50,
-      defaultPartitions: options.defaultPartitions ?? 4,
-    };
+    this.namespace = checkNamespace(options.namespace);
+    this.options = kafkaTuning(options);
+    this.idempotent = this.options.idempotent;
     this.log = childLogger({ component: 'kafka-bus' });
     if (!kafkajsFastProduce.patched) this.log.warn({ reason: kafkajsFastProduce.reason }, 'kafkajs fast produce path not installed; producing is slower');
     this.kafka = new Kafka({
@@ -151,7 +116,9 @@ export class KafkaBus implements Bus {
       const p = this.kafka.producer({
         createPartitioner: Partitioners.DefaultPartitioner,
         allowAutoTopicCreation: true,
-        idempotent: false,
+        // Idempotent: kafkajs sends one request per broker at a time and numbers each partition's batches.
+        idempotent: this.options.idempotent,
+        ...(this.options.idempotent ? { maxInFlightRequests: 1 } : {}),
         retry: { retries: 8 },
       });
       await p.connect();
@@ -205,19 +172,27 @@ export class KafkaBus implements Bus {
     return {
       send: async (topic: string, records: ProduceRecord[]) => {
         if (records.length === 0) return;
-        const messages = records.map((r) => {
-          if (r.value.length > this.maxMessageBytes) throw new MessageTooLargeError(r.value.length, this.maxMessageBytes);
-          const size = recordBytes(r);
-          if (size > this.brokerMaxRecordBytes) throw new MessageTooLargeError(size, this.brokerMaxRecordBytes);
-          return { key: r.key, value: r.value, headers: r.headers, size };
-        });
-        const producer = await this.connectedProducer();
+        const sizes = checkedSizes(records, this.maxMessageBytes, this.brokerMaxRecordBytes);
+        const messages = records.map((r, i) => ({ key: r.key, value: r.value, headers: r.headers, size: sizes[i] }));
+        const producerP = this.connectedProducer();
+        const producer = await producerP;
         // Ordered requests of bounded size: one key's records keep their order.
         let chunk: typeof messages = [];
         let chunkBytes = 0;
         const flush = async () => {
           if (chunk.length === 0) return;
-          await producer.send({ topic: this.namespace + topic, acks: -1, messages: chunk.map(({ key, value, headers }) => ({ key, value, headers })) });
+          try {
+            await producer.send({ topic: this.namespace + topic, acks: -1, messages: chunk.map(({ key, value, headers }) => ({ key, value, headers })) });
+          } catch (e) {
+            // A request that failed after its retries may still have been appended; its sequence numbers are
+            // reused by kafkajs, so the broker could drop a later batch as a duplicate. A fresh producer id
+            // (a new producer) starts new sequences.
+            if (this.options.idempotent && this.producerP === producerP) {
+              this.producerP = undefined;
+              producer.disconnect().catch(() => undefined);
+            }
+            throw e;
+          }
           chunk = [];
           chunkBytes = 0;
         };
@@ -283,12 +258,6 @@ const noDelaySocketFactory: ISocketFactory = ({ host, port, onConnect }) => {
   return socket;
 };
 
-function recordBytes(r: ProduceRecord): number {
-  let n = r.value.length + Buffer.byteLength(r.key) + RECORD_OVERHEAD;
-  if (r.headers) for (const [k, v] of Object.entries(r.headers)) n += Buffer.byteLength(k) + Buffer.byteLength(v) + 8;
-  return n;
-}
-
 function toHeaders(h: IHeaders | undefined): Headers {
   const out: Headers = {};
   if (!h) return out;
@@ -313,8 +282,6 @@ function toBusMessage(topic: string, partition: number, m: KafkaMessage): BusMes
   };
 }
 
-type ConsumerTuning = Required<Omit<KafkaBusOptions, 'clientId' | 'maxMessageBytes' | 'brokerMaxRecordBytes' | 'namespace'>>;
-
 /** One bus consumer = one kafkajs group member, restarted here if kafkajs gives up. */
 class KafkaGroupConsumer implements Consumer {
   private kc?: KConsumer;
@@ -331,7 +298,7 @@ class KafkaGroupConsumer implements Consumer {
   constructor(
     private readonly kafka: Kafka,
     private readonly options: ConsumerOptions,
-    private readonly tuning: ConsumerTuning,
+    private readonly tuning: KafkaTuning,
     private readonly log: Logger,
     private readonly ensureTopics: (topics: string[]) => Promise<void>,
     private readonly onStopped: () => void,

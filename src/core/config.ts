@@ -44,6 +44,8 @@ export const busSchema = z.discriminatedUnion('kind', [
     partitions: z.number().int().positive().max(64).default(4),
     /** Prefix of every topic and consumer group on the broker (deployments sharing one cluster). */
     namespace: z.string().regex(/^[A-Za-z0-9._-]*$/, "letters, digits, '.', '_' and '-' only").max(100).default(''),
+    /** Kafka client library; unset: STREAMLENS_KAFKA_CLIENT, else DEFAULT_KAFKA_CLIENT of src/bus/index.ts. */
+    client: z.enum(['kafkajs', 'platformatic']).optional(),
   }),
 ]);
 export type BusConfig = z.infer<typeof busSchema>;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { busConfigFromEnv } from '../../src/bus/index.js';
+import { busConfigFromEnv, kafkaClientFromEnv } from '../../src/bus/index.js';
 import { KafkaBus } from '../../src/bus/kafka.js';
+import { PlatformaticKafkaBus } from '../../src/bus/platformatic-kafka.js';
 import { parseConfig } from '../../src/core/config.js';
 
 describe('bus configuration', () => {
@@ -17,5 +18,24 @@ describe('bus configuration', () => {
     expect(() => parseConfig({ bus: { kind: 'kafka', brokers: ['127.0.0.1:9092'], namespace: 'a b' } })).toThrow(/namespace.*letters, digits/s);
     expect(() => new KafkaBus({ brokers: ['127.0.0.1:9092'], namespace: 'x/y' })).toThrow(/namespace "x\/y" may hold only/);
     expect(new KafkaBus({ brokers: ['127.0.0.1:9092'], namespace: 'ok_1.' }).namespace).toBe('ok_1.');
+  });
+
+  it('reads STREAMLENS_KAFKA_CLIENT and validates bus.client in the config file', () => {
+    expect(kafkaClientFromEnv({})).toBeUndefined();
+    expect(kafkaClientFromEnv({ STREAMLENS_KAFKA_CLIENT: ' platformatic ' })).toBe('platformatic');
+    expect(() => kafkaClientFromEnv({ STREAMLENS_KAFKA_CLIENT: 'rdkafka' })).toThrow(/STREAMLENS_KAFKA_CLIENT "rdkafka" is not a Kafka client \(expected kafkajs or platformatic\)/);
+    expect(busConfigFromEnv({ KAFKA_BROKERS: 'a:1', STREAMLENS_KAFKA_CLIENT: 'kafkajs' })).toEqual({ kind: 'kafka', brokers: ['a:1'], client: 'kafkajs' });
+    expect(busConfigFromEnv({ STREAMLENS_KAFKA_CLIENT: 'kafkajs' })).toEqual({ kind: 'embedded' });
+    const broker = { kind: 'kafka', brokers: ['127.0.0.1:9092'] };
+    expect(parseConfig({ bus: { ...broker, client: 'platformatic' } }).bus).toMatchObject({ client: 'platformatic' });
+    expect(parseConfig({ bus: broker }).bus).not.toHaveProperty('client');
+    expect(() => parseConfig({ bus: { ...broker, client: 'rdkafka' } })).toThrow(/bus\.client/);
+  });
+
+  it('validates the namespace on the platformatic bus too, and turns the idempotent producer on by default', () => {
+    expect(() => new PlatformaticKafkaBus({ brokers: ['127.0.0.1:9092'], namespace: 'x/y' })).toThrow(/namespace "x\/y" may hold only/);
+    expect(new PlatformaticKafkaBus({ brokers: ['127.0.0.1:9092'] }).idempotent).toBe(true);
+    expect(new KafkaBus({ brokers: ['127.0.0.1:9092'] }).idempotent).toBe(true);
+    expect(new PlatformaticKafkaBus({ brokers: ['127.0.0.1:9092'], idempotent: false }).idempotent).toBe(false);
   });
 });

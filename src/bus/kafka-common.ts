@@ -1,0 +1,86 @@
+/**
+ * What the Kafka buses share whatever client they run on (src/bus/kafka.ts on kafkajs,
+ * src/bus/platformatic-kafka.ts on @platformatic/kafka): the options, the namespace rule and the
+ * client-side size checks. Nothing here loads a Kafka client.
+ */
+import { MessageTooLargeError, type ProduceRecord } from './bus.js';
+
+/** The Kafka clients a bus can run on. */
+export const KAFKA_CLIENTS = ['kafkajs', 'platformatic'] as const;
+export type KafkaClient = (typeof KAFKA_CLIENTS)[number];
+
+export interface KafkaBusOptions {
+  brokers: string[];
+  clientId?: string;
+  /** Largest value send() accepts (default 8 MiB, as the embedded bus). */
+  maxMessageBytes?: number;
+  /** Largest whole record (value + key + headers) the broker accepts (its message.max.bytes). */
+  brokerMaxRecordBytes?: number;
+  /** Bytes per produce request; a send() with more is split into ordered requests. */
+  requestBytes?: number;
+  /** Partitions of one consumer processed at the same time (order holds within a partition). */
+  partitionsConsumedConcurrently?: number;
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  rebalanceTimeoutMs?: number;
+  /** Longest a fetch waits for new data (the broker answers at once when data arrives). */
+  maxWaitTimeMs?: number;
+  /** Partitions of a topic a consumer subscribes to before anyone created it (default 4, as the embedded bus). */
+  defaultPartitions?: number;
+  /**
+   * Prefix of every topic and consumer group on the broker (e.g. 'bench-1732570000.'), so runs sharing a
+   * broker never read each other's records. Callers keep using plain topic names; delivered messages carry
+   * them too. Default '' (none). Letters, digits, '.', '_' and '-'.
+   */
+  namespace?: string;
+  /**
+   * Idempotent producer (KIP-98: the broker drops a retried batch it already appended, so a retry
+   * never duplicates or reorders records). Default true.
+   */
+  idempotent?: boolean;
+}
+
+/** The tuning both Kafka buses fill in with the same defaults. */
+export type KafkaTuning = Required<Omit<KafkaBusOptions, 'clientId' | 'maxMessageBytes' | 'brokerMaxRecordBytes' | 'namespace'>>;
+
+export function kafkaTuning(options: KafkaBusOptions): KafkaTuning {
+  return {
+    brokers: options.brokers,
+    requestBytes: options.requestBytes ?? 4 * 1024 * 1024,
+    partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 4,
+    sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? 500,
+    rebalanceTimeoutMs: options.rebalanceTimeoutMs ?? 20_000,
+    maxWaitTimeMs: options.maxWaitTimeMs ?? 50,
+    defaultPartitions: options.defaultPartitions ?? 4,
+    idempotent: options.idempotent ?? true,
+  };
+}
+
+/** The namespace, checked; throws a clear error for a bad one. */
+export function checkNamespace(namespace: string | undefined): string {
+  const ns = namespace ?? '';
+  if (!/^[A-Za-z0-9._-]*$/.test(ns) || ns.length > 100) {
+    throw new Error(`Kafka namespace "${ns}" may hold only letters, digits, '.', '_' and '-' (at most 100)`);
+  }
+  return ns;
+}
+
+/** Overhead of one record in a v2 record batch, beyond key, value and header bytes (generous). */
+export const RECORD_OVERHEAD = 64;
+
+export function recordBytes(r: ProduceRecord): number {
+  let n = r.value.length + Buffer.byteLength(r.key) + RECORD_OVERHEAD;
+  if (r.headers) for (const [k, v] of Object.entries(r.headers)) n += Buffer.byteLength(k) + Buffer.byteLength(v) + 8;
+  return n;
+}
+
+/** Sizes of the records of one send(), or a MessageTooLargeError before anything is sent. */
+export function checkedSizes(records: ProduceRecord[], maxMessageBytes: number, brokerMaxRecordBytes: number): number[] {
+  return records.map((r) => {
+    if (r.value.length > maxMessageBytes) throw new MessageTooLargeError(r.value.length, maxMessageBytes);
+    const size = recordBytes(r);
+    if (size > brokerMaxRecordBytes) throw new MessageTooLargeError(size, brokerMaxRecordBytes);
+    return size;
+  });
+}
