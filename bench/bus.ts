@@ -21,7 +21,6 @@ import { EmbeddedBus } from '../src/bus/embedded.js';
 import { KAFKA_CLIENTS, type KafkaClient, kafkaBrokersFromEnv } from '../src/bus/index.js';
 import { KafkaBus } from '../src/bus/kafka.js';
 import { KAFKA_VERSION, type KafkaHandle, startKafka } from '../src/bus/kafka-broker.js';
-import { kafkajsFastProduce } from '../src/bus/kafkajs-fast-produce.js';
 import { PlatformaticKafkaBus } from '../src/bus/platformatic-kafka.js';
 import { runIfExecutedDirectly } from './run-directly.js';
 
@@ -251,7 +250,6 @@ export async function run(): Promise<object> {
       version: external ? 'external (KAFKA_BROKERS)' : KAFKA_VERSION,
       brokers,
       clients: clients.map((c) => KAFKA_CLIENT_VERSIONS[c]),
-      kafkajsProducePatch: kafkajsFastProduce.patched,
     };
     const b = brokers;
     const make = (client: KafkaClient, idempotent: boolean) => () =>

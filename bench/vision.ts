@@ -122,6 +122,9 @@ export async function run(): Promise<object> {
     const features = new StageRunner(bus, imageFeaturesStageForModel('animal', undefined, undefined, { concurrency: 2 }));
     const inferenceStage = new StageRunner(bus, tensorInferenceStage('video', pool, { fallback: { model: 'animal' } }));
     const latencies: number[] = [];
+    // Per prediction: time spent inside the stages (their stageTimes) and the rest (bus transport + queueing).
+    const inStages: number[] = [];
+    const outsideStages: number[] = [];
     // The reader subscribes before any stage has produced a prediction: the topic must exist (Kafka).
     await bus.ensureTopics([{ name: TOPICS.predictions, partitions: 4 }]);
     const reader = bus.consumer({ groupId: `bench-vision-${count}-${Date.now()}`, topics: [TOPICS.predictions], fromBeginning: false });
@@ -131,7 +134,12 @@ export async function run(): Promise<object> {
       const now = Date.now();
       for (const m of batch.messages) {
         const msg = decodeMessage(m.value);
-        if (msg.type === 'prediction') latencies.push(now - msg.env.capturedAt);
+        if (msg.type !== 'prediction') continue;
+        const total = now - msg.env.capturedAt;
+        const staged = Object.values(msg.env.stageTimes ?? {}).reduce((x, y) => x + y, 0);
+        latencies.push(total);
+        inStages.push(staged);
+        outsideStages.push(Math.max(0, total - staged));
       }
     });
     // warm the model before the clock starts
@@ -146,7 +154,7 @@ export async function run(): Promise<object> {
     await inferenceStage.stop();
     await pool.close();
     await scenario.close();
-    latencies.sort((a, b) => a - b);
+    for (const xs of [latencies, inStages, outsideStages]) xs.sort((a, b) => a - b);
     const captured = count * 5 * seconds;
     streams.push({
       bus: busKind,
@@ -157,6 +165,8 @@ export async function run(): Promise<object> {
       dropped: summaries.reduce((a, s) => a + s.dropped, 0),
       predicted: latencies.length,
       latencyMs: { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), max: latencies.at(-1) ?? null },
+      inStagesMs: { p50: r2(percentile(inStages, 0.5) ?? 0), p99: r2(percentile(inStages, 0.99) ?? 0) },
+      busAndQueueMs: { p50: r2(percentile(outsideStages, 0.5) ?? 0), p99: r2(percentile(outsideStages, 0.99) ?? 0) },
       errors: summaries.filter((s) => s.error).map((s) => s.error!.message),
     });
   }

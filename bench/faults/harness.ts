@@ -15,7 +15,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { WebSocket } from 'ws';
-// The bus before kafkajs: it installs its produce patch before kafkajs loads.
 import { KafkaBus } from '../../src/bus/kafka.js';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Consumer } from '../../src/bus/bus.js';

@@ -17,8 +17,6 @@ import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-// Before 'kafkajs': whichever of our modules loads kafkajs first must let the produce patch in.
-import './kafkajs-fast-produce.js';
 import { Kafka, logLevel } from 'kafkajs';
 import { cacheRoot, repoRoot } from '../core/paths.js';
 

@@ -51,7 +51,7 @@ export function kafkaTuning(options: KafkaBusOptions): KafkaTuning {
     sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? 500,
     rebalanceTimeoutMs: options.rebalanceTimeoutMs ?? 20_000,
-    maxWaitTimeMs: options.maxWaitTimeMs ?? 50,
+    maxWaitTimeMs: options.maxWaitTimeMs ?? 10,
     defaultPartitions: options.defaultPartitions ?? 4,
     idempotent: options.idempotent ?? true,
   };

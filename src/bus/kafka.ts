@@ -15,7 +15,6 @@
  * never gives up while it is running.
  */
 // Must come before 'kafkajs': it replaces two kafkajs modules before kafkajs loads them.
-import { kafkajsFastProduce } from './kafkajs-fast-produce.js';
 import {
   type Admin,
   type Consumer as KConsumer,
@@ -73,7 +72,6 @@ export class KafkaBus implements Bus {
     this.options = kafkaTuning(options);
     this.idempotent = this.options.idempotent;
     this.log = childLogger({ component: 'kafka-bus' });
-    if (!kafkajsFastProduce.patched) this.log.warn({ reason: kafkajsFastProduce.reason }, 'kafkajs fast produce path not installed; producing is slower');
     this.kafka = new Kafka({
       clientId: options.clientId ?? 'streamlens',
       brokers: options.brokers,

@@ -2,7 +2,7 @@
  * The Bus contract on Apache Kafka through @platformatic/kafka (maintained, pure JavaScript, no
  * native addon). Like src/bus/kafka.ts (kafkajs), nothing of the client leaks out of this file.
  *
- * Producer: one client per bus, acks=all, idempotent unless turned off, no compression, and a
+ * Producer: one client per topic (so one stage's large records never queue another topic's), acks=all, idempotent unless turned off, no compression, and a
  * partitioner that hashes keys exactly as Kafka's Java client, kafkajs and src/bus/partitioner.ts
  * do (murmur2 & 0x7fffffff: the client's own default uses `>>> 0`, which puts about half the keys
  * on other partitions). send() calls are queued in order and leave as ordered requests of at most
@@ -105,7 +105,8 @@ export class PlatformaticKafkaBus implements Bus {
   private readonly options: KafkaTuning;
   private readonly log: Logger;
   private adminClient?: Admin;
-  private sender?: OrderedSender;
+  /** One ordered sender (and producer client) per topic: a busy topic never queues another's records. */
+  private readonly senders = new Map<string, OrderedSender>();
   private readonly consumers = new Set<PlatformaticGroupConsumer>();
   private closed = false;
 
@@ -175,7 +176,8 @@ export class PlatformaticKafkaBus implements Bus {
           value: r.value,
           headers: r.headers ? toHeaderMap(r.headers) : undefined,
         }));
-        this.sender ??= new OrderedSender(
+        let sender = this.senders.get(onBroker);
+        if (!sender) this.senders.set(onBroker, (sender = new OrderedSender(
           () =>
             new PProducer({
               clientId: `${this.clientId}-producer`,
@@ -192,8 +194,8 @@ export class PlatformaticKafkaBus implements Bus {
           this.options.requestBytes,
           this.idempotent,
           this.log,
-        );
-        await this.sender.send(messages, sizes);
+        )));
+        await sender.send(messages, sizes);
       },
     };
   }
@@ -243,10 +245,10 @@ export class PlatformaticKafkaBus implements Bus {
     if (this.closed) return;
     await Promise.all([...this.consumers].map((c) => c.stop().catch((e) => this.log.warn({ err: e }, 'consumer stop failed'))));
     this.closed = true;
-    const [s, a] = [this.sender, this.adminClient];
-    this.sender = undefined;
+    const [senders, a] = [[...this.senders.values()], this.adminClient];
+    this.senders.clear();
     this.adminClient = undefined;
-    await Promise.all([s?.close(), a?.close().catch(() => undefined)]);
+    await Promise.all([...senders.map((s) => s.close()), a?.close().catch(() => undefined)]);
   }
 }
 
@@ -399,6 +401,17 @@ interface PartitionState {
   readyAt: number;
   /** The position comes from the reset policy instead of the committed offset (offset out of range). */
   reset: boolean;
+  /** Highest offset to commit (the offset after the last handled record) and the last one committed. */
+  commitTarget: bigint;
+  committed: bigint;
+  /** The commit loop of this partition runs (resolves when everything up to commitTarget was sent). */
+  committing?: Promise<void>;
+}
+
+/** Resolves when the partition's handler loop has ended and its commits were sent. */
+async function settled(st: PartitionState): Promise<void> {
+  await st.idle;
+  await st.committing;
 }
 
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
@@ -577,12 +590,12 @@ class PlatformaticGroupConsumer implements Consumer {
     for (const [k, st] of this.parts) {
       if (next.has(k)) continue;
       this.parts.delete(k);
-      if (st.idle) this.retiring.set(k, st.idle);
+      if (st.idle || st.committing) this.retiring.set(k, settled(st));
     }
     const fresh: PartitionState[] = [];
     for (const [k, tp] of next) {
       if (this.parts.has(k)) continue;
-      const st: PartitionState = { ...tp, buffer: [], epoch: 0, fetching: false, failures: 0, readyAt: 0, reset: false };
+      const st: PartitionState = { ...tp, buffer: [], epoch: 0, fetching: false, failures: 0, readyAt: 0, reset: false, commitTarget: -1n, committed: -1n };
       this.parts.set(k, st);
       fresh.push(st);
     }
@@ -592,7 +605,7 @@ class PlatformaticGroupConsumer implements Consumer {
   }
 
   private dropAll(): void {
-    for (const [k, st] of this.parts) if (st.idle) this.retiring.set(k, st.idle);
+    for (const [k, st] of this.parts) if (st.idle || st.committing) this.retiring.set(k, settled(st));
     this.parts.clear();
     this.current = {};
   }
@@ -834,13 +847,29 @@ class PlatformaticGroupConsumer implements Consumer {
             this.release();
           }
           st.failures = 0;
-          await this.commit(st, BigInt(messages[messages.length - 1].offset) + 1n);
+          // Committed off the handler's path: the next chunk does not wait for the commit's round trip.
+          this.requestCommit(st, BigInt(messages[messages.length - 1].offset) + 1n);
         }
       } finally {
         st.idle = undefined;
         this.wake();
       }
     })();
+  }
+
+  /** Commits up to `offset` soon: one commit in flight per partition, later targets coalesced. */
+  private requestCommit(st: PartitionState, offset: bigint): void {
+    if (offset > st.commitTarget) st.commitTarget = offset;
+    if (st.committing) return;
+    st.committing = (async () => {
+      while (st.committed < st.commitTarget) {
+        const target = st.commitTarget;
+        await this.commit(st, target);
+        st.committed = target;
+      }
+    })().finally(() => {
+      st.committing = undefined;
+    });
   }
 
   private async commit(st: PartitionState, offset: bigint): Promise<void> {
@@ -860,7 +889,7 @@ class PlatformaticGroupConsumer implements Consumer {
     clearInterval(this.watchdog);
     this.wake();
     // Drain: the handler calls in flight finish and commit; nothing new is fetched or started.
-    const inFlight = [...this.parts.values()].map((st) => st.idle);
+    const inFlight = [...this.parts.values()].map(settled);
     await Promise.all([this.loop, ...inFlight, ...this.retiring.values()].map((p) => p?.catch(() => undefined)));
     this.retiring.clear();
     for (const r of this.slots.splice(0)) r();

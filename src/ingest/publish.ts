@@ -141,18 +141,27 @@ export class LiveFramePublisher {
     }
   }
 
-  /** Publishes what is queued (unless `discard`), then stops. */
-  async close(discard = false): Promise<void> {
-    if (discard) {
+  /**
+   * Publishes what is queued (unless `discard`), then stops. A bus that stays unavailable cannot hold
+   * the close up for longer than `graceMs`: what is still queued then is dropped (and counted as dropped).
+   */
+  async close(discard = false, graceMs = 10_000): Promise<void> {
+    const discardQueued = () => {
       this.dropped += this.queue.length;
       this.queue.length = 0;
       this.stopSignal.abort();
-    }
+    };
+    if (discard) discardQueued();
     this.closed = true;
     const w = this.wake;
     this.wake = undefined;
     w?.();
-    await this.loop;
+    const grace = setTimeout(discardQueued, graceMs);
+    try {
+      await this.loop;
+    } finally {
+      clearTimeout(grace);
+    }
     this.monitor.release();
     streamsOn(this.bus).delete(this.streamId);
     if (this.sendError) throw this.sendError;
