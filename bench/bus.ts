@@ -23,6 +23,7 @@ import { KafkaBus } from '../src/bus/kafka.js';
 import { KAFKA_VERSION, type KafkaHandle, startKafka } from '../src/bus/kafka-broker.js';
 import { PlatformaticKafkaBus } from '../src/bus/platformatic-kafka.js';
 import { runIfExecutedDirectly } from './run-directly.js';
+import { processCpuSeconds } from './scenario-bus.js';
 
 interface Workload {
   sizeBytes: number;
@@ -69,16 +70,6 @@ function envelopeRecord(sizeBytes: number, stream: number, seq: number, captured
     headBytes.set(stream, head);
   }
   return encodeMessage({ type: 'video.frame', env: { streamId: `stream-${stream}`, seq, capturedAt }, meta: {}, jpeg: Buffer.alloc(Math.max(0, sizeBytes - head), 0x5a) });
-}
-
-/** CPU seconds a process used so far (Linux /proc), or undefined. */
-function processCpuSeconds(pid: number): number | undefined {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 10 ms
-  } catch {
-    return undefined;
-  }
 }
 
 export async function throughput(bus: Bus, w: Workload, brokerPid?: number): Promise<Pick<BusBenchResult, 'produceMsgsPerSec' | 'endToEndMsgsPerSec' | 'endToEndMBPerSec' | 'cpuMicrosPerMsg'>> {

@@ -17,7 +17,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import { benchBuses, scenarioBus } from './scenario-bus.js';
+import { benchBuses, cpuCores, localBrokerPid, scenarioBus } from './scenario-bus.js';
 import { decodeMessage } from '../src/bus/envelope.js';
 import { StageRunner } from '../src/bus/stage-runner.js';
 import { TOPICS } from '../src/bus/topics.js';
@@ -112,6 +112,7 @@ export async function run(): Promise<object> {
 
   // ---- end to end on the bus ----
   const streams: Record<string, unknown>[] = [];
+  const brokerPid = await localBrokerPid();
   const counts = (process.env.BENCH_VISION_CAMERAS ?? '1,5,10,15,20').split(',').map(Number);
   for (const busKind of benchBuses())
   for (const count of counts) {
@@ -144,11 +145,13 @@ export async function run(): Promise<object> {
     });
     // warm the model before the clock starts
     await pool.server('animal');
+    const cpu = cpuCores(busKind === 'kafka' ? brokerPid : undefined);
     const pubs = Array.from({ length: count }, (_, i) => publishVideoSource(bus, `cam-${i}`, fakeCamera(frames, 5, seconds, (i * 200) / count)));
     const summaries = await Promise.all(pubs.map((p) => p.done));
     const published = summaries.reduce((a, s) => a + s.published, 0);
     const deadline = Date.now() + 30_000;
     while (latencies.length < published && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const cpuUsed = cpu();
     await reader.stop();
     await features.stop();
     await inferenceStage.stop();
@@ -166,6 +169,7 @@ export async function run(): Promise<object> {
       predicted: latencies.length,
       latencyMs: { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), max: latencies.at(-1) ?? null },
       inStagesMs: { p50: r2(percentile(inStages, 0.5) ?? 0), p99: r2(percentile(inStages, 0.99) ?? 0) },
+      cpuCores: cpuUsed,
       busAndQueueMs: { p50: r2(percentile(outsideStages, 0.5) ?? 0), p99: r2(percentile(outsideStages, 0.99) ?? 0) },
       errors: summaries.filter((s) => s.error).map((s) => s.error!.message),
     });
