@@ -43,6 +43,10 @@ async function resolveConfig(opts: { bus?: string; brokers?: string; config?: st
   if (opts.port !== undefined || process.env.PORT) raw.gateway.port = Number(opts.port ?? process.env.PORT);
   if (opts.host !== undefined || process.env.HOST) raw.gateway.host = String(opts.host ?? process.env.HOST);
   if (process.env.STREAMLENS_TOKEN) raw.gateway.token = process.env.STREAMLENS_TOKEN;
+  if (process.env.STREAMLENS_METRICS_TOKEN) raw.gateway.metricsToken = process.env.STREAMLENS_METRICS_TOKEN;
+  const { sourceDirsFromEnv } = await import('./core/source-paths.js');
+  const sourceDirs = sourceDirsFromEnv();
+  if (sourceDirs) raw.sources = { ...raw.sources, allowedDirs: sourceDirs };
   return parseConfig(raw, file ?? 'command-line settings');
 }
 
@@ -138,10 +142,11 @@ models
 
 program
   .command('config')
-  .description('validate a streams config file and print it with defaults filled in')
+  .description('validate a streams config file and print it with defaults filled in (credentials shown as ***)')
   .argument('<file>')
   .action(async (file: string) => {
-    process.stdout.write(JSON.stringify(loadConfigFile(file), null, 2) + '\n');
+    const { redactConfig } = await import('./core/config.js');
+    process.stdout.write(JSON.stringify(redactConfig(loadConfigFile(file)), null, 2) + '\n');
   });
 
 const BENCH_SUITES: Record<string, string> = {
