@@ -20,7 +20,7 @@ const SECRET_KEY = /^(?:password|passwd|pwd|pass|passphrase|token|metricsToken|m
 /** scheme://userinfo@ inside free text: userinfo runs (greedily, to the last @) up to the end of the authority. */
 const TEXT_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#"'<>`]*)@/gi;
 /** ?name=value / &name=value inside free text. */
-const TEXT_PARAM = /([?&;])([A-Za-z0-9_.-]+)=([^&#\s"'<>`]*)/g;
+const TEXT_PARAM = /([?&;])([A-Za-z0-9_.-]+)=([^&#\s"'<>`]*?)(?=[:,.;)\]]*(?:[&#\s"'<>`]|$))/g;
 /** Authorization header values quoted in text (ffmpeg -loglevel debug prints them, so do proxies). */
 const TEXT_AUTH_HEADER = /\b(authorization["']?\s*[:=]\s*["']?)(basic|bearer|digest|negotiate)\s+[A-Za-z0-9._~+/=-]{4,}/gi;
 

@@ -106,7 +106,7 @@ function rejectUpgrade(socket: Duplex, status: number, message: string): void {
 
 const TOKEN_HELP = 'send "Authorization: Bearer <token>" (browsers: sign in on the dashboard)';
 const SOCKET_TOKEN_HELP = `send "Authorization: Bearer <token>", or offer the WebSocket subprotocols "${WS_PROTOCOL}" and "streamlens.bearer.<base64url of the token>"`;
-const URL_TOKEN_NOTE = '; a token in the URL (?token=) is not accepted: URLs end up in logs and browser history';
+const URL_TOKEN_NOTE = '; a token in the URL (query parameter "token") is not accepted: URLs end up in logs and browser history';
 
 /** Paths a browser navigates to (the dashboard's own files): an unauthorised one gets the login page. */
 function wantsHtml(req: IncomingMessage, path: string): boolean {
