@@ -26,14 +26,16 @@ const SCRIPT = `(function () {
       if (!quiet) say(r.status === 401 ? 'That token is not valid.' : 'The gateway answered ' + r.status + '.');
     }, function () { if (!quiet) say('The gateway cannot be reached.'); });
   }
-  var m = /(?:^#|&)token=([^&]*)/.exec(location.hash);
-  if (m) {
+  function fromHash() {
+    var m = /(?:^#|&)token=([^&]*)/.exec(location.hash);
+    if (!m) return false;
     var rest = location.hash.replace(/(?:^#|&)token=[^&]*/, '').replace(/^&/, '');
     history.replaceState(null, '', location.pathname + location.search + (rest ? '#' + rest : ''));
     tryToken(decodeURIComponent(m[1]), false);
-  } else {
-    tryToken(sessionStorage.getItem(KEY) || '', true);
+    return true;
   }
+  if (!fromHash()) tryToken(sessionStorage.getItem(KEY) || '', true);
+  window.addEventListener('hashchange', fromHash);
   form.addEventListener('submit', function (e) { e.preventDefault(); say(''); tryToken(input.value.trim(), false); });
 })();`;
 
