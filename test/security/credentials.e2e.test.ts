@@ -46,7 +46,9 @@ async function record(path: string, init: RequestInit = {}, token: string | null
   if (token) headers.set('authorization', `Bearer ${token}`);
   const r = await fetch(`${base}${path}`, { ...init, headers });
   const text = await r.text();
-  answers.push(`${init.method ?? 'GET'} ${path} -> ${r.status} ${JSON.stringify([...r.headers])}\n${text}`);
+  const shown: Record<string, string> = {};
+  r.headers.forEach((v, k) => (shown[k] = v));
+  answers.push(`${init.method ?? 'GET'} ${path} -> ${r.status} ${JSON.stringify(shown)}\n${text}`);
   return new Response(text, { status: r.status, headers: r.headers });
 }
 

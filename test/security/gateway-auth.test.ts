@@ -98,7 +98,7 @@ describe('gateway on a non-loopback address with a token', () => {
   });
 
   it('/healthz answers without a token (and with any)', async () => {
-    for (const headers of [{}, { authorization: `Bearer ${WRONG}` }, { authorization: `Bearer ${TOKEN}` }]) {
+    for (const headers of [{}, { authorization: `Bearer ${WRONG}` }, { authorization: `Bearer ${TOKEN}` }] as Record<string, string>[]) {
       const r = await fetch(`${gw.url}/healthz`, { headers });
       expect(r.status).toBe(200);
       expect(await r.json()).toMatchObject({ ok: true });
@@ -107,7 +107,7 @@ describe('gateway on a non-loopback address with a token', () => {
 
   it('every other endpoint: 401 with no token and with a wrong one (no data in the answer), its answer with the right one', async () => {
     for (const e of ENDPOINTS) {
-      for (const headers of [{}, { authorization: `Bearer ${WRONG}` }, { authorization: `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}` }]) {
+      for (const headers of [{}, { authorization: `Bearer ${WRONG}` }, { authorization: `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}` }] as Record<string, string>[]) {
         const r = await call(e, headers);
         expect(r.status, `${e.method} ${e.path} with ${JSON.stringify(headers)}`).toBe(401);
         expect(r.headers.get('www-authenticate')).toMatch(/^Bearer/);
