@@ -48,7 +48,7 @@ export interface CreateAppOptions {
 
 function busFor(config: AppConfig): Bus {
   return config.bus.kind === 'kafka'
-    ? createBus({ kind: 'kafka', brokers: config.bus.brokers, namespace: config.bus.namespace, client: config.bus.client })
+    ? createBus({ kind: 'kafka', brokers: config.bus.brokers, namespace: config.bus.namespace, client: config.bus.client, sasl: config.bus.sasl, ssl: config.bus.ssl })
     : createBus({ kind: 'embedded', defaultPartitions: config.bus.partitions });
 }
 

@@ -63,6 +63,16 @@ export const busSchema = z.discriminatedUnion('kind', [
     namespace: z.string().regex(/^[A-Za-z0-9._-]*$/, "letters, digits, '.', '_' and '-' only").max(100).default(''),
     /** Kafka client library; unset: STREAMLENS_KAFKA_CLIENT, else DEFAULT_KAFKA_CLIENT of src/bus/index.ts. */
     client: z.enum(['kafkajs', 'platformatic']).optional(),
+    /** SASL credentials (KAFKA_SASL_MECHANISM / KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD override); the password is never shown. */
+    sasl: z
+      .object({
+        mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+        username: z.string().min(1),
+        password: z.string().min(1),
+      })
+      .optional(),
+    /** TLS to the brokers (KAFKA_SSL=true). */
+    ssl: z.boolean().optional(),
   }),
 ]);
 export type BusConfig = z.infer<typeof busSchema>;
