@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { redactValue } from './redact.js';
+import { jsonErrorSummary, redactValue } from './redact.js';
 import { type Route, routeFor } from './route.js';
 
 /**
@@ -145,6 +145,13 @@ export function redactConfig(config: AppConfig): AppConfig {
   return redactValue(config, 16);
 }
 
+function yamlErrorSummary(e: unknown): string {
+  const err = e as { code?: string; linePos?: { line: number; col: number }[]; message?: string };
+  const where = err.linePos?.[0] ? ` at line ${err.linePos[0].line}, column ${err.linePos[0].col}` : '';
+  const what = err.code ? err.code.toLowerCase().replace(/_/g, ' ') : (err.message ?? 'syntax error').split('\n')[0].replace(/:.*$/, '');
+  return `${what}${where}`;
+}
+
 /** Reads a YAML or JSON config file. */
 export function loadConfigFile(path: string): AppConfig {
   let text: string;
@@ -157,7 +164,8 @@ export function loadConfigFile(path: string): AppConfig {
   try {
     raw = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (e) {
-    throw new ConfigError(`${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message}`);
+    // Not the parser's message: YAML's quotes the offending lines, which may hold a token or a password.
+    throw new ConfigError(`${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${path.endsWith('.json') ? jsonErrorSummary(e) : yamlErrorSummary(e)}`);
   }
   return parseConfig(raw, path);
 }

@@ -1,7 +1,10 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { renderReportHtml, reportJson } from '../../src/analysis/report.js';
-import { parseConfig, redactConfig } from '../../src/core/config.js';
+import { loadConfigFile, parseConfig, redactConfig } from '../../src/core/config.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createLogger } from '../../src/core/logger.js';
 import { metricsText, registry } from '../../src/core/metrics.js';
 import { displayPath, excerpt, jsonErrorSummary, redactSecrets, redactSource, redactUrl, redactValue, registerSecret, registerUrlSecrets } from '../../src/core/redact.js';
@@ -112,5 +115,24 @@ describe('every printer of a secret goes through it', () => {
     for (const s of ['gateway-token-0123456789', 'metrics-token-0123456789', 'cfg-Secret-5']) expect(text).not.toContain(s);
     expect(text).toContain('rtsp://***@cam/s');
     expect(config.gateway.token).toBe('gateway-token-0123456789'); // the parsed config itself keeps them
+  });
+
+  it('a config file that does not parse: the error names the place, never its lines (they may hold a token)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'streamlens-badcfg-'));
+    try {
+      writeFileSync(join(dir, 'c.yaml'), 'gateway:\n  token: "yaml-Secret-token-0123\n  port: 1\n');
+      writeFileSync(join(dir, 'c.json'), '{"gateway": {"token": "json-Secret-token-0123", }}');
+      expect(() => loadConfigFile(join(dir, 'c.yaml'))).toThrow(/c\.yaml is not valid YAML: .* at line \d+, column \d+$/);
+      expect(() => loadConfigFile(join(dir, 'c.json'))).toThrow(/c\.json is not valid JSON: /);
+      for (const f of ['c.yaml', 'c.json']) {
+        try {
+          loadConfigFile(join(dir, f));
+        } catch (e) {
+          expect((e as Error).message).not.toMatch(/Secret-token/);
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
