@@ -12,6 +12,7 @@ import { registry, stageMetrics } from './core/metrics.js';
 import { gatewayPredictionRepeats } from './gateway/gateway-metrics.js';
 import { startOpsServer } from './gateway/ops-server.js';
 import { dataRoot, repoRoot } from './core/paths.js';
+import { rootsOf } from './core/source-paths.js';
 import { createGateway } from './gateway/index.js';
 import { ingestCourseBody } from './ingest/course-source.js';
 import { createReceivedFramePublisher } from './ingest/publish.js';
@@ -47,7 +48,7 @@ export interface CreateAppOptions {
 
 function busFor(config: AppConfig): Bus {
   return config.bus.kind === 'kafka'
-    ? createBus({ kind: 'kafka', brokers: config.bus.brokers, namespace: config.bus.namespace, client: config.bus.client })
+    ? createBus({ kind: 'kafka', brokers: config.bus.brokers, namespace: config.bus.namespace, client: config.bus.client, sasl: config.bus.sasl, ssl: config.bus.ssl })
     : createBus({ kind: 'embedded', defaultPartitions: config.bus.partitions });
 }
 
@@ -99,7 +100,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   const bus = busFor(config);
   await bus.ensureTopics(allTopics(config.bus.partitions));
   const seenPredictions = new PredictionDeduplicator();
-  const streams = new StreamManager(bus, (id) => seenPredictions.forget(id));
+  const streams = new StreamManager(bus, (id) => seenPredictions.forget(id), { roots: rootsOf(config) });
   const producer = bus.producer();
   // Each stream's route travels in its messages' envelopes; stages in this process read it from there too.
   const routing = { hasModel: (name: string) => listVersions(name, root).length > 0 };
@@ -282,7 +283,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
         }
       }
       if (options.gateway !== false) {
-        gateway = await createGateway(context, { host: config.gateway.host, port: config.gateway.port, token: config.gateway.token, allowedOrigins: config.gateway.allowedOrigins });
+        gateway = await createGateway(context, { host: config.gateway.host, port: config.gateway.port, token: config.gateway.token, metricsToken: config.gateway.metricsToken, allowedOrigins: config.gateway.allowedOrigins });
         app.url = gateway.url;
         log.info({ url: gateway.url, bus: bus.kind }, 'streamlens is up');
         if (!process.env.VITEST) process.stderr.write(`streamlens: dashboard at ${gateway.url}  (metrics: ${gateway.url}/metrics)\n`);
@@ -324,7 +325,7 @@ export async function runWorker(config: AppConfig, stage: string, options: { mod
   const pool = new ClassifierPool(loadClassifier, { ...config.inference, root });
   const def = buildStage(stage, { pool, routing: { hasModel: (name) => listVersions(name, root).length > 0 }, modelsRoot: root });
   const bus = busFor(config);
-  const ops = await startOpsServer({ host: config.gateway.host, port: config.gateway.port, info: { stage, bus: bus.kind, pid: process.pid } });
+  const ops = await startOpsServer({ host: config.gateway.host, port: config.gateway.port, info: { stage, bus: bus.kind, pid: process.pid }, token: config.gateway.token, metricsToken: config.gateway.metricsToken });
   const runner = new StageRunner(bus, def);
   try {
     // Whichever process starts first creates the topics, with the configured partition count.

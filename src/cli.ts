@@ -32,7 +32,8 @@ async function resolveConfig(opts: { bus?: string; brokers?: string; config?: st
     const { resolveBrokers } = await import('./bus/resolve-brokers.js');
     const namespace = base.bus.kind === 'kafka' ? base.bus.namespace : '';
     const client = base.bus.kind === 'kafka' ? base.bus.client : undefined;
-    raw.bus = { kind: 'kafka', brokers: await resolveBrokers(opts.brokers), partitions: base.bus.partitions, namespace, ...(client ? { client } : {}) };
+    const auth = base.bus.kind === 'kafka' ? { ...(base.bus.sasl ? { sasl: base.bus.sasl } : {}), ...(base.bus.ssl !== undefined ? { ssl: base.bus.ssl } : {}) } : {};
+    raw.bus = { kind: 'kafka', brokers: await resolveBrokers(opts.brokers), partitions: base.bus.partitions, namespace, ...(client ? { client } : {}), ...auth };
   } else if (opts.bus === 'embedded') {
     raw.bus = { kind: 'embedded', partitions: base.bus.partitions };
   }
@@ -40,9 +41,24 @@ async function resolveConfig(opts: { bus?: string; brokers?: string; config?: st
   if (raw.bus.kind === 'kafka' && namespace) raw.bus.namespace = namespace;
   const client = process.env.STREAMLENS_KAFKA_CLIENT?.trim();
   if (raw.bus.kind === 'kafka' && client) raw.bus.client = client as typeof raw.bus.client; // validated by parseConfig below
+  if (raw.bus.kind === 'kafka') {
+    const e = process.env;
+    if (e.KAFKA_SASL_MECHANISM || e.KAFKA_SASL_USERNAME || e.KAFKA_SASL_PASSWORD) {
+      raw.bus.sasl = {
+        mechanism: (e.KAFKA_SASL_MECHANISM?.trim().toLowerCase() || raw.bus.sasl?.mechanism || 'plain') as 'plain', // validated by parseConfig below
+        username: e.KAFKA_SASL_USERNAME ?? raw.bus.sasl?.username ?? '',
+        password: e.KAFKA_SASL_PASSWORD ?? raw.bus.sasl?.password ?? '',
+      };
+    }
+    if (e.KAFKA_SSL) raw.bus.ssl = /^(1|true|yes)$/i.test(e.KAFKA_SSL.trim());
+  }
   if (opts.port !== undefined || process.env.PORT) raw.gateway.port = Number(opts.port ?? process.env.PORT);
   if (opts.host !== undefined || process.env.HOST) raw.gateway.host = String(opts.host ?? process.env.HOST);
   if (process.env.STREAMLENS_TOKEN) raw.gateway.token = process.env.STREAMLENS_TOKEN;
+  if (process.env.STREAMLENS_METRICS_TOKEN) raw.gateway.metricsToken = process.env.STREAMLENS_METRICS_TOKEN;
+  const { sourceDirsFromEnv } = await import('./core/source-paths.js');
+  const sourceDirs = sourceDirsFromEnv();
+  if (sourceDirs) raw.sources = { ...raw.sources, allowedDirs: sourceDirs };
   return parseConfig(raw, file ?? 'command-line settings');
 }
 
@@ -138,10 +154,11 @@ models
 
 program
   .command('config')
-  .description('validate a streams config file and print it with defaults filled in')
+  .description('validate a streams config file and print it with defaults filled in (credentials shown as ***)')
   .argument('<file>')
   .action(async (file: string) => {
-    process.stdout.write(JSON.stringify(loadConfigFile(file), null, 2) + '\n');
+    const { redactConfig } = await import('./core/config.js');
+    process.stdout.write(JSON.stringify(redactConfig(loadConfigFile(file)), null, 2) + '\n');
   });
 
 const BENCH_SUITES: Record<string, string> = {

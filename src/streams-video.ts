@@ -18,10 +18,11 @@ export async function startVideoStream(
   src: VideoSourceConfig,
   signal: AbortSignal,
   route?: Route,
+  options: { confine?: (file: string) => string } = {},
 ): Promise<{ published: number; dropped: number }> {
   const source =
     src.kind === 'images'
-      ? openImageSource(src.path, { fps: src.fps, loop: src.loop })
+      ? openImageSource(src.path, { fps: src.fps, loop: src.loop, confine: options.confine })
       : src.kind === 'camera'
         ? openVideoSource({ kind: 'camera', device: src.device }, { fps: src.fps })
         : src.kind === 'video-url'

@@ -4,6 +4,8 @@ import { type StreamConfig, mediaOf, streamRoute, streamSchema } from './core/co
 import type { Route } from './core/route.js';
 import type { StreamInfo } from './core/app-context.js';
 import { childLogger } from './core/logger.js';
+import { redactSecrets, redactSource, registerUrlSecrets, shortenPaths } from './core/redact.js';
+import { type SourceRoot, confineSource, displayRoots, fileConfiner, rootsOf } from './core/source-paths.js';
 import { openAudioFileSource } from './ingest/audio-file-source.js';
 import { loopAudioSource } from './ingest/looping-audio-source.js';
 import { openMicrophoneSource } from './ingest/microphone-source.js';
@@ -33,13 +35,24 @@ export class StreamManager {
   private readonly streams = new Map<string, RunningStream>();
   private readonly listeners = new Set<() => void>();
   private readonly producer: Producer;
+  /** Where file sources may read (sources.allowedDirs). */
+  readonly roots: SourceRoot[];
+  private readonly shownRoots: { dir: string; label: string }[];
 
   constructor(
     private readonly bus: Bus,
     /** Called when a stream (re)starts: its seqs begin again, so per-stream memories of seqs must forget it. */
     private readonly onStarted?: (id: string) => void,
+    options: { roots?: SourceRoot[] } = {},
   ) {
     this.producer = bus.producer();
+    this.roots = options.roots ?? rootsOf({ sources: {} });
+    this.shownRoots = displayRoots(this.roots);
+  }
+
+  /** Text about a stream as it may be shown (API, dashboard): no credentials, paths relative to their root. */
+  private publicText(text: string): string {
+    return shortenPaths(redactSecrets(text), this.shownRoots);
   }
 
   onChange(listener: () => void): () => void {
@@ -71,7 +84,15 @@ export class StreamManager {
       const i = parsed.error.issues[0];
       throw new StreamConfigError(`${i.path.join('.') || '(root)'}: ${i.message}`);
     }
-    const config = parsed.data;
+    let config = parsed.data;
+    // File sources read only inside sources.allowedDirs; the real path (links resolved) is what is opened.
+    try {
+      config = { ...config, source: confineSource(config.source, this.roots) };
+    } catch (e) {
+      throw new StreamConfigError((e as Error).message);
+    }
+    // Credentials in a source URL live in this private config only; everything shown gets the redacted copy.
+    if ('url' in config.source) registerUrlSecrets(config.source.url);
     const existing = this.streams.get(config.id);
     if (existing && (existing.info.status === 'running' || existing.info.status === 'starting')) {
       throw new StreamConfigError(`id: stream "${config.id}" already exists`);
@@ -81,7 +102,7 @@ export class StreamManager {
     const info: StreamInfo = {
       id: config.id,
       media,
-      source: config.source,
+      source: redactSource(config.source, this.shownRoots),
       model: route.model,
       ...(route.version ? { modelVersion: route.version } : {}),
       status: 'starting',
@@ -106,7 +127,7 @@ export class StreamManager {
           return;
         }
         info.status = 'error';
-        info.error = e.message;
+        info.error = this.publicText(e.message);
         log.warn({ stream: info.id, err: e.message }, 'stream failed');
         this.changed();
       },
@@ -201,7 +222,7 @@ export class StreamManager {
       case 'video-file':
       case 'video-url':
       case 'images': {
-        const r = await startVideoStream(this.bus, this.producer, config.id, src, signal, route);
+        const r = await startVideoStream(this.bus, this.producer, config.id, src, signal, route, { confine: fileConfiner(this.roots) });
         info.published += r.published;
         info.dropped += r.dropped;
         return;

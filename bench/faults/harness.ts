@@ -12,7 +12,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { WebSocket } from 'ws';
 import { KafkaBus } from '../../src/bus/kafka.js';
@@ -22,6 +22,7 @@ import { decodeMessage } from '../../src/bus/envelope.js';
 import { type KafkaHandle, startKafka } from '../../src/bus/kafka-broker.js';
 import { TOPICS, deadLetterTopic } from '../../src/bus/topics.js';
 import { repoRoot, requireDataPath } from '../../src/core/paths.js';
+import { defaultSourceDirs } from '../../src/core/source-paths.js';
 import { parseCourse } from '../../src/features/course/schema.js';
 
 export const log = (line: string) => process.stderr.write(`[faults] ${line}\n`);
@@ -95,7 +96,10 @@ export interface StreamlensProcess {
 function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!/^(VITEST|TEST|NODE_OPTIONS$)/.test(k)) env[k] = v;
-  return { ...env, LOG_LEVEL: 'warn', ...extra };
+  // The scenarios' course files and photos live in the temp folder: let file sources read there
+  // (sources.allowedDirs), beside the defaults (demo assets, data directory).
+  const sourceDirs = [tmpdir(), ...defaultSourceDirs()].join(delimiter);
+  return { ...env, LOG_LEVEL: 'warn', STREAMLENS_SOURCE_DIRS: sourceDirs, ...extra };
 }
 
 /** Starts `streamlens <args>` as a child process and resolves once it printed the URL it serves. */

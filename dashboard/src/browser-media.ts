@@ -1,4 +1,4 @@
-import { socketUrl } from './api.js';
+import { socketProtocols, socketUrl } from './api.js';
 import { PCM_WORKLET_SOURCE } from './pcm-worklet.js';
 import { Downsampler } from './resample.js';
 
@@ -18,7 +18,7 @@ function randomId(prefix: string): string {
 
 function openIngest(streamId: string, media: 'audio' | 'video', onEnd: (reason: string) => void, params: Record<string, string> = {}): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(socketUrl('/ws/ingest', { stream: streamId, media, ...params }));
+    const ws = new WebSocket(socketUrl('/ws/ingest', { stream: streamId, media, ...params }), socketProtocols());
     ws.binaryType = 'arraybuffer';
     let opened = false;
     ws.onopen = () => {

@@ -1,4 +1,4 @@
-import { socketUrl } from './api.js';
+import { socketProtocols, socketUrl } from './api.js';
 import type { ServerMessage } from './types.js';
 
 type Handler = (m: ServerMessage) => void;
@@ -18,7 +18,7 @@ export class LiveSocket {
   connect(): void {
     this.closedByUs = false;
     this.onStatus('connecting');
-    const ws = new WebSocket(socketUrl('/ws'));
+    const ws = new WebSocket(socketUrl('/ws'), socketProtocols());
     this.ws = ws;
     ws.onopen = () => {
       this.retryMs = 500;

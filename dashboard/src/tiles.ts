@@ -1,6 +1,7 @@
 import { labelColor } from './colors.js';
 import { fmtNum, h, pct } from './dom.js';
 import type { Prediction, StreamInfo } from './types.js';
+import { redactSecrets, redactSource } from '../../src/core/redact.js';
 
 /** One stream on the live page; updated with predictions and redrawn at most once per animation frame. */
 export interface Tile {
@@ -37,11 +38,12 @@ function tileFrame(s: StreamInfo, kindLabel: string): { el: HTMLElement; status:
 function setStatus(badge: HTMLElement, s: StreamInfo): void {
   badge.textContent = s.status;
   badge.className = `badge status-${s.status}`;
-  badge.title = s.error ?? `${s.published} published, ${s.dropped} dropped`;
+  badge.title = s.error !== undefined ? redactSecrets(s.error) : `${s.published} published, ${s.dropped} dropped`;
 }
 
+/** The source of a stream for its tooltip: the gateway sends it redacted; redactSource here too, so no credential is ever drawn. */
 function sourceText(s: StreamInfo): string {
-  const src = s.source as { kind: string; path?: string; url?: string; device?: string };
+  const src = redactSource(s.source as { kind: string; path?: string; url?: string; device?: string });
   return `${src.kind}${src.path ? ` ${src.path}` : src.url ? ` ${src.url}` : src.device ? ` ${src.device}` : ''}`;
 }
 

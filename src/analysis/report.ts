@@ -6,6 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BootstrapInterval } from './bootstrap.js';
+import { redactSecrets, redactValue } from '../core/redact.js';
 import { renderSvg, svgToPng, type ChartSpec } from './charts.js';
 import type { ClassificationReport } from './classification.js';
 
@@ -41,9 +42,9 @@ export interface Report {
   sections: ReportSection[];
 }
 
-/** Escape text for HTML element content and attribute values. */
+/** Escape text for HTML element content and attribute values (credentials redacted: src/core/redact.ts). */
 export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return redactSecrets(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
 /** Format a number for display: integers as-is, others to `digits` significant digits. */
@@ -152,9 +153,9 @@ ${body}
 `;
 }
 
-/** The report as JSON-ready data (charts keep their Vega-Lite spec; NaN/Infinity become null). */
+/** The report as JSON-ready data (charts keep their Vega-Lite spec; NaN/Infinity become null; credentials redacted). */
 export function reportJson(report: Report): unknown {
-  return JSON.parse(JSON.stringify({ title: report.title, generatedAt: report.generatedAt ?? new Date().toISOString(), sections: report.sections }));
+  return redactValue(JSON.parse(JSON.stringify({ title: report.title, generatedAt: report.generatedAt ?? new Date().toISOString(), sections: report.sections })), 64);
 }
 
 /** Write `report.html` and `report.json` into `dir` (created if missing); returns both paths. */

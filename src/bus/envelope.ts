@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type Route, routeSchema } from '../core/route.js';
+import { jsonErrorSummary } from '../core/redact.js';
 
 export type { Route } from '../core/route.js';
 
@@ -209,7 +210,7 @@ function decodeFrame(value: Buffer): { type: MessageType; env: EnvelopeMeta; kin
   try {
     meta = JSON.parse(value.toString('utf8', metaStart, metaStart + metaBytes));
   } catch (e) {
-    throw new EnvelopeError(`envelope meta is not valid JSON: ${(e as Error).message}`, 'decode');
+    throw new EnvelopeError(`envelope meta is not valid JSON (${jsonErrorSummary(e)})`, 'decode');
   }
   return { type, env: { streamId, seq, capturedAt, ...(stageTimes ? { stageTimes } : {}), ...(route ? { route } : {}) }, kind, meta, payload: value.subarray(metaStart + metaBytes) };
 }
@@ -382,7 +383,7 @@ export function decodeMessage(value: Buffer): Message {
       try {
         body = JSON.parse(payload.toString('utf8'));
       } catch (e) {
-        throw new EnvelopeError(`${type} body is not valid JSON: ${(e as Error).message}`, 'decode');
+        throw new EnvelopeError(`${type} body is not valid JSON (${jsonErrorSummary(e)})`, 'decode');
       }
       if (type === 'prediction') return { type: type, env, prediction: parse(predictionSchema, body) };
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {

@@ -3,14 +3,26 @@
  * src/bus/platformatic-kafka.ts on @platformatic/kafka): the options, the namespace rule and the
  * client-side size checks. Nothing here loads a Kafka client.
  */
+import { registerSecret } from '../core/redact.js';
 import { MessageTooLargeError, type ProduceRecord } from './bus.js';
 
 /** The Kafka clients a bus can run on. */
 export const KAFKA_CLIENTS = ['kafkajs', 'platformatic'] as const;
 export type KafkaClient = (typeof KAFKA_CLIENTS)[number];
 
+/** SASL credentials for the brokers (bus.sasl in the config). The password is never logged or printed (src/core/redact.ts). */
+export interface KafkaSasl {
+  mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+  username: string;
+  password: string;
+}
+
 export interface KafkaBusOptions {
   brokers: string[];
+  /** SASL authentication (SASL_PLAINTEXT, or SASL_SSL with `ssl`). */
+  sasl?: KafkaSasl;
+  /** TLS to the brokers. Default false. */
+  ssl?: boolean;
   clientId?: string;
   /** Largest value send() accepts (default 8 MiB, as the embedded bus). */
   maxMessageBytes?: number;
@@ -41,11 +53,14 @@ export interface KafkaBusOptions {
 }
 
 /** The tuning both Kafka buses fill in with the same defaults. */
-export type KafkaTuning = Required<Omit<KafkaBusOptions, 'clientId' | 'maxMessageBytes' | 'brokerMaxRecordBytes' | 'namespace'>>;
+export type KafkaTuning = Required<Omit<KafkaBusOptions, 'clientId' | 'maxMessageBytes' | 'brokerMaxRecordBytes' | 'namespace' | 'sasl' | 'ssl'>> & { sasl?: KafkaSasl; ssl: boolean };
 
 export function kafkaTuning(options: KafkaBusOptions): KafkaTuning {
+  registerSecret(options.sasl?.password);
   return {
     brokers: options.brokers,
+    ...(options.sasl ? { sasl: options.sasl } : {}),
+    ssl: options.ssl ?? false,
     requestBytes: options.requestBytes ?? 4 * 1024 * 1024,
     partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 4,
     sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
@@ -54,6 +69,14 @@ export function kafkaTuning(options: KafkaBusOptions): KafkaTuning {
     maxWaitTimeMs: options.maxWaitTimeMs ?? 10,
     defaultPartitions: options.defaultPartitions ?? 4,
     idempotent: options.idempotent ?? true,
+  };
+}
+
+/** SASL and TLS options of the @platformatic/kafka clients (Admin, Producer, Consumer). */
+export function platformaticConnection(t: Pick<KafkaTuning, 'sasl' | 'ssl'>): { sasl?: { mechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; username: string; password: string }; tls?: Record<string, never> } {
+  return {
+    ...(t.sasl ? { sasl: { mechanism: t.sasl.mechanism.toUpperCase() as 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512', username: t.sasl.username, password: t.sasl.password } } : {}),
+    ...(t.ssl ? { tls: {} } : {}),
   };
 }
 

@@ -27,6 +27,7 @@ import {
   type LogEntry,
   logLevel,
   Partitioners,
+  type SASLOptions,
 } from 'kafkajs';
 import { connect } from 'node:net';
 import type { Logger } from 'pino';
@@ -79,7 +80,9 @@ export class KafkaBus implements Bus {
       requestTimeout: 30_000,
       retry: { initialRetryTime: 100, maxRetryTime: 5_000, retries: 8 },
       logLevel: logLevel.WARN,
-      socketFactory: noDelaySocketFactory,
+      // TLS: kafkajs' own socket factory (ours is plain TCP with Nagle off).
+      ...(this.options.ssl ? { ssl: true } : { socketFactory: noDelaySocketFactory }),
+      ...(this.options.sasl ? { sasl: { mechanism: this.options.sasl.mechanism, username: this.options.sasl.username, password: this.options.sasl.password } as SASLOptions } : {}),
       logCreator: () => (entry: LogEntry) => this.kafkajsLog(entry),
     });
   }

@@ -38,7 +38,7 @@ import {
 import type { Logger } from 'pino';
 import type { BatchHandler, Bus, BusMessage, Consumer, ConsumerOptions, Headers, Producer, ProduceRecord, TopicSpec } from './bus.js';
 import { BROKER_MESSAGE_MAX_BYTES } from './kafka-broker.js';
-import { type KafkaBusOptions, type KafkaTuning, checkNamespace, checkedSizes, kafkaTuning } from './kafka-common.js';
+import { type KafkaBusOptions, type KafkaTuning, checkNamespace, checkedSizes, kafkaTuning, platformaticConnection } from './kafka-common.js';
 import { murmur2 } from './partitioner.js';
 import { childLogger } from '../core/logger.js';
 
@@ -123,7 +123,7 @@ export class PlatformaticKafkaBus implements Bus {
 
   private admin(): Admin {
     this.assertOpen();
-    this.adminClient ??= new Admin({ clientId: `${this.clientId}-admin`, bootstrapBrokers: this.options.brokers, retries: 8, retryDelay });
+    this.adminClient ??= new Admin({ clientId: `${this.clientId}-admin`, bootstrapBrokers: this.options.brokers, ...platformaticConnection(this.options), retries: 8, retryDelay });
     return this.adminClient;
   }
 
@@ -182,6 +182,7 @@ export class PlatformaticKafkaBus implements Bus {
             new PProducer({
               clientId: `${this.clientId}-producer`,
               bootstrapBrokers: this.options.brokers,
+              ...platformaticConnection(this.options),
               idempotent: this.idempotent,
               acks: ProduceAcks.ALL,
               compression: 'none',
@@ -491,6 +492,7 @@ class PlatformaticGroupConsumer implements Consumer {
     const kc = new PConsumer({
       clientId: `${this.clientId}-consumer`,
       bootstrapBrokers: this.tuning.brokers,
+      ...platformaticConnection(this.tuning),
       groupId: this.options.groupId,
       sessionTimeout: this.tuning.sessionTimeoutMs,
       rebalanceTimeout: this.tuning.rebalanceTimeoutMs,

@@ -5,6 +5,7 @@ import { type Message, type MessageType, EnvelopeError, decodeMessage, encodeMes
 import { deadLetterTopic } from './topics.js';
 import { stageMetrics } from '../core/metrics.js';
 import { childLogger } from '../core/logger.js';
+import { redactSecrets } from '../core/redact.js';
 
 /** An input message after decoding, with where it came from. */
 export interface StageInput {
@@ -226,7 +227,7 @@ export async function sendToDeadLetter(
   const headers: Headers = {
     ...source.headers,
     'dlq.reason': reason,
-    'dlq.error': truncate(error instanceof Error ? error.message : String(error), 2000),
+    'dlq.error': truncate(redactSecrets(error instanceof Error ? error.message : String(error)), 2000),
     'dlq.stage': stage,
     'dlq.topic': source.topic,
     'dlq.partition': String(source.partition),

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { jsonErrorSummary, redactValue } from './redact.js';
 import { type Route, routeFor } from './route.js';
 
 /**
@@ -9,13 +10,29 @@ import { type Route, routeFor } from './route.js';
  */
 const streamId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" and "-", at most 64');
 
+/** Network schemes a URL source may use; file: and ffmpeg's local pseudo-protocols (concat:, subfile:, pipe:...) are refused. */
+export const SOURCE_URL_SCHEMES = ['rtsp', 'rtsps', 'rtmp', 'rtmps', 'http', 'https', 'hls+http', 'hls+https', 'srt', 'udp', 'tcp'];
+const sourceUrl = z
+  .string()
+  .url()
+  .refine((u) => SOURCE_URL_SCHEMES.some((s) => u.toLowerCase().startsWith(`${s}://`)), {
+    message: `the URL scheme must be one of ${SOURCE_URL_SCHEMES.join(', ')} (local files are file sources, confined to sources.allowedDirs)`,
+  });
+/** A camera: a number, a /dev/ path (Linux), or a device name (macOS, Windows); never another file. */
+const cameraDevice = z
+  .string()
+  .min(1)
+  .refine((d) => (/^\/dev\/[A-Za-z0-9._/-]+$/.test(d) && !d.split('/').includes('..')) || !/[\\/]/.test(d), {
+    message: 'a camera device is a number, a /dev/ path or a device name',
+  });
+
 export const sourceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('microphone'), device: z.string().default('default') }),
   z.object({ kind: z.literal('audio-file'), path: z.string().min(1), realtime: z.boolean().default(true), loop: z.boolean().default(false) }),
-  z.object({ kind: z.literal('audio-url'), url: z.string().url() }),
-  z.object({ kind: z.literal('camera'), device: z.string().min(1), fps: z.number().positive().max(60).default(5) }),
+  z.object({ kind: z.literal('audio-url'), url: sourceUrl }),
+  z.object({ kind: z.literal('camera'), device: cameraDevice, fps: z.number().positive().max(60).default(5) }),
   z.object({ kind: z.literal('video-file'), path: z.string().min(1), fps: z.number().positive().max(60).default(5), realtime: z.boolean().default(true), loop: z.boolean().default(false) }),
-  z.object({ kind: z.literal('video-url'), url: z.string().url(), fps: z.number().positive().max(60).default(5) }),
+  z.object({ kind: z.literal('video-url'), url: sourceUrl, fps: z.number().positive().max(60).default(5) }),
   z.object({ kind: z.literal('images'), path: z.string().min(1), fps: z.number().positive().max(60).default(1), loop: z.boolean().default(false) }),
   z.object({ kind: z.literal('csv'), path: z.string().min(1), rate: z.number().positive().optional(), loop: z.boolean().default(false) }),
   z.object({ kind: z.literal('jsonl'), path: z.string().min(1), rate: z.number().positive().optional() }),
@@ -46,6 +63,16 @@ export const busSchema = z.discriminatedUnion('kind', [
     namespace: z.string().regex(/^[A-Za-z0-9._-]*$/, "letters, digits, '.', '_' and '-' only").max(100).default(''),
     /** Kafka client library; unset: STREAMLENS_KAFKA_CLIENT, else DEFAULT_KAFKA_CLIENT of src/bus/index.ts. */
     client: z.enum(['kafkajs', 'platformatic']).optional(),
+    /** SASL credentials (KAFKA_SASL_MECHANISM / KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD override); the password is never shown. */
+    sasl: z
+      .object({
+        mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+        username: z.string().min(1),
+        password: z.string().min(1),
+      })
+      .optional(),
+    /** TLS to the brokers (KAFKA_SSL=true). */
+    ssl: z.boolean().optional(),
   }),
 ]);
 export type BusConfig = z.infer<typeof busSchema>;
@@ -57,8 +84,13 @@ export const configSchema = z
       .object({
         host: z.string().default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(8080),
-        /** Required for ingest and WebSocket connections when host is not a loopback address. */
+        /**
+         * Required when host is not a loopback address; when set, every endpoint but /healthz needs it
+         * (README, Security). STREAMLENS_TOKEN overrides.
+         */
         token: z.string().min(16).optional(),
+        /** A second token that opens /metrics only (for Prometheus). STREAMLENS_METRICS_TOKEN overrides. */
+        metricsToken: z.string().min(16).optional(),
         allowedOrigins: z.array(z.string()).default([]),
       })
       .default({ host: '127.0.0.1', port: 8080, allowedOrigins: [] }),
@@ -70,6 +102,16 @@ export const configSchema = z
         reloadIntervalMs: z.number().int().min(0).default(5000),
       })
       .default({ maxBatchSize: 16, maxWaitMs: 4, reloadIntervalMs: 5000 }),
+    sources: z
+      .object({
+        /**
+         * Directories file sources (audio-file, video-file, images, csv, jsonl) may read; paths are
+         * resolved (symbolic links too) and must lie inside one. Default: the data directory and the
+         * demo assets (src/core/source-paths.ts). STREAMLENS_SOURCE_DIRS overrides.
+         */
+        allowedDirs: z.array(z.string().min(1)).min(1).optional(),
+      })
+      .default({}),
     streams: z.array(streamSchema).default([]),
   })
   .superRefine((c, ctx) => {
@@ -98,6 +140,18 @@ export function parseConfig(raw: unknown, origin = 'config'): AppConfig {
   return r.data;
 }
 
+/** The config as it may be printed: tokens, passwords and URL credentials shown as "***" (src/core/redact.ts). */
+export function redactConfig(config: AppConfig): AppConfig {
+  return redactValue(config, 16);
+}
+
+function yamlErrorSummary(e: unknown): string {
+  const err = e as { code?: string; linePos?: { line: number; col: number }[]; message?: string };
+  const where = err.linePos?.[0] ? ` at line ${err.linePos[0].line}, column ${err.linePos[0].col}` : '';
+  const what = err.code ? err.code.toLowerCase().replace(/_/g, ' ') : (err.message ?? 'syntax error').split('\n')[0].replace(/:.*$/, '');
+  return `${what}${where}`;
+}
+
 /** Reads a YAML or JSON config file. */
 export function loadConfigFile(path: string): AppConfig {
   let text: string;
@@ -110,7 +164,8 @@ export function loadConfigFile(path: string): AppConfig {
   try {
     raw = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (e) {
-    throw new ConfigError(`${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message}`);
+    // Not the parser's message: YAML's quotes the offending lines, which may hold a token or a password.
+    throw new ConfigError(`${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${path.endsWith('.json') ? jsonErrorSummary(e) : yamlErrorSummary(e)}`);
   }
   return parseConfig(raw, path);
 }

@@ -1,8 +1,14 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { redactSecrets } from './redact.js';
 
 /** The process-wide Prometheus registry; /metrics serves it. */
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'streamlens_process_' });
+
+/** The exposition /metrics serves (gateway and worker ops thread): label values pass through the redaction of src/core/redact.ts. */
+export async function metricsText(): Promise<string> {
+  return redactSecrets(await registry.metrics());
+}
 
 const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 

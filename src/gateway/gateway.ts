@@ -6,15 +6,35 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { AppContext } from '../core/app-context.js';
 import type { Prediction } from '../bus/envelope.js';
 import { childLogger } from '../core/logger.js';
-import { registry } from '../core/metrics.js';
+import { metricsText, registry } from '../core/metrics.js';
 import { repoRoot } from '../core/paths.js';
+import { displayRoots, rootsOf } from '../core/source-paths.js';
 import { CLOSE, closeWith } from './close-codes.js';
 import { DashboardClient, type DashboardClientLimits } from './dashboard-client.js';
 import { gatewayMetrics } from './gateway-metrics.js';
 import { HttpError, sendError, sendJson } from './http-util.js';
+import { redactSecrets } from '../core/redact.js';
 import { parseIngestQuery, serveIngestSocket, type IngestLimits } from './ingest-socket.js';
 import { handleApi, type RestLimits } from './rest-api.js';
-import { hostHeaderAllowed, isLoopbackHost, originAllowed, presentedToken, resolveToken, tokenMatches } from './security.js';
+import { LOGIN_PAGE_CSP, LOGIN_PAGE_HTML } from './login-page.js';
+import { publicStreamInfo } from './public-stream.js';
+import {
+  SESSION_COOKIE,
+  WS_PROTOCOL,
+  cookieOf,
+  hostHeaderAllowed,
+  isLoopbackHost,
+  originAllowed,
+  presentedSocketToken,
+  presentedToken,
+  resolveMetricsToken,
+  resolveToken,
+  sessionCookieHeader,
+  sessionValid,
+  sessionValue,
+  tokenMatches,
+  writeRefusal,
+} from './security.js';
 import { dashboardCacheControl, safeResolve, serveFile } from './static-files.js';
 
 const log = childLogger({ component: 'gateway' });
@@ -45,6 +65,8 @@ export interface GatewayOptions {
   port?: number;
   /** Default: config.gateway.token, else STREAMLENS_TOKEN. */
   token?: string;
+  /** A token that opens /metrics only. Default: config.gateway.metricsToken, else STREAMLENS_METRICS_TOKEN. */
+  metricsToken?: string;
   allowedOrigins?: string[];
   /** The built dashboard. Default: <repo>/dashboard/dist. */
   dashboardDir?: string;
@@ -76,9 +98,21 @@ export interface Gateway {
 }
 
 function rejectUpgrade(socket: Duplex, status: number, message: string): void {
-  const body = JSON.stringify({ error: message });
+  const body = JSON.stringify({ error: redactSecrets(message) });
   const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict' }[status] ?? 'Error';
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  const auth = status === 401 ? 'WWW-Authenticate: Bearer realm="streamlens"\r\n' : '';
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\n${auth}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+const TOKEN_HELP = 'send "Authorization: Bearer <token>" (browsers: sign in on the dashboard)';
+const SOCKET_TOKEN_HELP = `send "Authorization: Bearer <token>", or offer the WebSocket subprotocols "${WS_PROTOCOL}" and "streamlens.bearer.<base64url of the token>"`;
+const URL_TOKEN_NOTE = '; a token in the URL (query parameter "token") is not accepted: URLs end up in logs and browser history';
+
+/** Paths a browser navigates to (the dashboard's own files): an unauthorised one gets the login page. */
+function wantsHtml(req: IncomingMessage, path: string): boolean {
+  if (path === '/' || path === '/index.html') return true;
+  const accept = req.headers.accept ?? '';
+  return (req.headers['sec-fetch-mode'] === 'navigate' || accept.includes('text/html')) && !/\.[a-z0-9]+$/i.test(path);
 }
 
 /** Starts the HTTP + WebSocket gateway over a running app. */
@@ -86,7 +120,11 @@ export async function createGateway(app: AppContext, opts: GatewayOptions = {}):
   const cfg = app.config.gateway;
   const host = opts.host ?? cfg.host;
   const port = opts.port ?? cfg.port;
-  const token = resolveToken(host, opts.token ?? cfg.token, (opts.env ?? process.env).STREAMLENS_TOKEN);
+  const env = opts.env ?? process.env;
+  const token = resolveToken(host, opts.token ?? cfg.token, env.STREAMLENS_TOKEN);
+  const metricsToken = resolveMetricsToken(opts.metricsToken ?? cfg.metricsToken, env.STREAMLENS_METRICS_TOKEN, token);
+  const roots = displayRoots(rootsOf(app.config));
+  const publicStreams = () => app.streams.list().map((s) => publicStreamInfo(s, roots));
   const allowedOrigins = opts.allowedOrigins ?? cfg.allowedOrigins;
   const dashboardDir = opts.dashboardDir ?? join(repoRoot, 'dashboard', 'dist');
   const courseReportDir = opts.courseReportDir ?? join(repoRoot, 'reports', 'courses');
@@ -122,7 +160,7 @@ export async function createGateway(app: AppContext, opts: GatewayOptions = {}):
 
   let streamsSignature = '';
   const streamsMessage = () => {
-    const streams = app.streams.list();
+    const streams = publicStreams();
     return { streams, signature: JSON.stringify(streams.map((s) => [s.id, s.status, s.error ?? ''])) };
   };
   const pushStreams = (force: boolean) => {
@@ -159,13 +197,44 @@ export async function createGateway(app: AppContext, opts: GatewayOptions = {}):
   statsTimer.unref();
 
   // ---- HTTP --------------------------------------------------------------------------------
-  const authorised = (req: IncomingMessage, url: URL) => token === undefined || tokenMatches(presentedToken(req, url), token);
+  // With a token (always beyond loopback) every endpoint but /healthz needs it: the API and /metrics
+  // in the Authorization header (/metrics also takes the metrics token), the dashboard's files and
+  // reports the header or the session cookie that POST /api/session issues. Without one (loopback
+  // only) everything stays open to this machine; writes still pass the Origin / Sec-Fetch-Site check.
+  const bearerIs = (req: IncomingMessage, expected: string | undefined) => tokenMatches(presentedToken(req), expected);
+  const sessionOk = (req: IncomingMessage) => token !== undefined && sessionValid(cookieOf(req, SESSION_COOKIE), token);
+  const refuse = (req: IncomingMessage, res: ServerResponse, url: URL, where: string, path: string, help: string): void => {
+    gatewayMetrics.rejected.inc({ where, reason: 'auth' });
+    const note = url.searchParams.has('token') ? URL_TOKEN_NOTE : '';
+    if (where === 'static' && (req.method === 'GET' || req.method === 'HEAD') && wantsHtml(req, path)) {
+      res.writeHead(401, {
+        'Content-Type': 'text/html; charset=utf-8',
+        'Content-Security-Policy': LOGIN_PAGE_CSP,
+        'WWW-Authenticate': 'Bearer realm="streamlens"',
+        'Cache-Control': 'no-store',
+        'X-Content-Type-Options': 'nosniff',
+        'Referrer-Policy': 'no-referrer',
+      });
+      res.end(req.method === 'HEAD' ? undefined : LOGIN_PAGE_HTML);
+      return;
+    }
+    res.setHeader('WWW-Authenticate', 'Bearer realm="streamlens"');
+    sendError(res, 401, `a valid token is required for ${path}: ${help}${note}`);
+  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://gateway.invalid');
     const method = req.method ?? 'GET';
     if (loopbackOnly && !hostHeaderAllowed(req, allowedOrigins)) throw new HttpError(403, 'Host header is not a loopback name (DNS rebinding guard)');
     const path = url.pathname;
+    const mutating = method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS';
+    if (mutating && path !== '/healthz') {
+      const why = writeRefusal(req, allowedOrigins);
+      if (why) {
+        gatewayMetrics.rejected.inc({ where: path.startsWith('/api/') ? 'rest' : 'static', reason: 'origin' });
+        throw new HttpError(403, why);
+      }
+    }
 
     if (path === '/healthz') {
       const streams = app.streams.list();
@@ -180,27 +249,21 @@ export async function createGateway(app: AppContext, opts: GatewayOptions = {}):
       return;
     }
     if (path === '/metrics') {
-      const text = await registry.metrics();
+      if (token !== undefined && !bearerIs(req, token) && !bearerIs(req, metricsToken)) return refuse(req, res, url, 'metrics', path, 'send "Authorization: Bearer <token or metrics token>" (Prometheus: authorization.credentials_file)');
+      const text = await metricsText();
       res.writeHead(200, { 'Content-Type': registry.contentType, 'Cache-Control': 'no-store' });
       res.end(text);
       return;
     }
     if (path.startsWith('/api/')) {
-      const mutating = method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS';
-      if (mutating) {
-        if (!originAllowed(req, allowedOrigins)) {
-          gatewayMetrics.rejected.inc({ where: 'rest', reason: 'origin' });
-          throw new HttpError(403, `origin ${req.headers.origin} is not allowed`);
-        }
-        if (!authorised(req, url)) {
-          gatewayMetrics.rejected.inc({ where: 'rest', reason: 'auth' });
-          throw new HttpError(401, 'a valid token is required: send "Authorization: Bearer <token>"');
-        }
-      }
-      if (await handleApi(req, res, url, app, limits, () => pushStreams(true))) return;
+      if (token !== undefined && !bearerIs(req, token)) return refuse(req, res, url, 'rest', path, TOKEN_HELP);
+      if (path === '/api/session') return handleSession(req, res, method);
+      if (await handleApi(req, res, url, app, limits, () => pushStreams(true), roots)) return;
       throw new HttpError(404, `no API route ${method} ${path}`);
     }
     if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, `${method} is not allowed on ${path}`);
+    // The dashboard's files and the reports: the header, or the session cookie (documents a browser navigates to).
+    if (token !== undefined && !bearerIs(req, token) && !sessionOk(req)) return refuse(req, res, url, 'static', path, TOKEN_HELP);
 
     if (path === '/reports/courses' || path.startsWith('/reports/courses/')) {
       const rel = path.slice('/reports/courses'.length) || '/';
@@ -232,12 +295,33 @@ export async function createGateway(app: AppContext, opts: GatewayOptions = {}):
     throw new HttpError(404, `not found: ${path}`);
   };
 
+  /** GET: whether this caller is signed in; POST: issue the session cookie (documents); DELETE: drop it. */
+  const handleSession = (req: IncomingMessage, res: ServerResponse, method: string): void => {
+    const secure = (req.socket as { encrypted?: boolean }).encrypted === true || req.headers['x-forwarded-proto'] === 'https';
+    if (method === 'GET' || method === 'HEAD') {
+      sendJson(res, 200, { auth: token === undefined ? 'none' : 'token' });
+      return;
+    }
+    if (method === 'POST') {
+      if (token !== undefined) res.setHeader('Set-Cookie', sessionCookieHeader(sessionValue(token), secure));
+      res.writeHead(204, { 'Cache-Control': 'no-store' }).end();
+      return;
+    }
+    if (method === 'DELETE') {
+      res.setHeader('Set-Cookie', sessionCookieHeader(undefined, secure));
+      res.writeHead(204, { 'Cache-Control': 'no-store' }).end();
+      return;
+    }
+    throw new HttpError(405, `${method} is not allowed on /api/session (GET, POST, DELETE)`);
+  };
+
   // Request line + headers up to 256 KiB (Node's default is 16 KiB), so an oversized query string
   // reaches the API and gets a 400 naming the field instead of a bare 431.
   const server = createServer({ maxHeaderSize: 256 * 1024 }, (req, res) => {
     handle(req, res).catch((e: unknown) => {
       const err = e instanceof HttpError ? e : new HttpError(500, (e as Error).message ?? String(e));
-      if (err.status >= 500) log.error({ err: err.message, url: req.url }, 'request failed');
+      // The path only: a query string may carry anything (a token pasted into a URL).
+      if (err.status >= 500) log.error({ err: err.message, path: (req.url ?? '/').split('?')[0] }, 'request failed');
       if (res.headersSent) {
         res.destroy();
         return;
@@ -250,9 +334,11 @@ export async function createGateway(app: AppContext, opts: GatewayOptions = {}):
   server.requestTimeout = 60_000;
 
   // ---- WebSockets --------------------------------------------------------------------------
-  const dashboardWss = new WebSocketServer({ noServer: true, maxPayload: limits.maxControlBytes });
+  // The gateway selects "streamlens" when offered; the token subprotocol is never echoed back.
+  const handleProtocols = (protocols: Set<string>) => (protocols.has(WS_PROTOCOL) ? WS_PROTOCOL : false);
+  const dashboardWss = new WebSocketServer({ noServer: true, maxPayload: limits.maxControlBytes, handleProtocols });
   // The hard protocol cap sits above the per-message limit so most oversize messages get a reason text.
-  const ingestWss = new WebSocketServer({ noServer: true, maxPayload: limits.maxMessageBytes * 4 });
+  const ingestWss = new WebSocketServer({ noServer: true, maxPayload: limits.maxMessageBytes * 4, handleProtocols });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
@@ -265,11 +351,11 @@ export async function createGateway(app: AppContext, opts: GatewayOptions = {}):
     }
     if (!originAllowed(req, allowedOrigins)) {
       gatewayMetrics.rejected.inc({ where, reason: 'origin' });
-      return rejectUpgrade(socket, 403, `origin ${req.headers.origin} is not allowed`);
+      return rejectUpgrade(socket, 403, `origin ${JSON.stringify(req.headers.origin)} is not allowed (same origin or gateway.allowedOrigins only)`);
     }
-    if (!authorised(req, url)) {
+    if (token !== undefined && !tokenMatches(presentedSocketToken(req), token)) {
       gatewayMetrics.rejected.inc({ where, reason: 'auth' });
-      return rejectUpgrade(socket, 401, 'a valid token is required (?token= or Authorization: Bearer)');
+      return rejectUpgrade(socket, 401, `a valid token is required for ${url.pathname}: ${SOCKET_TOKEN_HELP}${url.searchParams.has('token') ? URL_TOKEN_NOTE : ''}`);
     }
     if (where === 'ws') {
       dashboardWss.handleUpgrade(req, socket, head, (ws) => acceptDashboard(ws));
@@ -314,7 +400,7 @@ export async function createGateway(app: AppContext, opts: GatewayOptions = {}):
     const client = new DashboardClient(ws, limits, (id) => latestByStream.get(id));
     clients.add(client);
     gatewayMetrics.connections.inc({ path: '/ws' });
-    client.setStreams(Buffer.from(JSON.stringify({ type: 'streams', streams: app.streams.list() })));
+    client.setStreams(Buffer.from(JSON.stringify({ type: 'streams', streams: publicStreams() })));
     try {
       client.setStats(statsMessage());
     } catch (e) {
@@ -350,7 +436,7 @@ export async function createGateway(app: AppContext, opts: GatewayOptions = {}):
   const address = server.address() as AddressInfo;
   const urlHost = address.family === 'IPv6' || host.includes(':') ? `[${address.address}]` : host;
   const url = `http://${urlHost}:${address.port}`;
-  log.info({ url, auth: token ? 'token' : 'none (loopback only)' }, 'gateway listening');
+  log.info({ url, auth: token ? `token (every endpoint but /healthz)${metricsToken ? '; metrics token for /metrics' : ''}` : 'none (loopback only)' }, 'gateway listening');
 
   return {
     server,

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { jsonErrorSummary, redactSecrets, redactValue } from '../core/redact.js';
 
 export class HttpError extends Error {
   constructor(
@@ -22,8 +23,9 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
+/** An error answer; its text passes through the redaction of src/core/redact.ts (it may quote a source). */
 export function sendError(res: ServerResponse, status: number, message: string, details?: Record<string, unknown>): void {
-  sendJson(res, status, { error: message, ...details });
+  sendJson(res, status, { error: redactSecrets(message), ...(details ? redactValue(details) : {}) });
 }
 
 /** Reads a request body, refusing (413) as soon as it passes `limit` bytes. */
@@ -60,6 +62,6 @@ export function parseJsonBody(body: Buffer): unknown {
   try {
     return JSON.parse(body.toString('utf8'));
   } catch (e) {
-    throw new HttpError(400, `request body is not valid JSON: ${(e as Error).message}`);
+    throw new HttpError(400, `request body is not valid JSON (${jsonErrorSummary(e)})`);
   }
 }

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { registry } from '../core/metrics.js';
+import { metricsText, registry } from '../core/metrics.js';
+import { isLoopbackHost, resolveMetricsToken, resolveToken } from './security.js';
 
 /**
  * `/healthz` and `/metrics` of a worker process, served off the hot path: the HTTP server runs in
@@ -11,6 +13,10 @@ import { registry } from '../core/metrics.js';
  * - answers `/metrics` with a fresh exposition when the main thread produces one within
  *   `metricsWaitMs`, else with the latest it has (its age in `X-Metrics-Age-Ms` and a comment line),
  *   so a scrape never waits behind the stage.
+ * Security follows the gateway's rule: bound beyond loopback it refuses to start without a token,
+ * and with a token `/metrics` needs `Authorization: Bearer <token or metrics token>` (compared in
+ * constant time, in the thread); `/healthz` stays open (it tells the stage and how alive it is, no
+ * data). Bound to loopback, the Host header must be a loopback name (DNS rebinding guard).
  */
 export interface OpsServerOptions {
   host: string;
@@ -20,6 +26,11 @@ export interface OpsServerOptions {
   heartbeatMs?: number;
   metricsWaitMs?: number;
   stuckAfterMs?: number;
+  /** Default: STREAMLENS_TOKEN of `env`. Required beyond loopback. */
+  token?: string;
+  /** A token that opens /metrics only. Default: STREAMLENS_METRICS_TOKEN of `env`. */
+  metricsToken?: string;
+  env?: Record<string, string | undefined>;
 }
 
 export interface OpsServer {
@@ -31,6 +42,21 @@ export interface OpsServer {
 const THREAD_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const http = require('node:http');
+const crypto = require('node:crypto');
+const accepted = workerData.tokenDigests.map((h) => Buffer.from(h, 'hex'));
+function authorised(req) {
+  if (accepted.length === 0) return true;
+  const m = /^Bearer\\s+(\\S+)\\s*$/i.exec(req.headers.authorization || '');
+  if (!m) return false;
+  const got = crypto.createHash('sha256').update(m[1]).digest();
+  let ok = false;
+  for (const d of accepted) ok = crypto.timingSafeEqual(got, d) || ok;
+  return ok;
+}
+function loopbackName(host) {
+  const h = String(host || '').replace(/:\\d+$/, '').replace(/^\\[|\\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\\./.test(h) || /^::ffff:127\\./.test(h);
+}
 const started = Date.now();
 let lastBeat = Date.now();
 let snapshot = '';
@@ -55,6 +81,11 @@ function freshMetrics() {
 }
 const server = http.createServer(async (req, res) => {
   const path = (req.url || '/').split('?')[0];
+  if (workerData.loopbackOnly && !loopbackName(req.headers.host)) {
+    res.writeHead(403, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ error: 'Host header is not a loopback name (DNS rebinding guard)' }));
+    return;
+  }
   if (path === '/healthz') {
     const lag = Date.now() - lastBeat;
     const ok = lag < workerData.stuckAfterMs;
@@ -64,6 +95,11 @@ const server = http.createServer(async (req, res) => {
     return;
   }
   if (path === '/metrics') {
+    if (!authorised(req)) {
+      res.writeHead(401, { 'Content-Type': 'application/json', 'WWW-Authenticate': 'Bearer realm="streamlens"' });
+      res.end(JSON.stringify({ error: 'a valid token is required for /metrics: send "Authorization: Bearer <token or metrics token>"' }));
+      return;
+    }
     const asOf = Date.now();
     await freshMetrics();
     const age = snapshotAt ? Math.max(0, asOf - snapshotAt) : -1;
@@ -83,6 +119,11 @@ server.listen(workerData.port, workerData.host, () => {
 
 export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
   const heartbeatMs = options.heartbeatMs ?? 250;
+  const env = options.env ?? process.env;
+  const token = resolveToken(options.host, options.token, env.STREAMLENS_TOKEN);
+  const metricsToken = resolveMetricsToken(options.metricsToken, env.STREAMLENS_METRICS_TOKEN, token);
+  // The thread gets digests only; it hashes what a request presents and compares in constant time.
+  const tokenDigests = [token, metricsToken].filter((t): t is string => t !== undefined).map((t) => createHash('sha256').update(t).digest('hex'));
   const worker = new Worker(THREAD_SOURCE, {
     eval: true,
     workerData: {
@@ -92,11 +133,13 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
       contentType: registry.contentType,
       metricsWaitMs: options.metricsWaitMs ?? 400,
       stuckAfterMs: options.stuckAfterMs ?? 30_000,
+      tokenDigests,
+      loopbackOnly: isLoopbackHost(options.host),
     },
   });
   worker.on('message', (m: { t: string }) => {
     if (m.t !== 'metrics?') return;
-    registry.metrics().then(
+    metricsText().then(
       (text) => worker.postMessage({ t: 'metrics', text }),
       (e: Error) => worker.postMessage({ t: 'metrics', text: `# metrics failed: ${e.message}\n` }),
     );

@@ -3,6 +3,7 @@ import type { AppContext } from '../core/app-context.js';
 import { streamSchema } from '../core/config.js';
 import { handleCatalogueStatus, handleRecommendations } from '../recommend/http.js';
 import { HttpError, parseJsonBody, readBody, sendJson } from './http-util.js';
+import { publicStreamInfo } from './public-stream.js';
 
 export interface RestLimits {
   /** Largest JSON body of POST /api/streams. */
@@ -27,8 +28,9 @@ function mediaType(req: IncomingMessage): string {
 }
 
 /**
- * The REST API under /api. `mutating` calls (POST/DELETE) are authorised by the caller before
- * they reach here. Returns false when no route matches.
+ * The REST API under /api. Calls are authorised (token, Origin / Sec-Fetch-Site for writes) by the
+ * gateway before they reach here. Streams are answered in their public form (publicStreamInfo:
+ * no credentials, paths relative to their allowed directory). Returns false when no route matches.
  */
 export async function handleApi(
   req: IncomingMessage,
@@ -37,13 +39,15 @@ export async function handleApi(
   app: AppContext,
   limits: RestLimits,
   onStreamsChanged: () => void,
+  roots: readonly { dir: string; label: string }[] = [],
 ): Promise<boolean> {
+  const shown = (s: Parameters<typeof publicStreamInfo>[0]) => publicStreamInfo(s, roots);
   const path = url.pathname;
   const method = req.method ?? 'GET';
 
   if (path === '/api/streams') {
     if (method === 'GET' || method === 'HEAD') {
-      sendJson(res, 200, { streams: app.streams.list() });
+      sendJson(res, 200, { streams: app.streams.list().map(shown) });
       return true;
     }
     if (method === 'POST') {
@@ -62,7 +66,7 @@ export async function handleApi(
         throw new HttpError(400, `cannot start stream "${parsed.data.id}": ${(e as Error).message}`);
       }
       onStreamsChanged();
-      sendJson(res, 201, { stream: info });
+      sendJson(res, 201, { stream: shown(info) });
       return true;
     }
     throw new HttpError(405, `${method} is not allowed on /api/streams (GET, POST)`);
@@ -74,7 +78,7 @@ export async function handleApi(
     if (method === 'GET' || method === 'HEAD') {
       const s = app.streams.list().find((x) => x.id === id);
       if (!s) throw new HttpError(404, `no stream "${id}"`);
-      sendJson(res, 200, { stream: s });
+      sendJson(res, 200, { stream: shown(s) });
       return true;
     }
     if (method === 'DELETE') {

@@ -7,6 +7,7 @@ import { COURSE_BUNDLE_FORMAT, type CourseBundleJson, type ShippedTaskJson } fro
 import { type CourseModel, type ExplanationMethod, courseModelFromJson } from '../training/course/course-model.js';
 import { FeatureSpace } from '../training/course/feature-space.js';
 import { maskColumns, type CsrMatrix } from '../training/course/sparse-matrix.js';
+import { jsonErrorSummary } from '../core/redact.js';
 
 /**
  * Live scoring of enriched course records with the shipped course models
@@ -144,7 +145,7 @@ export function loadCoursePredictor(modelVersion?: string, options: CoursePredic
   try {
     bundle = JSON.parse(readFileSync(join(v.dir, v.manifest.files.json), 'utf8'));
   } catch (e) {
-    throw new ModelLoadError(v.dir, `model.json is not valid JSON: ${(e as Error).message}`);
+    throw new ModelLoadError(v.dir, `model.json is not valid JSON (${jsonErrorSummary(e)})`);
   }
   return coursePredictorFromBundle(bundle, v.manifest, v.dir, options);
 }

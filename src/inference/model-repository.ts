@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { basename, join, resolve } from 'node:path';
 import { repoRoot } from '../core/paths.js';
 import { type ModelManifest, ModelLoadError, parseManifest } from './manifest.js';
+import { jsonErrorSummary } from '../core/redact.js';
 
 /** Root of the model repository; `STREAMLENS_MODELS` overrides. */
 export function modelsRoot(): string {
@@ -43,7 +44,7 @@ export function readVersion(dir: string): ModelVersion {
   try {
     raw = JSON.parse(readFileSync(mPath, 'utf8'));
   } catch (e) {
-    throw new ModelLoadError(dir, `manifest.json is not valid JSON: ${(e as Error).message}`);
+    throw new ModelLoadError(dir, `manifest.json is not valid JSON (${jsonErrorSummary(e)})`);
   }
   const manifest = parseManifest(dir, raw);
   if (manifest.version !== basename(dir)) throw new ModelLoadError(dir, `manifest version ${manifest.version} does not match folder ${basename(dir)}`);

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CHUNK_SAMPLES, INGEST_SAMPLE_RATE, type AudioChunk, type AudioSource } from './audio-chunk.js';
 import { ffmpegPath } from './ffmpeg-path.js';
 import { PcmChunker } from './pcm-chunker.js';
+import { redactSecrets, redactUrl, registerUrlSecrets } from '../core/redact.js';
 
 export interface AudioFileSourceOptions {
   /** Release chunks at the pace of real time (live demos). Default false: as fast as decoded. */
@@ -48,6 +49,8 @@ export function openAudioFileSource(input: string, options: AudioFileSourceOptio
   if (!isUrl(input)) {
     if (!existsSync(input)) throw new Error(`audio file not found: ${input}`);
     if (!statSync(input).isFile()) throw new Error(`audio input is not a file: ${input}`);
+  } else {
+    registerUrlSecrets(input);
   }
   return new FfmpegAudioSource(input, options);
 }
@@ -59,10 +62,14 @@ class FfmpegAudioSource implements AudioSource {
   private started = false;
   private closed = false;
 
+  /** What messages print: the input, URLs without credentials (src/core/redact.ts). */
+  readonly description: string;
+
   constructor(
-    readonly description: string,
+    private readonly input: string,
     private readonly options: AudioFileSourceOptions,
   ) {
+    this.description = redactUrl(input);
     this.realtime = options.realtime ?? false;
   }
 
@@ -87,12 +94,12 @@ class FfmpegAudioSource implements AudioSource {
     const input = this.description;
     const chunker = new PcmChunker(o.chunkSamples ?? CHUNK_SAMPLES, INGEST_SAMPLE_RATE);
     const stallMs = o.stallTimeoutMs ?? 20000;
-    const proc = spawn(ffmpegPath(), ffmpegDecodeArgs(input, o.networkTimeoutMs ?? 10000), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(ffmpegPath(), ffmpegDecodeArgs(this.input, o.networkTimeoutMs ?? 10000), { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
     let stderr = '';
     proc.stderr!.setEncoding('utf8');
     proc.stderr!.on('data', (s: string) => {
-      stderr = (stderr + s).slice(-STDERR_KEEP_BYTES);
+      stderr = redactSecrets((stderr + s).slice(-STDERR_KEEP_BYTES));
     });
     let spawnError: Error | undefined;
     proc.once('error', (e) => {
@@ -141,7 +148,7 @@ class FfmpegAudioSource implements AudioSource {
       if (watchdog) clearTimeout(watchdog);
       const { code, signal } = await exit;
       if (this.closed) return;
-      if (spawnError) throw new Error(`could not start ffmpeg for ${input}: ${spawnError.message}`);
+      if (spawnError) throw new Error(`could not start ffmpeg for ${input}: ${redactSecrets(spawnError.message)}`);
       if (stalled) {
         throw new Error(
           `ffmpeg produced no audio from ${input} for ${stallMs} ms; gave up (stalled or unreachable source)` + (stderr ? `: ${stderr.trim()}` : ''),

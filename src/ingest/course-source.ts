@@ -8,6 +8,7 @@ import { TOPICS, deadLetterTopic } from '../bus/topics.js';
 import type { Route } from '../core/route.js';
 import { sendDurably } from './durable-send.js';
 import { decodeUtf8Strict, readPhysicalLines } from './line-reader.js';
+import { excerpt, jsonErrorSummary } from '../core/redact.js';
 
 /**
  * Course record sources: CSV files (streamed, RFC 4180 quoting including multi-line quoted
@@ -17,6 +18,10 @@ import { decodeUtf8Strict, readPhysicalLines } from './line-reader.js';
  * (bad CSV line, invalid JSON, invalid UTF-8, an over-long line) goes to `courses.raw.dlq` with
  * its reason and the source carries on; the report counts it. Validation of the fields is the
  * enrichment stage's job, not the source's.
+ *
+ * Errors and dead-letter headers never quote the input: they name the line, the kind of problem and
+ * at most a short, escaped excerpt of the offending field (src/core/redact.ts `excerpt`); the
+ * dead letter's value keeps the original bytes for whoever is allowed to read the topic.
  */
 export interface CourseIngestOptions {
   producer: Producer;
@@ -161,6 +166,14 @@ function toSource(input: string | AsyncIterable<Buffer | string> | Buffer): Asyn
   return input;
 }
 
+/** What csv-parse says, without the record: its error code, the column and at most a short escaped excerpt. */
+function csvErrorSummary(e: unknown): string {
+  const err = e as { code?: string; column?: number | string; message?: string };
+  const code = typeof err.code === 'string' ? err.code.replace(/^CSV_/, '').toLowerCase().replace(/_/g, ' ') : 'syntax error';
+  const got = /got "(.)"/.exec(err.message ?? '')?.[1];
+  return `${code}${got !== undefined ? ` at ${excerpt(got, 1)}` : ''}${err.column !== undefined ? `, column ${excerpt(String(err.column), 24)}` : ''}`;
+}
+
 function normaliseHeader(name: string): string {
   return name.trim().toLowerCase().replace(/[\s-]+/g, '_');
 }
@@ -190,7 +203,7 @@ export async function ingestCourseCsv(input: string | Buffer | AsyncIterable<Buf
       // fast path: a record without quotes is plain comma-separated fields (RFC 4180)
       rows = text.includes('"') ? (parseCsvSync(text, { max_record_size: maxBytes, relax_quotes: false }) as string[][]) : [text.split(',')];
     } catch (e) {
-      await out.deadLetter('csv', `line ${lineNo}: not a valid CSV record: ${(e as Error).message}`, raw, { 'dlq.line': String(lineNo) });
+      await out.deadLetter('csv', `line ${lineNo}: not a valid CSV record (${csvErrorSummary(e)})`, raw, { 'dlq.line': String(lineNo) });
       return;
     }
     if (rows.length !== 1) {
@@ -202,7 +215,8 @@ export async function ingestCourseCsv(input: string | Buffer | AsyncIterable<Buf
       header = cells.map(normaliseHeader);
       const missing = REQUIRED_CSV_COLUMNS.filter((c) => !header!.includes(c));
       if (missing.length > 0) {
-        const msg = `course CSV header is missing the column(s) ${missing.join(', ')} (got: ${cells.join(', ').slice(0, 300)}); no row can be mapped, nothing was published`;
+        // The line is not quoted: a file that is not a course CSV (say /etc/passwd) must not show up in messages.
+        const msg = `course CSV header is missing the column(s) ${missing.join(', ')} (the first line has ${cells.length} field(s)); no row can be mapped, nothing was published`;
         await out.deadLetter('header', msg, raw, { 'dlq.line': String(lineNo) });
         throw new CourseIngestError(msg, 'header');
       }
@@ -295,7 +309,7 @@ export async function ingestCourseJsonLines(input: string | Buffer | AsyncIterab
     try {
       value = JSON.parse(text);
     } catch (e) {
-      await out.deadLetter('json', `line ${line.lineNo}: invalid JSON: ${(e as Error).message}`, line.bytes, { 'dlq.line': String(line.lineNo) });
+      await out.deadLetter('json', `line ${line.lineNo}: invalid JSON (${jsonErrorSummary(e)})`, line.bytes, { 'dlq.line': String(line.lineNo) });
       continue;
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -335,7 +349,7 @@ export async function ingestCourseBody(
     try {
       value = JSON.parse(text);
     } catch (e) {
-      throw new CourseIngestError(`request body is not valid JSON: ${(e as Error).message}`, 'json');
+      throw new CourseIngestError(`request body is not valid JSON (${jsonErrorSummary(e)})`, 'json');
     }
     const items = Array.isArray(value) ? value : [value];
     if (!Array.isArray(value) && (typeof value !== 'object' || value === null)) {

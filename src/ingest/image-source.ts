@@ -11,17 +11,22 @@ export interface ImageSourceOptions {
   loop?: boolean;
   /** Recurse into sub-folders of a folder (default true). */
   recursive?: boolean;
+  /**
+   * Checks every image file found (returns its real path, or throws): streams pass the confinement of
+   * src/core/source-paths.ts, so a link inside an allowed folder cannot lead out of it.
+   */
+  confine?: (file: string) => string;
 }
 
 /** Image files of a path: the file itself, or every image in a folder (sorted, numeric-aware). */
-export function listImageFiles(path: string, recursive = true): string[] {
+export function listImageFiles(path: string, recursive = true, confine?: (file: string) => string): string[] {
   let st;
   try {
     st = statSync(path);
   } catch {
     throw new Error(`image source ${path}: no such file or folder`);
   }
-  if (st.isFile()) return [path];
+  if (st.isFile()) return [confine ? confine(path) : path];
   const out: string[] = [];
   const walk = (dir: string) => {
     for (const name of readdirSync(dir).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))) {
@@ -30,7 +35,7 @@ export function listImageFiles(path: string, recursive = true): string[] {
       const s = statSync(p);
       if (s.isDirectory()) {
         if (recursive) walk(p);
-      } else if (IMAGE_EXTENSIONS.test(name)) out.push(p);
+      } else if (IMAGE_EXTENSIONS.test(name)) out.push(confine ? confine(p) : p);
     }
   };
   walk(path);
@@ -51,7 +56,7 @@ export async function imageFileAsJpeg(file: string): Promise<Buffer> {
 
 /** Frames from a single image or an image folder (not live: consumers may go at their own pace). */
 export function openImageSource(path: string, options: ImageSourceOptions = {}): FrameSource & { files: string[] } {
-  const files = listImageFiles(path, options.recursive ?? true);
+  const files = listImageFiles(path, options.recursive ?? true, options.confine);
   const fps = options.fps ?? 5;
   let closed = false;
   async function* frames(): AsyncGenerator<CapturedFrame> {

@@ -4,6 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { CapturedFrame, FrameSource } from './frame.js';
 import { JpegSplitter } from './jpeg-splitter.js';
+import { redactSecrets, redactUrl, registerUrlSecrets } from '../core/redact.js';
 
 /**
  * Frames from a webcam, a video file or a network stream (RTSP/HTTP/HLS), decoded by ffmpeg and
@@ -81,11 +82,6 @@ function defaultCameraDevice(): string {
   return process.platform === 'linux' ? '/dev/video0' : '0';
 }
 
-/** URL without user:password, for messages. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/[^/@]*@/, '//***@');
-}
-
 export function describeVideoInput(input: VideoInput): string {
   if (input.kind === 'camera') return `camera ${input.device}`;
   if (input.kind === 'file') return `video file ${input.path}`;
@@ -148,6 +144,8 @@ export function ffmpegArgs(input: VideoInput, o: VideoSourceOptions = {}): strin
 /** Opens a video source. Nothing runs until it is iterated. */
 export function openVideoSource(spec: string | VideoInput, options: VideoSourceOptions = {}): FrameSource {
   const input = parseVideoInput(spec);
+  // Whatever prints this source (messages, logs) shows the redacted form; ffmpeg's stderr is redacted too.
+  if (input.kind === 'url') registerUrlSecrets(input.url);
   const description = describeVideoInput(input);
   const fps = options.fps ?? 5;
   if (!(fps > 0 && fps <= 120)) throw new VideoSourceError(`${description}: fps must be in (0, 120], got ${fps}`, 'bad-stream');
@@ -207,10 +205,10 @@ export function openVideoSource(spec: string | VideoInput, options: VideoSourceO
     proc.stderr.on('data', (chunk: Buffer) => {
       stderrTail = (stderrTail + chunk.toString('utf8')).slice(-2000);
     });
-    proc.on('error', (e) => fail(new VideoSourceError(`${description}: cannot start ffmpeg (${bin}): ${e.message}`, 'spawn')));
+    proc.on('error', (e) => fail(new VideoSourceError(`${description}: cannot start ffmpeg (${bin}): ${redactSecrets(e.message)}`, 'spawn')));
     proc.on('close', (code, signal) => {
       if (!closed && !failure && code !== 0) {
-        const why = stderrTail.trim().split('\n').slice(-3).join(' | ') || `signal ${signal ?? 'none'}`;
+        const why = redactSecrets(stderrTail.trim().split('\n').slice(-3).join(' | ')) || `signal ${signal ?? 'none'}`;
         const what = seq > 0 ? `stopped after ${seq} frames` : 'produced no frame';
         failure = new VideoSourceError(`${description}: ffmpeg exited with code ${code ?? signal} (${what}): ${why}`, 'ffmpeg-exit');
       }

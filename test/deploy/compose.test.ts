@@ -48,11 +48,21 @@ describe('docker-compose.yml', () => {
 
   it('has Prometheus scrape the gateway and every worker, and Grafana provisioned', () => {
     const prom = parse(readFileSync(join(repoRoot, 'deploy/prometheus/prometheus.yml'), 'utf8')) as {
-      scrape_configs: { static_configs: { targets: string[] }[] }[];
+      scrape_configs: { static_configs: { targets: string[] }[]; authorization?: { type?: string; credentials_file?: string } }[];
     };
     const targets = prom.scrape_configs.flatMap((c) => c.static_configs.flatMap((s) => s.targets));
     expect(targets).toContain('gateway:8080');
     for (const stage of STAGE_NAMES) expect(targets).toContain(`${stage.replace(':', '-')}:9464`);
+    // /metrics needs a token beyond localhost: Prometheus sends the metrics token every service is given.
+    const metricsToken = compose.services.gateway.environment?.STREAMLENS_METRICS_TOKEN;
+    expect(String(metricsToken).length).toBeGreaterThanOrEqual(16);
+    for (const stage of STAGE_NAMES) expect(compose.services[stage.replace(':', '-')].environment?.STREAMLENS_METRICS_TOKEN).toBe(metricsToken);
+    const prometheus = compose.services.prometheus as { environment?: Record<string, string>; entrypoint?: string[] };
+    expect(prometheus.environment?.STREAMLENS_METRICS_TOKEN).toBe(metricsToken);
+    for (const c of prom.scrape_configs) {
+      expect(c.authorization?.type).toBe('Bearer');
+      expect(prometheus.entrypoint?.join(' ')).toContain(`> ${c.authorization?.credentials_file} &&`);
+    }
     const grafana = compose.services.grafana;
     expect(grafana.volumes?.some((v) => v.startsWith('./deploy/grafana/provisioning'))).toBe(true);
     expect(grafana.volumes?.some((v) => v.startsWith('./deploy/grafana/dashboards'))).toBe(true);

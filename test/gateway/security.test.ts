@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, GatewaySecurityError, isLoopbackHost, type Gateway } from '../../src/gateway/index.js';
-import { originAllowed, resolveToken } from '../../src/gateway/security.js';
+import { originAllowed, presentedSocketToken, resolveMetricsToken, resolveToken, sessionValid, sessionValue, tokenMatches, tokenProtocol, writeRefusal } from '../../src/gateway/security.js';
 import { FakeApp } from '../helpers/fake-app.js';
 import { openSocket, rawRequest, wsUrl } from '../helpers/gateway-client.js';
 
@@ -21,60 +21,56 @@ describe('token policy', () => {
     await expect(createGateway(app, { host: '0.0.0.0', port: 0, env: {} })).rejects.toBeInstanceOf(GatewaySecurityError);
     await app.stop();
   });
+
+  it('a metrics token needs at least 16 characters and the main token beside it', () => {
+    expect(resolveMetricsToken(undefined, undefined, TOKEN)).toBeUndefined();
+    expect(resolveMetricsToken(undefined, 'metrics-token-0123456789', TOKEN)).toBe('metrics-token-0123456789');
+    expect(() => resolveMetricsToken('short', undefined, TOKEN)).toThrow(/at least 16 characters/);
+    expect(() => resolveMetricsToken('metrics-token-0123456789', undefined, undefined)).toThrow(/needs the main token/);
+  });
+
+  it('compares tokens through digests (any length, never equal to undefined)', () => {
+    expect(tokenMatches(TOKEN, TOKEN)).toBe(true);
+    expect(tokenMatches(`${TOKEN}x`, TOKEN)).toBe(false);
+    expect(tokenMatches('', TOKEN)).toBe(false);
+    expect(tokenMatches(undefined, TOKEN)).toBe(false);
+    expect(tokenMatches(TOKEN, undefined)).toBe(false);
+  });
+
+  it('reads the WebSocket token from the header or the streamlens.bearer subprotocol, never from the URL', () => {
+    const req = (headers: Record<string, string>) => ({ headers }) as never;
+    expect(presentedSocketToken(req({ 'sec-websocket-protocol': `streamlens, ${tokenProtocol(TOKEN)}` }))).toBe(TOKEN);
+    expect(presentedSocketToken(req({ authorization: `Bearer ${TOKEN}` }))).toBe(TOKEN);
+    expect(presentedSocketToken(req({ 'sec-websocket-protocol': 'streamlens' }))).toBeUndefined();
+    expect(presentedSocketToken(req({ 'sec-websocket-protocol': 'streamlens.bearer.not+base64' }))).toBeUndefined();
+    expect(tokenProtocol(TOKEN)).toMatch(/^streamlens\.bearer\.[A-Za-z0-9_-]+$/);
+  });
+
+  it('session cookie values are HMACs of an expiry: the token is not in them, other tokens and old values fail', () => {
+    const now = Date.now();
+    const v = sessionValue(TOKEN, now);
+    expect(v).not.toContain(TOKEN);
+    expect(sessionValid(v, TOKEN, now + 1000)).toBe(true);
+    expect(sessionValid(v, 'another-token-0123456789', now + 1000)).toBe(false);
+    expect(sessionValid(v, TOKEN, now + 13 * 3600_000)).toBe(false);
+    expect(sessionValid(`${now + 3600_000}.${'A'.repeat(43)}`, TOKEN, now)).toBe(false);
+    expect(sessionValid('garbage', TOKEN, now)).toBe(false);
+    expect(sessionValid(undefined, TOKEN, now)).toBe(false);
+  });
+
+  it('writeRefusal: foreign Origin and cross-site Sec-Fetch-Site are refused; same origin, allowed origins and non-browsers pass', () => {
+    const req = (headers: Record<string, string>) => ({ headers: { host: 'a:1', ...headers } }) as never;
+    expect(writeRefusal(req({}), [])).toBeUndefined();
+    expect(writeRefusal(req({ origin: 'http://a:1', 'sec-fetch-site': 'same-origin' }), [])).toBeUndefined();
+    expect(writeRefusal(req({ origin: 'http://evil.example' }), [])).toMatch(/not allowed to write/);
+    expect(writeRefusal(req({ 'sec-fetch-site': 'cross-site' }), [])).toMatch(/cross-site write refused/);
+    expect(writeRefusal(req({ origin: 'http://a:1', 'sec-fetch-site': 'same-site' }), [])).toMatch(/cross-site write refused/);
+    expect(writeRefusal(req({ origin: 'https://dash.example', 'sec-fetch-site': 'cross-site' }), ['https://dash.example'])).toBeUndefined();
+  });
 });
 
-describe('gateway bound to a non-loopback host', () => {
-  let app: FakeApp;
-  let gw: Gateway;
-  let local: string;
-  beforeAll(async () => {
-    app = new FakeApp({ streams: [{ id: 'mic-1', media: 'audio' }] });
-    await app.start();
-    gw = await createGateway(app, { host: '0.0.0.0', port: 0, env: { STREAMLENS_TOKEN: TOKEN }, allowedOrigins: ['https://dash.example'] });
-    local = `http://127.0.0.1:${new URL(gw.url).port}`;
-  });
-  afterAll(async () => {
-    await gw.close();
-    await app.stop();
-  });
-
-  it('requires the token for mutating REST calls but not for reads', async () => {
-    const body = JSON.stringify({ id: 'f1', source: { kind: 'audio-file', path: 'a.wav' } });
-    expect((await fetch(`${local}/api/streams`)).status).toBe(200);
-    let r = await fetch(`${local}/api/streams`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-    expect(r.status).toBe(401);
-    r = await fetch(`${local}/api/streams`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer wrong-token-0123456789' }, body });
-    expect(r.status).toBe(401);
-    r = await fetch(`${local}/api/streams/mic-1`, { method: 'DELETE' });
-    expect(r.status).toBe(401);
-    r = await fetch(`${local}/api/courses`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: 'a\n1\n' });
-    expect(r.status).toBe(401);
-    r = await fetch(`${local}/api/streams`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body });
-    expect(r.status).toBe(201);
-  });
-
-  it('requires the token for WebSocket connections (query or header)', async () => {
-    await expect(openSocket(wsUrl(local, '/ws'))).rejects.toMatchObject({ status: 401 });
-    await expect(openSocket(wsUrl(local, '/ws?token=nope'))).rejects.toMatchObject({ status: 401 });
-    await expect(openSocket(wsUrl(local, '/ws/ingest?stream=m2&media=audio'))).rejects.toMatchObject({ status: 401 });
-    const a = await openSocket(wsUrl(local, `/ws?token=${TOKEN}`));
-    a.close();
-    const b = await openSocket(wsUrl(local, '/ws'), { authorization: `Bearer ${TOKEN}` });
-    b.close();
-  });
-
-  it('checks the Origin of WebSocket upgrades: same origin and allowedOrigins pass, others are refused', async () => {
-    const u = wsUrl(local, `/ws?token=${TOKEN}`);
-    await expect(openSocket(u, { origin: 'https://evil.example' })).rejects.toMatchObject({ status: 403 });
-    (await openSocket(u, { origin: local })).close();
-    (await openSocket(u, { origin: 'https://dash.example' })).close();
-  });
-
-  it('refuses mutating REST calls from a foreign origin even with the token', async () => {
-    const r = await fetch(`${local}/api/streams/mic-1`, { method: 'DELETE', headers: { authorization: `Bearer ${TOKEN}`, origin: 'https://evil.example' } });
-    expect(r.status).toBe(403);
-  });
-});
+// Every endpoint with no token, a wrong one and the right one, on this machine's own non-loopback
+// address: test/security/gateway-auth.test.ts.
 
 describe('gateway bound to loopback', () => {
   it('needs no token, but checks Origin and the Host header (DNS rebinding)', async () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PermanentError } from '../../bus/stage-runner.js';
+import { excerpt } from '../../core/redact.js';
 
 /**
  * Validation and cleaning of one raw Udemy course record (the 12 columns of the Kaggle CSV, as
@@ -172,7 +173,8 @@ export function validateCourse(raw: unknown, options: ValidateOptions = {}): Cou
   const r = rawSchema.safeParse(raw);
   const fail = (field: string, message: string): CourseValidationResult => {
     const value = (raw as Record<string, unknown>)[field];
-    const shown = value === undefined ? 'missing' : JSON.stringify(value).slice(0, 80);
+    // A short escaped excerpt of the offending field only (dead-letter headers and logs carry this message).
+    const shown = value === undefined ? 'missing' : excerpt(value, 32);
     return { ok: false, field, message: `${field}: ${message} (got ${shown})` };
   };
   if (!r.success) {

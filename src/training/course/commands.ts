@@ -12,6 +12,7 @@ import { analyzeCourseData } from './analyze.js';
 import { type CourseDataset, defaultCourseDataPath, loadCourseDataset } from './dataset.js';
 import { courseSplit } from './split.js';
 import { trainCourseModels } from './train.js';
+import { jsonErrorSummary } from '../../core/redact.js';
 
 /**
  * CLI commands of the course area (wired into commander by src/cli.ts). Each takes a typed
@@ -144,7 +145,7 @@ export async function classifyCourse(o: ClassifyCourseOptions): Promise<{ record
       try {
         raws.push({ index: i + 1, raw: JSON.parse(line) });
       } catch (e) {
-        raws.push({ index: i + 1, raw: null, error: `line ${i + 1}: invalid JSON: ${(e as Error).message}` });
+        raws.push({ index: i + 1, raw: null, error: `line ${i + 1}: invalid JSON (${jsonErrorSummary(e)})` });
       }
     });
   } else {
