@@ -66,7 +66,7 @@ export function kafkaTuning(options: KafkaBusOptions): KafkaTuning {
     sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? 500,
     rebalanceTimeoutMs: options.rebalanceTimeoutMs ?? 20_000,
-    maxWaitTimeMs: options.maxWaitTimeMs ?? 10,
+    maxWaitTimeMs: options.maxWaitTimeMs ?? 25,
     defaultPartitions: options.defaultPartitions ?? 4,
     idempotent: options.idempotent ?? true,
   };
