@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataRoot } from '../../src/core/paths.js';
@@ -83,6 +83,26 @@ describe('recommend', () => {
     const b = JSON.parse(second.stdout);
     expect(b.catalogue).toMatchObject({ source: 'snapshot', path: snap, size: a.catalogue.size });
     expect(b.results.map((x: { courseId: string }) => x.courseId)).toEqual(a.results.map((x: { courseId: string }) => x.courseId));
+  });
+});
+
+describe('reports go to --out, a one-line summary to stdout', () => {
+  it('analyze speech: one small JSON line naming the files, the statistics in the files', async () => {
+    const data = join(dir, 'speech');
+    mkdirSync(data);
+    for (const actor of ['Actor_01', 'Actor_02', 'Actor_03', 'Actor_04']) {
+      const d = join(dataRoot(), 'ravdess', actor);
+      for (const f of readdirSync(d).filter((x) => x.endsWith('.wav')).sort().slice(0, 2)) symlinkSync(join(d, f), join(data, f));
+    }
+    const out = join(dir, 'speech-report');
+    const r = await runCli(['analyze', 'speech', '--data', data, '--out', out], { env: { STREAMLENS_CACHE: cache } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(lines(r.stdout)).toHaveLength(1);
+    expect(r.stdout.length).toBeLessThan(2000);
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({ report: join(out, 'report.html'), clips: 8, speakers: 4, coefficients: expect.any(Number) });
+    expect(JSON.parse(readFileSync(summary.files.statistics, 'utf8')).clipLevel.coefficients.length).toBe(summary.coefficients);
   });
 });
 
