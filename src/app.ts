@@ -292,6 +292,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
             snapshot: options.catalogue?.snapshot,
             popularity: await resolvePopularityScorer({ modelsRoot: root }),
             live,
+            dataOption: '--courses',
           });
           log.info({ size: recommender.size, live }, summary);
           context.recommender = recommender;

@@ -20,6 +20,8 @@ export interface OpenCatalogueOptions {
   popularity: PopularityScorer;
   /** Whether the live course stream will update it (reported in every answer). */
   live?: boolean;
+  /** The option that names `data`, for the error when it is missing (default --data). */
+  dataOption?: string;
 }
 
 export interface OpenedCatalogue {
@@ -36,8 +38,8 @@ function mtimeOf(path: string): number | undefined {
   }
 }
 
-async function buildFromCsv(recommender: CourseRecommender, data: string, popularity: PopularityScorer): Promise<string> {
-  if (!existsSync(data)) throw new Error(`course data ${data} not found; give the course CSV the catalogue is built from with --data`);
+async function buildFromCsv(recommender: CourseRecommender, data: string, popularity: PopularityScorer, option = '--data'): Promise<string> {
+  if (!existsSync(data)) throw new Error(`${data}: no such course CSV to build the recommendation catalogue from; give one with ${option}`);
   // enriched against the popularity model's reference date when there is one (course age is a model feature)
   const ds = loadCourseDataset(data, { referenceDate: popularity.referenceDate });
   await recommender.upsertMany(ds.records);
@@ -46,6 +48,12 @@ async function buildFromCsv(recommender: CourseRecommender, data: string, popula
 
 export async function openCatalogue(o: OpenCatalogueOptions): Promise<OpenedCatalogue> {
   const live = o.live ?? false;
+  if (o.snapshot === undefined && !existsSync(o.data) && live) {
+    // a server following the live course stream can start from nothing
+    const recommender = new CourseRecommender({ popularity: o.popularity });
+    recommender.setOrigin({ source: 'memory', live });
+    return { recommender, summary: `catalogue: no course CSV at ${o.data}: starts empty and follows the live course streams (${o.dataOption ?? '--data'} CSV builds it)` };
+  }
   if (o.snapshot !== undefined) {
     const file = resolve(o.snapshot);
     const recommender = await CourseRecommender.open({ store: new CatalogueStore(file), popularity: o.popularity });
@@ -53,12 +61,12 @@ export async function openCatalogue(o: OpenCatalogueOptions): Promise<OpenedCata
       recommender.setOrigin({ source: 'snapshot', path: file, live, updatedAt: mtimeOf(file) });
       return { recommender, summary: `catalogue: ${recommender.size} courses from the snapshot ${file}` };
     }
-    const built = await buildFromCsv(recommender, o.data, o.popularity);
+    const built = await buildFromCsv(recommender, o.data, o.popularity, o.dataOption);
     recommender.setOrigin({ source: 'snapshot', path: file, live, updatedAt: Date.now() });
     return { recommender, summary: `catalogue: built ${built} into the snapshot ${file}` };
   }
   const recommender = new CourseRecommender({ popularity: o.popularity });
-  const built = await buildFromCsv(recommender, o.data, o.popularity);
+  const built = await buildFromCsv(recommender, o.data, o.popularity, o.dataOption);
   recommender.setOrigin({ source: 'csv', path: resolve(o.data), live, updatedAt: mtimeOf(o.data) });
   return { recommender, summary: `catalogue: ${built}, in memory` };
 }
