@@ -22,9 +22,8 @@ import { listModels, listVersions, modelsRoot, readVersion } from './inference/m
 import { STAGE_NAMES, buildStage } from './stages.js';
 import { StreamManager } from './streams.js';
 import { followEnrichedCourses } from './recommend/bus-consumer.js';
-import { CatalogueStore } from './recommend/catalogue-store.js';
+import { openCatalogue } from './recommend/catalogue-source.js';
 import { resolvePopularityScorer } from './recommend/model-popularity.js';
-import { CourseRecommender } from './recommend/recommender.js';
 
 const log = childLogger({ component: 'app' });
 
@@ -44,6 +43,18 @@ export interface CreateAppOptions {
   /** Serve the gateway (default true). */
   gateway?: boolean;
   modelsRoot?: string;
+  /**
+   * Recommendation catalogue: course CSV it is built from (default the shared Udemy CSV, else
+   * assets/demo/courses.csv), a snapshot file to load and keep it in (default none: in memory),
+   * and whether the live course stream (courses.enriched) updates it (default false).
+   */
+  catalogue?: { data?: string; snapshot?: string; live?: boolean };
+}
+
+/** The course CSV the server's recommendation catalogue is built from by default. */
+export function defaultCatalogueData(): string {
+  const shared = join(dataRoot(), 'udemy', 'udemy_courses.csv');
+  return existsSync(shared) ? shared : join(repoRoot, 'assets', 'demo', 'courses.csv');
 }
 
 function busFor(config: AppConfig): Bus {
@@ -271,13 +282,22 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
         });
       }, 1000);
       statsTimer.unref();
-      // The course recommender follows courses.enriched with its own consumer group (in the gateway process,
-      // also when the stages run in processes of their own).
+      // The course recommender (in the gateway process): its catalogue is built from the course CSV (or a
+      // snapshot file given with --catalogue); it follows courses.enriched with its own consumer group only
+      // when asked (--live-catalogue), also when the stages run in processes of their own.
       if (options.gateway !== false) {
         try {
-          const recommender = await CourseRecommender.open({ store: new CatalogueStore(), popularity: await resolvePopularityScorer({ modelsRoot: root }) });
+          const live = options.catalogue?.live === true;
+          const { recommender, summary } = await openCatalogue({
+            data: options.catalogue?.data ?? defaultCatalogueData(),
+            snapshot: options.catalogue?.snapshot,
+            popularity: await resolvePopularityScorer({ modelsRoot: root }),
+            live,
+            dataOption: '--courses',
+          });
+          log.info({ size: recommender.size, live }, summary);
           context.recommender = recommender;
-          recommenderRunner = await followEnrichedCourses(bus, recommender);
+          if (live) recommenderRunner = await followEnrichedCourses(bus, recommender);
         } catch (e) {
           log.error({ err: (e as Error).message }, 'course recommender not started');
         }

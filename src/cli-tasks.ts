@@ -1,21 +1,52 @@
-import { type Command, Option } from 'commander';
-import { ConfigError } from './core/config.js';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { inputFailed, UsageError, warn } from './cli-support.js';
 
-/** Task commands: train, eval, classify, analyze, recommend. Each imports its module lazily. */
-const num = (flag: string) => (v: string) => {
+/**
+ * Task commands: train, eval, classify, analyze, recommend. Each imports its module lazily.
+ * Output: eval/train/analyze/recommend print exactly one JSON document on stdout; classify prints
+ * JSON lines. An input that fails gets an error line (JSON on stdout where the command prints
+ * lines, one line on stderr) and exit code 1 while the others go on (cli-support.ts).
+ */
+const num = (_flag: string) => (v: string) => {
   const n = Number(v);
-  if (!Number.isFinite(n)) throw new ConfigError(`${flag}: "${v}" is not a number`);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError('expected a number.');
   return n;
 };
 const int = (flag: string) => (v: string) => {
   const n = num(flag)(v);
-  if (!Number.isInteger(n)) throw new ConfigError(`${flag}: "${v}" is not an integer`);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError('expected a whole number.');
   return n;
 };
 
 function printJson(v: unknown): void {
   process.stdout.write(JSON.stringify(v) + '\n');
 }
+
+function printWarnings(command: string, r: { warnings?: string[] }): void {
+  for (const w of r.warnings ?? []) warn(`${command}: ${w}`);
+}
+
+/** `--subset all|unseen` ('test' is accepted for unseen: the old name in `eval image`). */
+function subsetOption(): Option {
+  return new Option('--subset <which>', 'all: every item of the data; unseen: only those the model was not trained on (speakers, images, courses)')
+    .default('all')
+    .argParser((v: string) => {
+      if (v === 'all' || v === 'unseen') return v;
+      if (v === 'test') return 'unseen';
+      throw new InvalidArgumentError('expected all or unseen.');
+    });
+}
+
+/** Options every eval command takes: --data, --model, --subset. */
+function evalCommand(parent: Command, name: string, data: string, model: string): Command {
+  return parent
+    .command(name)
+    .option('--data <path>', data)
+    .option('--model <name|dir>', model)
+    .addOption(subsetOption());
+}
+
+const RECOMMEND_OPTION: Record<string, string> = { query: '--query', subject: '--subject', level: '--level', maxPrice: '--max-price', maxHours: '--max-hours', free: '--free', limit: '--limit' };
 
 export function registerTaskCommands(program: Command): void {
   const train = program.command('train').description('train a model, evaluate it honestly, publish a new version with its report');
@@ -77,80 +108,88 @@ export function registerTaskCommands(program: Command): void {
       printJson(await trainCourseCommand({ data: o.data, out: o.out, seed: o.seed }));
     });
 
-  const evaluate = program.command('eval').description('evaluate a shipped model on labelled data; prints one JSON object');
-  evaluate
-    .command('audio')
-    .option('--data <dir>', 'labelled clips (default <data>/ravdess)')
-    .option('--model <name|dir>', 'model name or version folder')
+  const evaluate = program
+    .command('eval')
+    .description('evaluate a shipped model on labelled data; prints one JSON object with seenSpeakers / seenItems (how much of the data the model was trained on)');
+  evalCommand(evaluate, 'audio', 'labelled clips (default <data>/ravdess)', 'model name or version folder (default: the task name)')
+    .description('speech emotion or gender on labelled clips; seenSpeakers counts the speakers the model was trained on')
     .addOption(new Option('--task <task>', 'what to predict').choices(['emotion', 'gender']).default('emotion'))
     .action(async (o) => {
       if (o.task === 'gender') {
         const { evalGender } = await import('./training/speech/gender-commands.js');
-        printJson(await evalGender({ data: o.data ?? (await defaultRavdess()), model: o.model }));
+        const r = await evalGender({ data: o.data ?? (await defaultRavdess()), model: o.model, subset: o.subset });
+        printWarnings('eval audio', r);
+        printJson(r);
         return;
       }
       const { evalAudio } = await import('./training/speech/commands.js');
-      await evalAudio({ data: o.data, model: o.model, task: o.task });
+      const r = await evalAudio({ data: o.data, model: o.model, task: o.task, subset: o.subset, print: false });
+      printWarnings('eval audio', r);
+      printJson(r);
     });
-  evaluate
-    .command('image')
-    .requiredOption('--data <dir>', 'folder with one sub-folder of images per class')
-    .option('--model <name|dir>', 'model name or version folder (default animal)')
-    .addOption(new Option('--subset <which>', 'all images, or only the held-out test split the model was trained without').choices(['all', 'test']).default('all'))
+  evalCommand(evaluate, 'image', 'folder with one sub-folder of images per class (default <data>/animals)', 'model name or version folder (default animal)')
+    .description('animal recognition on a folder per class; seenItems counts the images the model was trained on')
     .action(async (o) => {
       const { evalImage } = await import('./training/image/commands.js');
-      await evalImage({ data: o.data, model: o.model, subset: o.subset });
+      const r = await evalImage({ data: o.data, model: o.model, subset: o.subset, print: false });
+      printWarnings('eval image', r);
+      if (r.skipped.length > 0) for (const s of r.skipped) inputFailed(`eval image: skipped ${s.error}`);
+      printJson(r);
     });
-  evaluate
-    .command('course')
-    .option('--data <csv>', 'course CSV (default <data>/udemy/udemy_courses.csv)')
-    .option('--model <dir>', 'model version folder (default the newest models/course)')
+  evalCommand(evaluate, 'course', 'course CSV (default <data>/udemy/udemy_courses.csv)', 'model version or version folder (default the newest models/course)')
+    .description('subject, popularity and subscriber models on a course CSV; seenItems counts the courses in the training split')
     .action(async (o) => {
       const { evalCourse } = await import('./training/course/commands.js');
-      await evalCourse({ data: o.data, model: o.model });
+      const r = await evalCourse({ data: o.data, model: o.model, subset: o.subset, write: () => undefined });
+      printWarnings('eval course', r);
+      printJson(r);
     });
 
-  const classify = program.command('classify').description('classify inputs; prints JSON lines');
+  const classify = program.command('classify').description('classify inputs; prints JSON lines (an input that fails: an error line, exit code 1, the others go on)');
   classify
     .command('audio')
-    .argument('<input>', 'audio file, URL or network stream')
+    .description('speech emotion per window of each input, then its summary line')
+    .argument('<inputs...>', 'audio files, URLs or network streams')
     .option('--model <name|dir>', 'model name or version folder (default emotion)')
     .option('--realtime', 'pace the input in real time')
-    .action(async (input: string, o) => {
-      const { classifyAudio } = await import('./training/speech/commands.js');
-      await classifyAudio({ input, model: o.model, realtime: o.realtime });
+    .action(async (inputs: string[], o) => {
+      const { classifyAudioInputs } = await import('./training/speech/commands.js');
+      await classifyAudioInputs({ inputs, model: o.model, realtime: o.realtime, onError: (_input, message, e) => inputFailed(`classify audio: ${message}`, e) });
     });
   classify
     .command('image')
+    .description('cat / dog / fox (or "unknown") per image')
     .argument('<files...>', 'image files or folders')
     .option('--model <name|dir>', 'model name or version folder (default animal)')
     .action(async (files: string[], o) => {
       const { classifyImage } = await import('./training/image/commands.js');
-      await classifyImage({ files, model: o.model });
+      await classifyImage({ files, model: o.model, onError: (_file, message, e) => inputFailed(`classify image: ${message}`, e) });
     });
   classify
     .command('course')
+    .description('subject, popularity and subscribers per course record, with explanations')
     .argument('<file>', 'CSV or JSON lines of course records')
     .option('--model <dir>', 'model version folder (default the newest models/course)')
     .action(async (file: string, o) => {
       const { classifyCourse } = await import('./training/course/commands.js');
-      await classifyCourse({ file, model: o.model });
+      const r = await classifyCourse({ file, model: o.model });
+      if (r.errors > 0) inputFailed(`classify course: ${r.errors} of the ${r.records} records in ${file} are invalid (their {record, error, field} lines name the field); fix them and classify again`);
     });
 
   const analyze = program.command('analyze').description('statistical analysis reports (HTML with charts + JSON)');
   analyze
     .command('speech')
-    .description('MFCC coefficients, male vs female: z, Welch t, ANOVA, F-test, effect sizes, Holm/BH correction')
+    .description('MFCC coefficients, male vs female: z, Welch t, ANOVA, F-test, effect sizes, Holm/BH correction; writes the report to --out and prints a one-line summary')
     .option('--data <dir>', 'labelled clips (default <data>/ravdess)')
     .requiredOption('--out <dir>', 'output folder')
     .action(async (o) => {
-      const { analyzeSpeech } = await import('./training/speech/speech-statistics.js');
+      const { analyzeSpeech, speechSummary } = await import('./training/speech/speech-statistics.js');
       const r = await analyzeSpeech({ data: o.data ?? (await defaultRavdess()), out: o.out });
-      printJson(r);
+      printJson(speechSummary(r));
     });
   analyze
     .command('courses')
-    .description('course statistics, tests, model comparison and explanations')
+    .description('course statistics, tests, model comparison and explanations; writes the report to --out and prints a one-line summary')
     .option('--data <csv>', 'course CSV (default <data>/udemy/udemy_courses.csv)')
     .requiredOption('--out <dir>', 'output folder')
     .action(async (o) => {
@@ -160,7 +199,7 @@ export function registerTaskCommands(program: Command): void {
 
   program
     .command('recommend')
-    .description('recommend courses for a learner; prints JSON')
+    .description('recommend courses for a learner; prints one JSON document whose catalogue field says which catalogue answered (source, path, size, age)')
     .requiredOption('--query <text>', 'what the learner wants to learn')
     .option('--subject <subject>', 'only this subject')
     .option('--level <level>', 'only this level')
@@ -168,11 +207,21 @@ export function registerTaskCommands(program: Command): void {
     .option('--max-hours <n>', 'max content hours')
     .option('--free <bool>', 'true: free only; false: paid only')
     .option('--limit <n>', 'results (default 10)')
-    .option('--data <csv>', 'course CSV the catalogue is built from when no snapshot exists')
+    .option('--data <csv>', 'course CSV the catalogue is built from (default <data>/udemy/udemy_courses.csv)')
+    .option('--catalogue <file>', 'answer from this catalogue snapshot (e.g. the one `start --catalogue FILE` keeps); built from --data when it does not exist')
     .action(async (o) => {
       const { recommendCommand } = await import('./recommend/commands.js');
-      const r = await recommendCommand({ query: o.query, subject: o.subject, level: o.level, maxPrice: o.maxPrice, maxHours: o.maxHours, free: o.free, limit: o.limit, data: o.data });
-      printJson(r);
+      const { RecommendationQueryError } = await import('./recommend/query.js');
+      try {
+        const r = await recommendCommand({ query: o.query, subject: o.subject, level: o.level, maxPrice: o.maxPrice, maxHours: o.maxHours, free: o.free, limit: o.limit, data: o.data, catalogue: o.catalogue });
+        printJson(r);
+      } catch (e) {
+        if (e instanceof RecommendationQueryError) {
+          const flag = RECOMMEND_OPTION[e.field] ?? e.field;
+          throw new UsageError(`recommend ${flag}: ${e.message.replace(new RegExp(`^${e.field}: `), '')}`);
+        }
+        throw e;
+      }
     });
 }
 

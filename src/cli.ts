@@ -1,19 +1,40 @@
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type AppConfig, ConfigError, loadConfigFile, parseConfig } from './core/config.js';
+import { EXIT_USAGE, exitCodeOf, isVerbose, printError, setVerbose, UsageError } from './cli-support.js';
+import { type AppConfig, loadConfigFile, parseConfig } from './core/config.js';
+import { configureLogging } from './core/logger.js';
 import { repoRoot } from './core/paths.js';
 
 /**
  * The `streamlens` command line. Task commands import their modules lazily so `--help` and
- * small commands stay fast.
+ * small commands stay fast. Exit codes and error lines: cli-support.ts. Logs go to stderr only
+ * (human-readable in a terminal, JSON otherwise; core/logger.ts); one-shot commands log warnings
+ * and errors only unless LOG_LEVEL or --verbose say otherwise.
  */
+const argv = process.argv.slice(2);
+setVerbose(argv.includes('--verbose'));
+const commandName = argv.find((a) => !a.startsWith('-'));
+const LONG_RUNNING = new Set(['start', 'worker', 'kafka', 'bench']);
+configureLogging({ level: isVerbose() ? 'debug' : LONG_RUNNING.has(commandName ?? '') ? 'info' : 'warn' });
+// stdout carries command output only: whatever a library prints with console.log goes to stderr
+console.log = console.error;
+console.info = console.error;
+console.debug = console.error;
+const fatal = (e: unknown) => {
+  printError(e);
+  process.exit(exitCodeOf(e));
+};
+process.on('uncaughtException', fatal);
+process.on('unhandledRejection', fatal);
+
 const program = new Command();
 program
   .name('streamlens')
   .description('Real-time streaming classifier: speech emotion, animal recognition and course records')
-  .showHelpAfterError()
+  .option('--verbose', 'debug logs, and stack traces with errors')
+  .exitOverride()
   .version('0.1.0');
 
 function busOptions(cmd: Command): Command {
@@ -62,16 +83,25 @@ async function resolveConfig(opts: { bus?: string; brokers?: string; config?: st
   return parseConfig(raw, file ?? 'command-line settings');
 }
 
+/**
+ * SIGINT / SIGTERM: drain in-flight work and stop, exit 0. Ctrl-C in a terminal signals the whole
+ * process group and `npm start` forwards the signal too, so a second signal within a second of the
+ * first is the same request; a later one forces the exit.
+ */
 function onSignals(stop: () => Promise<void>): void {
-  let stopping = false;
+  let firstAt = 0;
   const handler = (sig: string) => {
-    if (stopping) process.exit(1);
-    stopping = true;
-    process.stderr.write(`\n${sig}: draining in-flight work and stopping (press Ctrl-C again to force)\n`);
+    if (firstAt) {
+      if (Date.now() - firstAt < 1000) return;
+      process.stderr.write(`streamlens: ${sig} again: exiting without draining\n`);
+      process.exit(1);
+    }
+    firstAt = Date.now();
+    process.stderr.write(`\nstreamlens: ${sig}: draining in-flight work and stopping (press Ctrl-C again to force)\n`);
     stop().then(
       () => process.exit(0),
       (e) => {
-        process.stderr.write(`error while stopping: ${(e as Error).message}\n`);
+        printError(e, 'error while stopping');
         process.exit(1);
       },
     );
@@ -86,13 +116,16 @@ busOptions(program.command('start'))
   .option('--host <host>', 'bind address (default 127.0.0.1; other addresses need STREAMLENS_TOKEN)')
   .option('--no-demo', 'do not start the demo streams when the config has none')
   .option('--stages <list>', 'comma-separated stages to run in this process, "all" or "none" (gateway only)', 'all')
+  .option('--courses <csv>', 'course CSV the recommendation catalogue is built from (default <data>/udemy/udemy_courses.csv)')
+  .option('--catalogue <file>', 'keep the recommendation catalogue in this snapshot file (default: in memory only)')
+  .option('--live-catalogue', 'add the courses of the live course streams to the recommendation catalogue')
   .action(async (opts) => {
     const config = await resolveConfig(opts);
     const { createApp } = await import('./app.js');
     const { STAGE_NAMES } = await import('./stages.js');
     const stages = opts.stages === 'all' ? [...STAGE_NAMES] : opts.stages === 'none' ? [] : String(opts.stages).split(',').map((s: string) => s.trim());
-    for (const s of stages) if (!(STAGE_NAMES as readonly string[]).includes(s)) throw new ConfigError(`--stages: unknown stage "${s}"; stages: ${STAGE_NAMES.join(', ')}`);
-    const app = await createApp(config, { demo: opts.demo, stages });
+    for (const s of stages) if (!(STAGE_NAMES as readonly string[]).includes(s)) throw new UsageError(`--stages: unknown stage "${s}"; stages: ${STAGE_NAMES.join(', ')}`);
+    const app = await createApp(config, { demo: opts.demo, stages, catalogue: { data: opts.courses, snapshot: opts.catalogue, live: opts.liveCatalogue === true } });
     await app.start();
     onSignals(() => app.stop());
   });
@@ -178,7 +211,7 @@ program
   .argument('<suite>')
   .action(async (suite: string) => {
     const file = BENCH_SUITES[suite];
-    if (!file) throw new ConfigError(`unknown bench suite "${suite}"; choose one of ${Object.keys(BENCH_SUITES).join(', ')}`);
+    if (!file) throw new UsageError(`unknown bench suite "${suite}"; choose one of ${Object.keys(BENCH_SUITES).join(', ')}`);
     const mod = (await import(pathToFileURL(join(repoRoot, file)).href)) as { run: () => Promise<unknown> };
     const result = await mod.run();
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');
@@ -189,11 +222,23 @@ program
 const { registerTaskCommands } = await import('./cli-tasks.js');
 registerTaskCommands(program);
 
+// Usage errors: commander's message (one line) and where to read the usage; exit code 2.
+let usageOf = 'streamlens';
+(function quietErrors(cmd: Command, path: string) {
+  cmd.configureOutput({ outputError: () => (usageOf = path) });
+  for (const sub of cmd.commands) quietErrors(sub, `${path} ${sub.name()}`);
+})(program, 'streamlens');
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  const err = e as Error;
-  // One clear line; the stack only when asked for (LOG_LEVEL=debug).
-  process.stderr.write(`streamlens: ${process.env.LOG_LEVEL === 'debug' && !(err instanceof ConfigError) ? (err.stack ?? err.message) : err.message}\n`);
-  process.exit(1);
+  if (e instanceof CommanderError) {
+    // --help / --version, or help shown for a command group called without its subcommand
+    if (e.exitCode === 0) process.exit(0);
+    if (e.code === 'commander.help' || e.code === 'commander.helpDisplayed') process.exit(EXIT_USAGE);
+    process.stderr.write(`streamlens: ${e.message.replace(/^error: /, '').replace(/\.$/, '')}; see \`${usageOf} --help\`\n`);
+    process.exit(EXIT_USAGE);
+  }
+  printError(e);
+  process.exit(exitCodeOf(e));
 }

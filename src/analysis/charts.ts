@@ -7,6 +7,7 @@
 import sharp from 'sharp';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import { childLogger } from '../core/logger.js';
 import type { ConfusionMatrix } from './confusion.js';
 import { normalizeConfusionMatrix, type ConfusionNormalization } from './confusion.js';
 
@@ -48,10 +49,28 @@ function base(options: ChartOptions): Record<string, unknown> {
 
 const size = (o: ChartOptions, w = 420, h = 320) => ({ width: o.width ?? w, height: o.height ?? h });
 
+/**
+ * Vega / Vega-Lite log through this: their warnings (e.g. "Dropping sort property" for a sort the
+ * mark ignores) are notes for whoever writes chart specs, so they go to the debug log, not the
+ * console of someone running a report; errors stay errors.
+ */
+let chartLog: import('pino').Logger | undefined;
+const log = () => (chartLog ??= childLogger({ component: 'charts' }));
+const text = (args: readonly unknown[]) => args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ');
+const chartLogger = {
+  level(this: unknown, _level?: number) {
+    return _level === undefined ? vega.Debug : chartLogger;
+  },
+  error: (...args: readonly unknown[]) => (log().error(text(args)), chartLogger),
+  warn: (...args: readonly unknown[]) => (log().debug(text(args)), chartLogger),
+  info: (...args: readonly unknown[]) => (log().debug(text(args)), chartLogger),
+  debug: (...args: readonly unknown[]) => (log().debug(text(args)), chartLogger),
+} as unknown as ReturnType<typeof vega.logger>;
+
 /** Render a Vega-Lite spec to an SVG string (no browser needed). */
 export async function renderSvg(spec: ChartSpec): Promise<string> {
-  const compiled = compile(spec).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  const compiled = compile(spec, { logger: chartLogger }).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none', logger: chartLogger, logLevel: vega.Debug });
   try {
     return await view.toSVG();
   } finally {

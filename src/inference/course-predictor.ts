@@ -4,7 +4,7 @@ import type { EnrichedCourse } from '../features/course/enrich.js';
 import { ModelLoadError, type ModelManifest } from './manifest.js';
 import { modelsRoot, readVersion, resolveModel } from './model-repository.js';
 import { COURSE_BUNDLE_FORMAT, type CourseBundleJson, type ShippedTaskJson } from '../training/course/bundle.js';
-import { type CourseModel, type ExplanationMethod, courseModelFromJson } from '../training/course/course-model.js';
+import { type CourseModel, type ExplanationMethod, courseModelFromJson, topByMagnitude } from '../training/course/course-model.js';
 import { FeatureSpace } from '../training/course/feature-space.js';
 import { maskColumns, type CsrMatrix } from '../training/course/sparse-matrix.js';
 import { jsonErrorSummary } from '../core/redact.js';
@@ -65,13 +65,14 @@ interface LoadedTask {
   model: CourseModel;
   keep: ((c: number) => boolean) | null;
   means: Float64Array;
+  groups: Map<string, number[]> | null;
 }
 
 function loadTask(t: ShippedTaskJson): LoadedTask {
   const space = new FeatureSpace(t.featureSpace);
   const n = space.numericCount;
   const keep = t.view === 'numeric' ? (c: number) => c < n : t.view === 'text' ? (c: number) => c >= n : null;
-  return { shipped: t, space, model: courseModelFromJson(t.model), keep, means: Float64Array.from(t.means) };
+  return { shipped: t, space, model: courseModelFromJson(t.model), keep, means: Float64Array.from(t.means), groups: categoricalGroups(space) };
 }
 
 function design(t: LoadedTask, records: readonly EnrichedCourse[]): CsrMatrix {
@@ -79,10 +80,47 @@ function design(t: LoadedTask, records: readonly EnrichedCourse[]): CsrMatrix {
   return t.keep ? maskColumns(X, t.keep) : X;
 }
 
-function topTerms(t: LoadedTask, X: CsrMatrix, r: number, output: number, k: number): ExplanationTerm[] {
-  const top = t.model.explain(X, r, output, t.means, k);
-  if (!top) return [];
-  return top.map(([c, v]) => ({ feature: t.space.columns[c], contribution: Number(v.toPrecision(5)) }));
+/** One-hot column groups of a feature space ("subject=...", "level=..."), by prefix; null when it has none. */
+function categoricalGroups(space: FeatureSpace): Map<string, number[]> | null {
+  const groups = new Map<string, number[]>();
+  space.columns.forEach((name, c) => {
+    const m = /^(subject|level)=/.exec(name);
+    if (m) groups.set(m[1], [...(groups.get(m[1]) ?? []), c]);
+  });
+  return groups.size > 0 ? groups : null;
+}
+
+/**
+ * The k largest explanation terms of row r. A categorical feature is one-hot encoded, so its
+ * columns for the categories the record does not have carry contributions too (the effect of not
+ * being in them); those are summed into the one term of the record's own category
+ * (`subject=Business Finance` holds the whole subject effect of a Business Finance course), so an
+ * explanation never names a category the record does not belong to.
+ */
+function topTerms(t: LoadedTask, X: CsrMatrix, r: number, output: number, k: number, record: EnrichedCourse): ExplanationTerm[] {
+  const groups = t.groups;
+  const shap = groups ? t.model.shap(X, r, output, t.means) : null;
+  if (!groups || !shap) {
+    const top = t.model.explain(X, r, output, t.means, k);
+    if (!top) return [];
+    return top.map(([c, v]) => ({ feature: t.space.columns[c], contribution: Number(v.toPrecision(5)) }));
+  }
+  const phi = new Map(shap.phi);
+  const names = new Map<number, string>();
+  for (const [group, cols] of groups) {
+    const own = group === 'subject' ? record.subject : record.level;
+    const ownCol = own === undefined ? undefined : cols.find((c) => t.space.columns[c] === `${group}=${own}`);
+    let sum = 0;
+    for (const c of cols) {
+      sum += phi.get(c) ?? 0;
+      phi.delete(c);
+    }
+    // a category the model has no column for: the group's effect under the feature's own name
+    const at = ownCol ?? cols[0];
+    phi.set(at, sum);
+    names.set(at, ownCol !== undefined ? t.space.columns[ownCol] : `${group}=${own ?? 'unknown'}`);
+  }
+  return topByMagnitude(phi, k).map(([c, v]) => ({ feature: names.get(c) ?? t.space.columns[c], contribution: Number(v.toPrecision(5)) }));
 }
 
 export function coursePredictorFromBundle(bundle: CourseBundleJson, manifest: ModelManifest, dir: string, options: CoursePredictorOptions = {}): CoursePredictor {
@@ -100,7 +138,7 @@ export function coursePredictorFromBundle(bundle: CourseBundleJson, manifest: Mo
     predict(records: EnrichedCourse[], options: PredictOptions = {}): CoursePrediction[] {
       if (records.length === 0) return [];
       const explain = options.explain ?? true;
-      const terms = (t: LoadedTask, X: CsrMatrix, r: number, output: number): ExplanationTerm[] => (explain ? topTerms(t, X, r, output, k) : []);
+      const terms = (t: LoadedTask, X: CsrMatrix, r: number, output: number, record: EnrichedCourse): ExplanationTerm[] => (explain ? topTerms(t, X, r, output, k, record) : []);
       const Xs = design(subject, records);
       const subjectScores = subject.model.scores(Xs);
       const labels = subject.shipped.labels;
@@ -120,10 +158,10 @@ export function coursePredictorFromBundle(bundle: CourseBundleJson, manifest: Mo
           subject: {
             label: labels[si],
             scores: Object.fromEntries(labels.map((l, j) => [l, Number(subjectScores[i][j].toPrecision(6))])),
-            explanation: terms(subject, Xs, i, si),
+            explanation: terms(subject, Xs, i, si, r),
           },
-          popularity: { probability: p, popular: p >= 0.5, threshold: popularity.shipped.threshold ?? NaN, explanation: terms(popularity, Xp, i, 1) },
-          subscribers: { predicted: Math.max(0, Math.expm1(ls)), log1p: ls, explanation: terms(subscribers, Xr, i, 0) },
+          popularity: { probability: p, popular: p >= 0.5, threshold: popularity.shipped.threshold ?? NaN, explanation: terms(popularity, Xp, i, 1, withSubject[i]) },
+          subscribers: { predicted: Math.max(0, Math.expm1(ls)), log1p: ls, explanation: terms(subscribers, Xr, i, 0, withSubject[i]) },
           subjectUsed: withSubject[i].subject!,
           explanationMethod: { subject: subject.model.explanationMethod, popularity: popularity.model.explanationMethod, subscribers: subscribers.model.explanationMethod },
         };

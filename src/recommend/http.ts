@@ -35,8 +35,7 @@ export function handleCatalogueStatus(recommender: CourseRecommender): HttpAnswe
   return {
     status: 200,
     body: {
-      size: recommender.size,
-      version: recommender.version,
+      ...recommender.describeCatalogue(),
       subjects: recommender.subjects,
       levels: [...COURSE_LEVELS],
       popularitySource: recommender.popularityScorer.source,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { COURSE_LEVELS, type CourseLevel } from '../features/course/schema.js';
 import { tokenize } from '../features/course/tfidf.js';
+import { contentTerms } from './stop-words.js';
 
 /**
  * A learner's request: free text of what they want to learn plus hard constraints (subject,
@@ -52,7 +53,8 @@ function schemaFor(subjects: readonly string[]) {
       .max(MAX_QUERY_CHARS, { error: (iss) => `is ${(iss.input as string).length} characters long; the limit is ${MAX_QUERY_CHARS}` })
       .trim()
       .min(1, { error: 'is empty: say what you want to learn' })
-      .refine((s) => tokenize(s).length > 0, { error: 'has no words to match (letters or digits)' }),
+      .refine((s) => tokenize(s).length > 0, { error: 'has no words to match (letters or digits)' })
+      .refine((s) => tokenize(s).length === 0 || contentTerms(tokenize(s)).length > 0, { error: 'has only common words (such as "for", "the"): say what you want to learn' }),
     subject: z.preprocess(
       blankToUndefined,
       z

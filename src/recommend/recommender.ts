@@ -5,6 +5,7 @@ import { Bm25Index, DEFAULT_BM25, type Bm25Parameters } from './bm25-index.js';
 import { CatalogueStore } from './catalogue-store.js';
 import { asEnrichedCourse } from './enriched-record.js';
 import { NaiveBayesAffinity } from './label-affinity.js';
+import { contentTerms } from './stop-words.js';
 import { type PopularityScorer, type PopularitySourceName, subscriberPrior } from './popularity.js';
 import { type RecommendationQuery, parseRecommendationQuery } from './query.js';
 
@@ -99,7 +100,12 @@ export interface Recommendation {
   };
   /** Query words found in the title. */
   matchingTerms: string[];
-  popularity: { value: number; source: PopularitySourceName };
+  /**
+   * value: the popularity score used in the blend (0..1; its source says what it is); percentile:
+   * the share of the catalogue's courses (0..100) with a lower score; subscribers: the course's
+   * subscriber count when the record has one.
+   */
+  popularity: { value: number; source: PopularitySourceName; percentile: number; subscribers?: number };
   priceFit: string;
   /** Human-readable reasons, in order of weight. */
   reasons: string[];
@@ -113,7 +119,33 @@ export interface RecommendationResult {
   candidates: number;
   /** The query's most probable subject and its probability (naive Bayes over the catalogue titles). */
   subjectGuess?: { subject: string; probability: number };
-  catalogue: { size: number; version: number; popularitySource: PopularitySourceName; popularityDescription: string };
+  catalogue: CatalogueDescription;
+}
+
+/** Where the catalogue came from: built from a course CSV, loaded from a snapshot file, or filled only by upserts. */
+export type CatalogueSourceName = 'csv' | 'snapshot' | 'memory';
+
+export interface CatalogueOrigin {
+  source: CatalogueSourceName;
+  /** The CSV or snapshot file. */
+  path?: string;
+  /** Whether the live course stream (courses.enriched) updates it. */
+  live: boolean;
+  /** When its content last changed (ms since epoch): the file's modification time, then each update. */
+  updatedAt?: number;
+}
+
+export interface CatalogueDescription {
+  size: number;
+  version: number;
+  source: CatalogueSourceName;
+  path?: string;
+  live: boolean;
+  /** ISO time of the last change of the catalogue's content, and its age in seconds. */
+  updatedAt?: string;
+  ageSeconds?: number;
+  popularitySource: PopularitySourceName;
+  popularityDescription: string;
 }
 
 export interface UpsertReport {
@@ -165,6 +197,9 @@ export class CourseRecommender {
   private maxRawPopularity = 0;
   private maxDirty = false;
   private byPopularity: number[] | null = null;
+  /** Popularity percentile of each slot (see popularityPercentile); rebuilt with popularityOrder(). */
+  private popularityRank: Int32Array | null = null;
+  private origin: CatalogueOrigin = { source: 'memory', live: false };
   private changeListeners = new Set<(version: number) => void>();
   private pending: Promise<unknown> = Promise.resolve();
   /** Increases on every change of the catalogue. */
@@ -197,6 +232,23 @@ export class CourseRecommender {
 
   get size(): number {
     return this.slotById.size;
+  }
+
+  /** Says where the catalogue came from (reported with every answer); later changes move updatedAt. */
+  setOrigin(origin: CatalogueOrigin): void {
+    this.origin = { ...origin };
+  }
+
+  /** Source, file, size, age and popularity source of the catalogue, as reported with every answer. */
+  describeCatalogue(now = Date.now()): CatalogueDescription {
+    const o = this.origin;
+    const out: CatalogueDescription = { size: this.size, version: this.version, source: o.source, live: o.live, popularitySource: this.popularityScorer.source, popularityDescription: this.popularityScorer.description };
+    if (o.path !== undefined) out.path = o.path;
+    if (o.updatedAt !== undefined) {
+      out.updatedAt = new Date(o.updatedAt).toISOString();
+      out.ageSeconds = Math.max(0, Math.round((now - o.updatedAt) / 1000));
+    }
+    return out;
   }
 
   /** Subjects present in the catalogue, sorted. */
@@ -249,7 +301,7 @@ export class CourseRecommender {
 
   /** Ranks a validated query. `weights` override the blend weights of 'blended' (evaluation). */
   rank(query: RecommendationQuery, ranking: RankingMode = 'blended', weights: BlendWeights = this.weights): RecommendationResult {
-    const terms = [...new Set(tokenize(query.query))];
+    const terms = contentTerms(tokenize(query.query));
     const w = this.weightsFor(ranking, weights);
     const affinity = this.affinityOf(terms);
     const ranked = this.ranked(query, terms, ranking, w, affinity);
@@ -259,12 +311,7 @@ export class CourseRecommender {
       ranking,
       results,
       candidates: ranked.candidates,
-      catalogue: {
-        size: this.size,
-        version: this.version,
-        popularitySource: this.popularityScorer.source,
-        popularityDescription: this.popularityScorer.description,
-      },
+      catalogue: this.describeCatalogue(),
     };
     if (affinity.bestSubject >= 0) out.subjectGuess = { subject: this.subjectNames[affinity.bestSubject], probability: round4(affinity.subject[affinity.bestSubject]) };
     return out;
@@ -272,14 +319,14 @@ export class CourseRecommender {
 
   /** Course ids of a ranking, best first (evaluation helper, no result objects). */
   rankIds(query: RecommendationQuery, ranking: RankingMode, weights: BlendWeights = this.weights): string[] {
-    const terms = [...new Set(tokenize(query.query))];
+    const terms = contentTerms(tokenize(query.query));
     const w = this.weightsFor(ranking, weights);
     return this.ranked(query, terms, ranking, w, this.affinityOf(terms)).top.map((r) => this.courses[r.slot]!.courseId);
   }
 
   /** P(subject | text) for every catalogue subject (naive Bayes over the catalogue titles), most probable first. */
   subjectAffinity(text: string): { subject: string; probability: number }[] {
-    const a = this.affinityOf([...new Set(tokenize(text))]);
+    const a = this.affinityOf(contentTerms(tokenize(text)));
     return this.subjectNames
       .map((subject, code) => ({ subject, probability: a.subject[code] }))
       .filter((x) => this.subjectCounts.has(x.subject))
@@ -288,7 +335,7 @@ export class CourseRecommender {
 
   /** P(level | text) for every level (naive Bayes over the catalogue titles), most probable first. */
   levelAffinity(text: string): { level: string; probability: number }[] {
-    const a = this.affinityOf([...new Set(tokenize(text))]);
+    const a = this.affinityOf(contentTerms(tokenize(text)));
     return COURSE_LEVELS.map((level, code) => ({ level: level as string, probability: a.level[code] })).sort((x, y) => y.probability - x.probability);
   }
 
@@ -343,6 +390,8 @@ export class CourseRecommender {
       if (courses.length > 0) {
         this.version++;
         this.byPopularity = null;
+        this.popularityRank = null;
+        this.origin.updatedAt = Date.now();
         if (persist && this.store) {
           this.store.append(courses);
           if (this.store.lines > this.compactRatio * this.size + 100) this.store.compact(this.catalogue());
@@ -462,6 +511,26 @@ export class CourseRecommender {
     return this.byPopularity;
   }
 
+  /** Share (0..100, whole) of the catalogue's other courses with a lower popularity score than this slot's (ties share it). */
+  private popularityPercentile(slot: number): number {
+    if (!this.popularityRank) {
+      const order = this.popularityOrder();
+      const n = order.length;
+      const pct = new Int32Array(this.courses.length);
+      // from the least popular up: a tie group gets the share of courses strictly below it
+      for (let i = n - 1; i >= 0; ) {
+        const score = this.popularityOf(order[i]);
+        let j = i;
+        while (j > 0 && this.popularityOf(order[j - 1]) === score) j--;
+        const value = n > 1 ? Math.round((100 * (n - 1 - i)) / (n - 1)) : 100;
+        for (let k = j; k <= i; k++) pct[order[k]] = value;
+        i = j - 1;
+      }
+      this.popularityRank = pct;
+    }
+    return this.popularityRank[slot];
+  }
+
   private rankByPopularity(q: RecommendationQuery, a: QueryAffinity): { top: Ranked[]; candidates: number } {
     const passes = this.filterOf(q);
     const top: Ranked[] = [];
@@ -490,6 +559,8 @@ export class CourseRecommender {
         : `${price} (no budget given)`;
     const sourceText = this.popularityScorer.source === 'course-model' ? 'predicted by the course popularity model' : 'prior from log-scaled subscriber count (no course model loaded)';
     const wText = 1 - w.popularity - w.subject - w.level;
+    const percentile = this.popularityPercentile(r.slot);
+    const subscribers = c.numSubscribers !== undefined ? `, ${c.numSubscribers.toLocaleString('en-US')} subscribers` : '';
     const reasons: string[] = [];
     if (matchingTerms.length > 0) reasons.push(`title matches ${matchingTerms.map((t) => `"${t}"`).join(', ')} (text ${r.text.toFixed(2)}, weight ${wText.toFixed(2)})`);
     else reasons.push(`no title word matches the query: added as a popular course of the query's most probable subject`);
@@ -498,7 +569,7 @@ export class CourseRecommender {
       reasons.push(`${fit} ${c.subject} (p=${r.subjectAffinity.toFixed(2)}, weight ${w.subject.toFixed(2)})`);
     }
     if (w.level > 0) reasons.push(`level ${c.level} fits the query (p=${r.levelAffinity.toFixed(2)}, weight ${w.level.toFixed(2)})`);
-    reasons.push(`popularity ${r.popularity.toFixed(2)} ${sourceText} (weight ${w.popularity.toFixed(2)})`);
+    reasons.push(`popularity: ${ordinal(percentile)} percentile of the ${this.size.toLocaleString('en-US')} courses${subscribers} (score ${r.popularity.toFixed(2)} ${sourceText}; weight ${w.popularity.toFixed(2)})`);
     reasons.push(`price: ${priceFit}`);
     if (q.maxHours !== undefined) reasons.push(`${round2(c.contentDurationHours)} h of content within ${q.maxHours} h`);
     const out: Recommendation = {
@@ -521,7 +592,7 @@ export class CourseRecommender {
         levelWeight: w.level,
       },
       matchingTerms,
-      popularity: { value: round4(r.popularity), source: this.popularityScorer.source },
+      popularity: { value: round4(r.popularity), source: this.popularityScorer.source, percentile, ...(c.numSubscribers !== undefined ? { subscribers: c.numSubscribers } : {}) },
       priceFit,
       reasons,
     };
@@ -553,6 +624,13 @@ class TopK {
   sorted(): Ranked[] {
     return this.items;
   }
+}
+
+/** 1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st... */
+function ordinal(n: number): string {
+  const mod100 = n % 100;
+  const suffix = mod100 >= 11 && mod100 <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
+  return `${n}${suffix}`;
 }
 
 function round4(x: number): number {

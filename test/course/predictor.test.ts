@@ -111,8 +111,21 @@ describe('course predictor (served path)', () => {
       const s = subscribers.model.shap(X, i, 0, subscribers.means)!;
       const total = [...s.phi.values()].reduce((a, b) => a + b, 0);
       expect(Math.abs(s.base + total - served[i].subscribers.log1p)).toBeLessThan(1e-6);
-      const top = topByMagnitude(s.phi, 5).map(([c, v]) => ({ feature: subscribers.space.columns[c], contribution: Number(v.toPrecision(5)) }));
+      // one-hot columns (subject=..., level=...) are summed into the record's own category's term
+      const cols = subscribers.space.columns;
+      const phi = new Map(s.phi);
+      for (const [group, own] of [['subject', records[i].subject], ['level', records[i].level]] as const) {
+        const members = cols.map((name, c) => (name.startsWith(`${group}=`) ? c : -1)).filter((c) => c >= 0);
+        if (members.length === 0) continue;
+        const sum = members.reduce((a, c) => a + (phi.get(c) ?? 0), 0);
+        for (const c of members) phi.delete(c);
+        phi.set(cols.indexOf(`${group}=${own}`), sum);
+      }
+      const top = topByMagnitude(phi, 5).map(([c, v]) => ({ feature: cols[c], contribution: Number(v.toPrecision(5)) }));
       expect(served[i].subscribers.explanation).toEqual(top);
+      // no output's explanation names a category the record does not belong to
+      const explained = [...served[i].popularity.explanation, ...served[i].subscribers.explanation, ...served[i].subject.explanation].filter((e) => /^(subject|level)=/.test(e.feature));
+      for (const e of explained) expect([`subject=${records[i].subject}`, `level=${records[i].level}`]).toContain(e.feature);
     });
     // the blend uses title words (ridge) and numeric attributes (both members)
     const features = served.flatMap((s) => s.subscribers.explanation.map((e) => e.feature));

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -38,33 +38,49 @@ describe('popularity source', () => {
     await r.upsertMany([makeCourse({ course_id: 'a', course_title: 'Piano Basics', num_subscribers: '5' }), makeCourse({ course_id: 'b', course_title: 'Piano Basics', num_subscribers: '50000' })]);
     const res = r.recommend({ query: 'piano' });
     expect(res.results.map((x) => x.courseId)).toEqual(['a', 'b']);
-    expect(res.results[0].popularity).toEqual({ value: 0.9, source: 'course-model' });
+    // the score used in the blend, and the scale a user reads: percentile among the courses, subscribers beside it
+    expect(res.results[0].popularity).toEqual({ value: 0.9, source: 'course-model', percentile: 100, subscribers: 5 });
+    expect(res.results[1].popularity).toEqual({ value: 0.2, source: 'course-model', percentile: 0, subscribers: 50000 });
+    expect(res.results[1].reasons).toContain('popularity: 0th percentile of the 2 courses, 50,000 subscribers (score 0.20 predicted by the course popularity model; weight 0.50)');
     expect(res.results[0].reasons.some((s) => s.includes('predicted by the course popularity model'))).toBe(true);
     expect(res.catalogue.popularitySource).toBe('course-model');
   });
 });
 
 describe('recommendCommand', () => {
-  it('builds the catalogue from the CSV through the pipeline, saves it, and prints JSON', async () => {
+  it('builds the catalogue in memory from the CSV through the pipeline and says so; writes nothing', async () => {
     const dir = tempDir();
-    const lines = readFileSync(defaultCourseDataPath(), 'utf8').split('\n');
-    const csv = join(dir, 'courses.csv');
-    writeFileSync(csv, [lines[0], ...lines.slice(1).filter((l) => /guitar|piano/i.test(l)).slice(0, 60)].join('\n') + '\n');
-    const out: string[] = [];
-    vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
-    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const csv = guitarCsv(dir);
+    const stdout = vi.spyOn(process.stdout, 'write');
+    const r = await recommendCommand({ query: 'guitar lessons', maxPrice: 50, data: csv, models: join(dir, 'no-models') });
+    expect(stdout).not.toHaveBeenCalled(); // the CLI prints the result, once
+    expect(r.results.length).toBeGreaterThan(0);
+    expect(r.results.every((x) => x.price <= 50 && x.matchingTerms.some((t) => t === 'guitar' || t === 'lessons'))).toBe(true);
+    expect(r.catalogue).toMatchObject({ source: 'csv', path: csv, live: false, popularitySource: 'subscriber-prior' });
+    expect(readdirSync(dir)).toEqual(['courses.csv']);
+    await expect(recommendCommand({ query: 'guitar', maxPrice: -1, data: csv, models: join(dir, 'no-models') })).rejects.toThrow(/^maxPrice: budget cannot be negative/);
+  });
+
+  it('with a snapshot file: builds it from the CSV once, then answers from it', async () => {
+    const dir = tempDir();
+    const csv = guitarCsv(dir);
     const catalogue = join(dir, 'snap', 'catalogue.jsonl');
     const opts = { query: 'guitar lessons', maxPrice: 50, data: csv, catalogue, models: join(dir, 'no-models') };
     const first = await recommendCommand(opts);
-    expect(first.results.length).toBeGreaterThan(0);
-    expect(first.results.every((x) => x.price <= 50 && x.matchingTerms.some((t) => t === 'guitar' || t === 'lessons'))).toBe(true);
-    expect(JSON.parse(out.join(''))).toMatchObject({ query: { query: 'guitar lessons', maxPrice: 50 } });
+    expect(first.catalogue).toMatchObject({ source: 'snapshot', path: catalogue });
     const saved = readFileSync(catalogue, 'utf8').trim().split('\n').length;
     expect(saved).toBe(first.catalogue.size);
     // second run reads the snapshot (the CSV is gone)
     rmSync(csv);
     const second = await recommendCommand(opts);
+    expect(second.catalogue).toMatchObject({ source: 'snapshot', size: first.catalogue.size });
     expect(second.results.map((x) => x.courseId)).toEqual(first.results.map((x) => x.courseId));
-    await expect(recommendCommand({ ...opts, maxPrice: -1 })).rejects.toThrow(/^maxPrice: budget cannot be negative/);
   });
 });
+
+function guitarCsv(dir: string): string {
+  const lines = readFileSync(defaultCourseDataPath(), 'utf8').split('\n');
+  const csv = join(dir, 'courses.csv');
+  writeFileSync(csv, [lines[0], ...lines.slice(1).filter((l) => /guitar|piano/i.test(l)).slice(0, 60)].join('\n') + '\n');
+  return csv;
+}

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseCsvSync } from 'csv-parse/sync';
 import { accuracy, classificationReport, macroF1 } from '../../analysis/classification.js';
@@ -62,13 +62,20 @@ export interface EvalCourseOptions {
   model?: string;
   /** Model repository root. */
   models?: string;
+  /** 'all' (default) or only the records the model was not trained on ('test' is an alias of 'unseen'). */
+  subset?: 'all' | 'unseen' | 'test';
   write?: Write;
 }
 
 export interface CourseEvaluation {
   model: { name: string; version: string };
   data: string;
-  split: 'test' | 'all';
+  subset: 'all' | 'unseen';
+  /** Valid records in the data. */
+  items: number;
+  /** Of those, records in the model's training split (by course_id); null when the manifest does not say. */
+  seenItems: number | null;
+  warnings: string[];
   n: number;
   subject: { accuracy: number; macroF1: number };
   popularity: { auc: number; accuracy: number; f1: number; threshold: number };
@@ -89,7 +96,7 @@ export function evaluationRecords(predictor: CoursePredictor, data?: string): { 
 }
 
 /** Scores predictions against the labelled records (through the served predictor path). */
-export function scoreCoursePredictions(records: readonly EnrichedCourse[], preds: readonly CoursePrediction[]): Omit<CourseEvaluation, 'model' | 'data' | 'split'> {
+export function scoreCoursePredictions(records: readonly EnrichedCourse[], preds: readonly CoursePrediction[]): Omit<CourseEvaluation, 'model' | 'data' | 'subset' | 'items' | 'seenItems' | 'warnings'> {
   const labelled = records.map((r, i) => ({ r, p: preds[i] })).filter(({ r }) => r.subject !== undefined && r.numSubscribers !== undefined);
   if (labelled.length === 0) throw new Error('no labelled records (subject and num_subscribers) to evaluate');
   const threshold = labelled[0].p.popularity.threshold;
@@ -112,12 +119,57 @@ export function scoreCoursePredictions(records: readonly EnrichedCourse[], preds
   };
 }
 
+/**
+ * Course ids the model was trained on: the training part of the split its manifest records, re-made
+ * on its training CSV (`training.data`, recognised by `training.dataSha256`). Undefined when the
+ * manifest does not record them or the CSV is gone or changed.
+ */
+export function courseTrainingIds(predictor: CoursePredictor, loaded?: CourseDataset): Set<string> | undefined {
+  const training = predictor.manifest.training as { data?: string; dataSha256?: string; split?: { seed: number; testSize: number } };
+  if (!training.split || typeof training.data !== 'string' || !existsSync(training.data)) return undefined;
+  if (training.dataSha256 && training.dataSha256 !== sha256File(training.data)) return undefined;
+  const ds = loaded && resolve(loaded.path) === resolve(training.data) ? loaded : loadCourseDataset(training.data, { referenceDate: predictor.referenceDate });
+  const s = courseSplit(ds, training.split.seed, training.split.testSize);
+  return new Set(s.train.map((i) => ds.records[i].courseId));
+}
+
 /** `streamlens eval course`: one JSON object with the shipped model's metrics. */
 export async function evalCourse(o: EvalCourseOptions = {}): Promise<CourseEvaluation> {
   const predictor = loadCoursePredictor(o.model, { root: o.models });
-  const { ds, records, split } = evaluationRecords(predictor, o.data);
+  const model = `course v${predictor.version}`;
+  const path = o.data ?? defaultCourseDataPath();
+  const ds = loadCourseDataset(path, { referenceDate: predictor.referenceDate });
+  const subset = o.subset === 'unseen' || o.subset === 'test' ? 'unseen' : 'all';
+  const trainIds = courseTrainingIds(predictor, ds);
+  const warnings: string[] = [];
+  let records = ds.records;
+  let seenItems: number | null = null;
+  if (trainIds) {
+    const seen = records.filter((r) => trainIds.has(r.courseId));
+    seenItems = seen.length;
+    if (subset === 'unseen') {
+      records = records.filter((r) => !trainIds.has(r.courseId));
+      if (records.length === 0) throw new Error(`--subset unseen: all ${ds.records.length} courses in ${ds.path} were in the training split of model ${model}; give other courses`);
+    } else if (seenItems > 0) {
+      warnings.push(
+        `${seenItems} of the ${ds.records.length} courses in ${ds.path} were in the training split of model ${model}: these figures overstate accuracy on new courses` +
+          (seenItems < ds.records.length ? `; --subset unseen evaluates only the other ${ds.records.length - seenItems}` : ''),
+      );
+    }
+  } else {
+    warnings.push(`model ${model} does not record which courses it was trained on (or its training CSV is gone or changed): seenItems is unknown`);
+    if (subset === 'unseen') throw new Error(`--subset unseen: model ${model} does not record which courses it was trained on; evaluate with --subset all`);
+  }
   const preds = predictor.predict(records, { explain: false });
-  const result: CourseEvaluation = { model: { name: 'course', version: predictor.version }, data: ds.path, split, ...scoreCoursePredictions(records, preds) };
+  const result: CourseEvaluation = {
+    model: { name: 'course', version: predictor.version },
+    data: ds.path,
+    subset,
+    items: ds.records.length,
+    seenItems,
+    warnings,
+    ...scoreCoursePredictions(records, preds),
+  };
   (o.write ?? stdout)(JSON.stringify(result));
   return result;
 }
@@ -135,7 +187,8 @@ export interface ClassifyCourseOptions {
 /** `streamlens classify course --file F`: one JSON line per record (prediction, or the error naming the field). */
 export async function classifyCourse(o: ClassifyCourseOptions): Promise<{ records: number; errors: number }> {
   const write = o.write ?? stdout;
-  const predictor = loadCoursePredictor(o.model, { root: o.models, topTerms: o.topTerms });
+  // the input is read (and refused) before the model is loaded
+  if (existsSync(o.file) && statSync(o.file).isDirectory()) throw new Error(`${o.file}: is a folder; give a CSV or JSON lines file of course records`);
   const text = readFileSync(o.file, 'utf8');
   const jsonl = /\.(jsonl|ndjson)$/i.test(o.file) || text.trimStart().startsWith('{');
   const raws: { index: number; raw: unknown; error?: string }[] = [];
@@ -150,9 +203,17 @@ export async function classifyCourse(o: ClassifyCourseOptions): Promise<{ record
     });
   } else {
     if (text.trim() === '') throw new Error(`${o.file} is empty`);
-    const rows = parseCsvSync(text, { columns: (h: string[]) => h.map((c) => c.trim().toLowerCase()), skip_empty_lines: true }) as Record<string, string>[];
+    let rows: Record<string, string>[];
+    try {
+      rows = parseCsvSync(text, { columns: (h: string[]) => h.map((c) => c.trim().toLowerCase()), skip_empty_lines: true }) as Record<string, string>[];
+    } catch (e) {
+      const reason = (e as Error).message.split(/, value is |\n/)[0].slice(0, 200);
+      throw new Error(`${o.file}: not a readable course CSV (${reason}); give a CSV with a header row and one course per row, or JSON lines`);
+    }
     rows.forEach((raw, i) => raws.push({ index: i + 1, raw }));
   }
+  if (raws.length === 0) throw new Error(`${o.file}: no course records; give a CSV with a header row and one course per row, or JSON lines`);
+  const predictor = loadCoursePredictor(o.model, { root: o.models, topTerms: o.topTerms });
   let errors = 0;
   const batch: { index: number; record: EnrichedCourse }[] = [];
   const flush = () => {

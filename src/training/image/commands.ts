@@ -1,13 +1,14 @@
 import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { dataRoot, repoRoot } from '../../core/paths.js';
 import { loadClassifier } from '../../inference/classifier-loader.js';
-import { readVersion, resolveModel, type ModelVersion } from '../../inference/model-repository.js';
+import { readVersion, resolveModel, sha256File, type ModelVersion } from '../../inference/model-repository.js';
 import type { Classifier } from '../../inference/classifier-pool.js';
-import { preprocessImage } from '../../features/image/preprocess.js';
+import { ImageDecodeError, preprocessImage } from '../../features/image/preprocess.js';
 import { parseImageFeatureSettings, type ImageFeatureSettings } from '../../features/image/settings.js';
 import { listImageFiles } from '../../ingest/image-source.js';
 import { argMax, summariseClassification, type ClassificationSummary } from './classification-summary.js';
-import { listImageDataset, recordedTestSplit } from './dataset.js';
+import { listImageDataset, recordedTestSplit, splitDataset } from './dataset.js';
 import { trainImage, type TrainImageOptions, type TrainImageResult } from './train.js';
 
 export const UNKNOWN_LABEL = 'unknown';
@@ -51,22 +52,28 @@ export async function trainImageCommand(options: TrainImageOptions): Promise<Tra
 }
 
 export interface EvalImageOptions extends ImageModelRef {
-  /** Folder with one sub-folder of images per class (labels must be the model's labels). */
-  data: string;
+  /** Folder with one sub-folder of images per class (labels must be the model's labels; default <data>/animals). */
+  data?: string;
   /** Images scored per onnxruntime call (default 16). */
   batchSize?: number;
   /**
-   * 'all' (default): every image in DIR. 'test': only the held-out test split of DIR, re-made with the
-   * seed and fractions the model was trained with (manifest.training.split), i.e. the images it never saw.
+   * 'all' (default): every image in DIR. 'unseen' (alias 'test'): only the images the model was not
+   * trained on (not in its training or validation split, by content); see trainingImages.
    */
-  subset?: 'all' | 'test';
+  subset?: 'all' | 'unseen' | 'test';
   /** Write the JSON to stdout (default true). */
   print?: boolean;
 }
 
 export interface EvalImageResult extends ClassificationSummary {
   model: { name: string; version: string };
-  subset: 'all' | 'test';
+  data: string;
+  subset: 'all' | 'unseen';
+  /** Images in the data set folder. */
+  items: number;
+  /** Of those, images the model was trained (or early-stopped / calibrated) on; null when the manifest does not say. */
+  seenItems: number | null;
+  warnings: string[];
   /** With the unknown threshold applied: share answered, and accuracy over all images (unknown counts wrong). */
   unknownThreshold: number | null;
   answered: number;
@@ -79,18 +86,41 @@ export interface EvalImageResult extends ClassificationSummary {
  * one JSON object: accuracy, macroF1, per-class precision/recall/F1/support/ROC AUC, labels,
  * confusion, n. Unreadable images are listed in `skipped`, not scored.
  */
-export async function evalImage(options: EvalImageOptions): Promise<EvalImageResult> {
+export async function evalImage(options: EvalImageOptions = {}): Promise<EvalImageResult> {
   const loaded = await loadImageModel(options);
   const { manifest } = loaded.version;
+  const model = `${manifest.name} v${manifest.version}`;
   try {
-    const ds = listImageDataset(options.data);
+    const data = resolve(options.data ?? join(dataRoot(), 'animals'));
+    const ds = listImageDataset(data);
     const unknown = ds.labels.filter((l) => !manifest.labels.includes(l));
     if (unknown.length) throw new Error(`data set classes ${unknown.join(', ')} are not labels of model ${manifest.name} (${manifest.labels.join(', ')})`);
+    const subset = options.subset === 'test' || options.subset === 'unseen' ? 'unseen' : 'all';
+    const warnings: string[] = [];
     let items = ds.items;
-    if (options.subset === 'test') {
-      const test = recordedTestSplit(manifest.training, ds.items);
-      if (!test) throw new Error(`model ${manifest.name} v${manifest.version} does not record its split seed: cannot re-make its test split`);
-      items = test;
+    let seenItems: number | null = null;
+    const seen = trainingImages(manifest.training);
+    if (seen) {
+      const isSeen = items.map((it) => seen.has(sha256File(it.file)));
+      seenItems = isSeen.filter(Boolean).length;
+      if (subset === 'unseen') {
+        items = items.filter((_, i) => !isSeen[i]);
+        if (items.length === 0) throw new Error(`--subset unseen: all ${ds.items.length} images in ${data} were in the training data of model ${model}; give other images`);
+      } else if (seenItems > 0) {
+        warnings.push(
+          `${seenItems} of the ${ds.items.length} images in ${data} were in the training data of model ${model}: these figures overstate accuracy on new images` +
+            (seenItems < ds.items.length ? `; --subset unseen evaluates only the other ${ds.items.length - seenItems}` : ''),
+        );
+      }
+    } else {
+      warnings.push(`model ${model} does not record which images it was trained on (or its training folder is gone): seenItems is unknown`);
+      if (subset === 'unseen') {
+        // Fall back to re-making the recorded split on this folder (right when it is the training folder).
+        const test = recordedTestSplit(manifest.training, ds.items);
+        if (!test) throw new Error(`--subset unseen: model ${model} does not record its split seed: cannot tell which images it never saw`);
+        items = test;
+        warnings.push(`--subset unseen: the held-out split was re-made on ${data}, which is right only when it is the folder the model was trained on`);
+      }
     }
     const yTrue: string[] = [];
     const probs: number[][] = [];
@@ -113,13 +143,17 @@ export async function evalImage(options: EvalImageOptions): Promise<EvalImageRes
         probs.push(Array.from(out[i]));
       });
     }
-    if (yTrue.length === 0) throw new Error(`no readable images in ${options.data}`);
+    if (yTrue.length === 0) throw new Error(`no readable images in ${data}`);
     const summary = summariseClassification(manifest.labels, yTrue, probs);
     const threshold = manifest.unknownThreshold;
     const decided = probs.map((p) => decideLabel(manifest.labels, p, threshold));
     const result: EvalImageResult = {
       model: { name: manifest.name, version: manifest.version },
-      subset: options.subset ?? 'all',
+      data,
+      subset,
+      items: ds.items.length,
+      seenItems,
+      warnings,
       ...summary,
       unknownThreshold: threshold ?? null,
       answered: decided.filter((d) => d !== UNKNOWN_LABEL).length / decided.length,
@@ -133,11 +167,41 @@ export async function evalImage(options: EvalImageOptions): Promise<EvalImageRes
   }
 }
 
+/**
+ * Content hashes of the images a model was trained on (its training and validation split, re-made
+ * from `training.data` with the recorded seed and fractions); undefined when the manifest does not
+ * record them, the folder is gone, or the re-made split does not have the recorded sizes.
+ */
+export function trainingImages(training: Record<string, unknown>): Set<string> | undefined {
+  const split = training.split as { seed?: number; testFraction?: number; validationFraction?: number; train?: number; validation?: number } | undefined;
+  if (typeof training.data !== 'string' || split?.seed === undefined) return undefined;
+  const dir = resolve(repoRoot, training.data);
+  if (!existsSync(dir)) return undefined;
+  try {
+    const s = splitDataset(listImageDataset(dir).items, { seed: split.seed, testFraction: split.testFraction, validationFraction: split.validationFraction });
+    if ((split.train !== undefined && s.train.length !== split.train) || (split.validation !== undefined && s.validation.length !== split.validation)) return undefined;
+    return new Set([...s.train, ...s.validation].map((it) => sha256File(it.file)));
+  } catch {
+    return undefined;
+  }
+}
+
 export interface ClassifyImageOptions extends ImageModelRef {
   /** Image files or folders (folders are walked). */
   files: string[];
   /** Write JSON lines to stdout (default true). */
   print?: boolean;
+  /** Called for each input that could not be classified (after its error line); the others go on. */
+  onError?: (file: string, message: string, error: unknown) => void;
+}
+
+/** One line saying what is wrong with an image input and what to give instead. */
+export function explainImageInputError(file: string, e: unknown): string {
+  const msg = ((e as Error)?.message ?? String(e)).split(/\r?\n/)[0];
+  if ((e as NodeJS.ErrnoException)?.code === 'ENOENT' || / no such file$/.test(msg)) return `${file}: no such file; check the path`;
+  if ((e as NodeJS.ErrnoException)?.code === 'EACCES') return `${file}: permission denied; check the file's permissions`;
+  if (e instanceof ImageDecodeError) return `${msg}; give a JPEG, PNG, WebP, GIF, TIFF or AVIF image`;
+  return msg;
 }
 
 export type ClassifyImageLine =
@@ -163,7 +227,9 @@ export async function classifyImage(options: ClassifyImageOptions): Promise<Clas
       try {
         files = existsSync(f) && statSync(f).isDirectory() ? listImageFiles(f) : [f];
       } catch (e) {
-        emit({ file: f, error: (e as Error).message });
+        const error = explainImageInputError(f, e);
+        emit({ file: f, error });
+        options.onError?.(f, error, e);
         continue;
       }
       for (const file of files) {
@@ -175,7 +241,9 @@ export async function classifyImage(options: ClassifyImageOptions): Promise<Clas
           const scores = Object.fromEntries(manifest.labels.map((l, i) => [l, Math.round(p[i] * 1e4) / 1e4]));
           emit({ file, label: decideLabel(manifest.labels, p, manifest.unknownThreshold), scores, latencyMs: Math.round((performance.now() - t0) * 100) / 100 });
         } catch (e) {
-          emit({ file, error: (e as Error).message });
+          const error = explainImageInputError(file, e);
+          emit({ file, error });
+          options.onError?.(file, error, e);
         }
       }
     }

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { MessageOf } from '../../bus/envelope.js';
 import { dataRoot } from '../../core/paths.js';
 import { audioFeaturesStage } from '../../features/audio/stage.js';
@@ -8,8 +8,9 @@ import { audioChunkMessage } from '../../ingest/publish-audio.js';
 import { featureKeyOf } from '../../inference/manifest.js';
 import { decide, SILENCE_LABEL } from '../../inference/stage.js';
 import { argmax, evaluateClips, meanProbabilities, type SpeechEvaluation } from './clip-metrics.js';
-import { EMOTION_LABELS, GENDER_LABELS, scanSpeechDataset } from './datasets.js';
-import { loadSpeechModel, predictClip } from './speech-serving.js';
+import { EMOTION_LABELS, GENDER_LABELS, scanSpeechDataset, type SpeechClip } from './datasets.js';
+import { type EvalSubset, partitionBySpeaker, type SpeakerPartition } from './seen-speakers.js';
+import { loadSpeechModel, predictClip, type SpeechModel } from './speech-serving.js';
 import { trainAudio, type SpeechTask, type TrainAudioOptions, type TrainAudioResult } from './train-audio.js';
 
 export type { TrainAudioOptions, TrainAudioResult } from './train-audio.js';
@@ -32,22 +33,34 @@ export interface EvalAudioOptions {
   root?: string;
   /** Evaluate at most this many clips per speaker. */
   maxClipsPerSpeaker?: number;
+  /** 'all' (default) or only the clips of speakers the model was not trained on (see seen-speakers.ts). */
+  subset?: EvalSubset;
   /** Write the JSON to stdout (default true). */
   print?: boolean;
 }
+
+export type EvalAudioResult = SpeechEvaluation & {
+  model: { name: string; version: string };
+  task: SpeechTask;
+  data: string;
+} & Omit<SpeakerPartition<SpeechClip>, 'clips'>;
 
 /**
  * Evaluates a published speech model on labelled clips through the serving path (ffmpeg ingest ->
  * shared extractor -> `loadClassifier` ONNX session with the manifest's normalisation); a clip's
  * prediction is the mean of its speech windows' probabilities.
  */
-export async function evalAudio(options: EvalAudioOptions = {}): Promise<SpeechEvaluation & { model: { name: string; version: string }; task: SpeechTask }> {
+export async function evalAudio(options: EvalAudioOptions = {}): Promise<EvalAudioResult> {
   const task = options.task ?? 'emotion';
   const model = await loadSpeechModel(options.model ?? task, { version: options.version, root: options.root });
   try {
-    let { clips } = scanSpeechDataset(options.data ?? join(dataRoot(), 'ravdess'));
+    const data = resolve(options.data ?? join(dataRoot(), 'ravdess'));
+    let { clips } = scanSpeechDataset(data);
     const labelOf = (c: (typeof clips)[number]) => (task === 'gender' ? c.gender : c.emotion);
     clips = clips.filter((c) => labelOf(c) !== undefined);
+    if (clips.length === 0) throw new Error(`no ${task}-labelled clip in ${data} (RAVDESS, CREMA-D, TESS or SAVEE file names, or one folder per label)`);
+    const { clips: evaluated, ...partition } = partitionBySpeaker(clips, model.version.manifest, options.subset ?? 'all', data);
+    clips = evaluated;
     if (options.maxClipsPerSpeaker) {
       const seen = new Map<string, number>();
       clips = clips.filter((c) => {
@@ -68,7 +81,7 @@ export async function evalAudio(options: EvalAudioOptions = {}): Promise<SpeechE
       probs.push(p.probs);
     }
     const ev = evaluateClips(model.labels, yTrue, probs);
-    const out = { ...ev, task, model: { name: model.version.manifest.name, version: model.version.manifest.version } };
+    const out: EvalAudioResult = { ...ev, task, model: { name: model.version.manifest.name, version: model.version.manifest.version }, data, ...partition };
     if (options.print !== false) process.stdout.write(JSON.stringify(out) + '\n');
     return out;
   } finally {
@@ -117,9 +130,69 @@ export interface ClassifySummaryLine {
  * JSON line per window and a summary line.
  */
 export async function classifyAudio(options: ClassifyAudioOptions): Promise<{ windows: ClassifyWindowLine[]; summary: ClassifySummaryLine }> {
+  const model = await loadSpeechModel(options.model ?? 'emotion', { version: options.version, root: options.root });
+  try {
+    return await classifyAudioWith(model, options);
+  } finally {
+    await model.close();
+  }
+}
+
+export interface ClassifyAudioInputsOptions extends Omit<ClassifyAudioOptions, 'input' | 'streamId'> {
+  /** Audio files, URLs or network streams, classified one after the other with one model load. */
+  inputs: string[];
+  /** Called for an input that failed (its error line is written too); the others go on. */
+  onError?: (input: string, message: string, error: unknown) => void;
+}
+
+export type ClassifyAudioInputResult = { input: string; summary: ClassifySummaryLine } | { input: string; error: string };
+
+/**
+ * `streamlens classify audio INPUT...`: JSON lines per input (windows, then its summary line), or
+ * one `{input, error}` line for an input that cannot be classified (not audio, too short, missing).
+ */
+export async function classifyAudioInputs(options: ClassifyAudioInputsOptions): Promise<ClassifyAudioInputResult[]> {
+  if (!options.inputs?.length) throw new Error('classify audio: give at least one audio file or URL');
+  const write = options.write ?? ((l: string) => process.stdout.write(l + '\n'));
+  const model = await loadSpeechModel(options.model ?? 'emotion', { version: options.version, root: options.root });
+  const out: ClassifyAudioInputResult[] = [];
+  try {
+    for (const [i, input] of options.inputs.entries()) {
+      try {
+        const { summary } = await classifyAudioWith(model, { ...options, input, write, streamId: options.inputs.length > 1 ? `classify-${i + 1}` : 'classify' });
+        out.push({ input, summary });
+      } catch (e) {
+        const error = explainAudioInputError(input, e);
+        write(JSON.stringify({ input, error }));
+        out.push({ input, error });
+        options.onError?.(input, error, e);
+      }
+    }
+  } finally {
+    await model.close();
+  }
+  return out;
+}
+
+/** One line saying what is wrong with an audio input and what to give instead. */
+export function explainAudioInputError(input: string, e: unknown): string {
+  const msg = (e as Error)?.message ?? String(e);
+  if (/^ffmpeg could not decode|^no audio decoded/.test(msg)) {
+    const lines = msg.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+    let detail = lines[lines.length - 1] ?? '';
+    if (/^no audio decoded/.test(msg) && lines.length === 1) detail = 'no audio stream in it';
+    else if (lines.length === 1 && detail.includes('): ')) detail = detail.slice(detail.indexOf('): ') + 3);
+    detail = detail.split(`${input}: `).join('');
+    return `${input}: not audio that ffmpeg can decode${detail ? ` (${detail})` : ''}; give a WAV, MP3, FLAC, OGG or M4A file, or a stream URL`;
+  }
+  if (/^audio file not found/.test(msg)) return `${input}: no such file; check the path`;
+  if (/^audio input is not a file/.test(msg)) return `${input}: is a folder, not an audio file; give the audio files themselves`;
+  return msg.split(/\r?\n/)[0];
+}
+
+async function classifyAudioWith(model: SpeechModel, options: ClassifyAudioOptions): Promise<{ windows: ClassifyWindowLine[]; summary: ClassifySummaryLine }> {
   const write = options.write ?? ((l: string) => process.stdout.write(l + '\n'));
   const streamId = options.streamId ?? 'classify';
-  const model = await loadSpeechModel(options.model ?? 'emotion', { version: options.version, root: options.root });
   const manifest = model.version.manifest;
   const stage = audioFeaturesStage({ settings: model.settings, featureKey: featureKeyOf(manifest.features) });
   const lines: ClassifyWindowLine[] = [];
@@ -151,6 +224,11 @@ export async function classifyAudio(options: ClassifyAudioOptions): Promise<{ wi
       duration = chunk.startSec + chunk.pcm.length / model.settings.sampleRate;
     }
     if (held) await handle({ ...held, meta: { ...held.meta, final: true } });
+    if (lines.length === 0) {
+      throw new Error(
+        `${options.input}: only ${duration.toFixed(2)} s of audio; a feature window needs at least ${model.settings.minFinalWindowSeconds} s, give a longer clip`,
+      );
+    }
     const mean = meanProbabilities(speechProbs);
     const summary: ClassifySummaryLine = {
       summary: true,
@@ -167,6 +245,5 @@ export async function classifyAudio(options: ClassifyAudioOptions): Promise<{ wi
     return { windows: lines, summary };
   } finally {
     await stage.close?.();
-    await model.close();
   }
 }

@@ -15,6 +15,7 @@ import { decodeAudioFile } from '../../ingest/audio-file-source.js';
 import { extractClipFeatures } from './clip-features.js';
 import { evaluateClips, meanProbabilities, type SpeechEvaluation } from './clip-metrics.js';
 import { GENDER_LABELS, scanSpeechDataset, type DatasetName, type Gender, type SpeechClip } from './datasets.js';
+import { type EvalSubset, partitionBySpeaker, type SpeakerPartition } from './seen-speakers.js';
 import { trainAudio, type TrainAudioResult } from './train-audio.js';
 
 export const GENDER_MODEL_NAME = 'gender';
@@ -92,9 +93,11 @@ export interface EvalGenderOptions {
   modelsRoot?: string;
   /** Feature cache root (default `.cache/features`); null computes the features without caching. */
   cacheRoot?: string | null;
+  /** 'all' (default) or only the clips of speakers the model was not trained on. */
+  subset?: EvalSubset;
 }
 
-export interface EvalGenderResult extends SpeechEvaluation {
+export interface EvalGenderResult extends SpeechEvaluation, Omit<SpeakerPartition<SpeechClip>, 'clips'> {
   task: 'gender';
   model: { name: string; version: string; featureKey: string };
   data: string;
@@ -113,7 +116,7 @@ export async function evalGender(o: EvalGenderOptions): Promise<EvalGenderResult
   const data = resolve(o.data);
   const version = genderModel(o.model, o.modelsRoot);
   const m = version.manifest;
-  const clips = genderClips(data, o.dataset);
+  const { clips, ...partition } = partitionBySpeaker(genderClips(data, o.dataset), m, o.subset ?? 'all', data);
   const fs = await extractClipFeatures(clips, m.features.settings, { cacheRoot: o.cacheRoot, concurrency: 2 });
   const classifier = await loadClassifier(version);
   try {
@@ -141,6 +144,7 @@ export async function evalGender(o: EvalGenderOptions): Promise<EvalGenderResult
       ...ev,
       rocAuc: ev.perClass.male?.rocAuc ?? null,
       noSpeech,
+      ...partition,
     };
   } finally {
     await classifier.close();

@@ -53,6 +53,24 @@ export async function analyzeSpeech(o: AnalyzeSpeechOptions): Promise<AnalyzeSpe
   return { statistics, nClips: clips.length, nSpeakers, files: { html: htmlPath, json: jsonPath, statistics: statisticsPath, matrix: matrixPath } };
 }
 
+/**
+ * The one-line summary `analyze speech` prints (the statistics themselves are in the report files):
+ * clips, speakers, the files, and per test how many coefficients survive Holm at each level.
+ */
+export function speechSummary(r: AnalyzeSpeechResult): Record<string, unknown> {
+  const survivors = (level: LevelStatistics) =>
+    Object.fromEntries(GENDER_TESTS.map((t) => [t, { holm: level.survivors[t].holm.length, bh: level.survivors[t].bh.length }]));
+  return {
+    report: r.files.html,
+    files: r.files,
+    clips: r.nClips,
+    speakers: r.nSpeakers,
+    alpha: r.statistics.alpha,
+    coefficients: r.statistics.clipLevel.coefficients.length,
+    survivors: { clipLevel: survivors(r.statistics.clipLevel), speakerLevel: survivors(r.statistics.speakerLevel) },
+  };
+}
+
 function survivorText(level: LevelStatistics, total: number): string {
   return GENDER_TESTS.map((t) => {
     const s = level.survivors[t];

@@ -333,6 +333,8 @@ export async function trainAudio(options: TrainAudioOptions = {}): Promise<Train
           data: dataDir,
           clips: clips.length,
           speakers: speakers.length,
+          /** Every speaker of the final model's training clips (evals report how many of theirs were seen). */
+          speakerIds: [...speakers].sort(),
           datasets: [...new Set(clips.map((c) => c.dataset))],
           model: o.model,
           parameters: final.model.countParams(),
