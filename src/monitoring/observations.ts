@@ -1,0 +1,123 @@
+import type { EnrichedCourse } from '../features/course/enrich.js';
+import type { ImageFeatureSettings } from '../features/image/settings.js';
+import type { ObservationBatch } from './reference.js';
+
+/**
+ * The monitored features of one observation, computed from what the serving pipeline already has:
+ * - audio: one feature window of the shared extractor (src/features/audio): its loudness (rmsDb,
+ *   dBFS), whether it holds speech, and the temporal spread (std over frames) of the model's
+ *   log-mel bands in 8 groups of adjacent bands (the per-window CMVN removes band means, so the
+ *   spread is what is left of the band statistics; added noise flattens it, a gain moves rmsDb);
+ * - image: the model-size RGB after the serving resize (src/features/image/preprocess.ts):
+ *   brightness (mean luma), contrast (luma std), mean R, G, B, saturation and sharpness (mean
+ *   absolute Laplacian of luma);
+ * - course: every numeric and categorical field of the validated record.
+ */
+export type Observation = { numeric: Record<string, number>; categorical: Record<string, string> };
+
+export const AUDIO_BAND_GROUPS = 8;
+
+export function audioObservation(w: { features: Float32Array; nFeatures: number; validFrames: number; rmsDb: number; speech: boolean }): Observation {
+  const { features, nFeatures } = w;
+  const frames = Math.max(1, w.validFrames);
+  const numeric: Record<string, number> = { rms_db: w.rmsDb };
+  const perGroup = Math.max(1, Math.floor(nFeatures / AUDIO_BAND_GROUPS));
+  for (let g = 0; g < AUDIO_BAND_GROUPS; g++) {
+    let acc = 0;
+    let bands = 0;
+    for (let b = g * perGroup; b < Math.min(nFeatures, (g + 1) * perGroup); b++) {
+      let s = 0;
+      let s2 = 0;
+      for (let f = 0; f < frames; f++) {
+        const v = features[f * nFeatures + b];
+        s += v;
+        s2 += v * v;
+      }
+      const m = s / frames;
+      acc += Math.sqrt(Math.max(0, s2 / frames - m * m));
+      bands++;
+    }
+    numeric[`band${g}_spread`] = bands ? acc / bands : 0;
+  }
+  return { numeric, categorical: { speech: w.speech ? 'yes' : 'no' } };
+}
+
+/** rgb: bytes 0..255 (HWC), or the model's normalised Float32 tensor (undone with the settings). */
+export function imageObservation(rgb: Uint8Array | Float32Array, width: number, height: number, settings?: ImageFeatureSettings): Observation {
+  const n = width * height;
+  const px = (i: number): number => {
+    const v = rgb[i];
+    if (rgb instanceof Uint8Array) return v / 255;
+    const c = i % 3;
+    const unnorm = settings?.mean || settings?.std ? v * (settings.std?.[c] ?? 1) + (settings.mean?.[c] ?? 0) : v;
+    return unnorm / ((settings?.scale ?? 1 / 255) * 255);
+  };
+  const luma = new Float32Array(n);
+  let r = 0;
+  let g = 0;
+  let b = 0;
+  let sat = 0;
+  for (let i = 0; i < n; i++) {
+    const R = px(3 * i);
+    const G = px(3 * i + 1);
+    const B = px(3 * i + 2);
+    r += R;
+    g += G;
+    b += B;
+    const mx = Math.max(R, G, B);
+    const mn = Math.min(R, G, B);
+    sat += mx > 0 ? (mx - mn) / mx : 0;
+    luma[i] = 0.299 * R + 0.587 * G + 0.114 * B;
+  }
+  let lm = 0;
+  for (let i = 0; i < n; i++) lm += luma[i];
+  lm /= n;
+  let lv = 0;
+  for (let i = 0; i < n; i++) lv += (luma[i] - lm) ** 2;
+  let lap = 0;
+  let lapN = 0;
+  for (let y = 1; y < height - 1; y++) {
+    for (let x = 1; x < width - 1; x++) {
+      const i = y * width + x;
+      lap += Math.abs(4 * luma[i] - luma[i - 1] - luma[i + 1] - luma[i - width] - luma[i + width]);
+      lapN++;
+    }
+  }
+  return {
+    numeric: {
+      brightness: lm,
+      contrast: Math.sqrt(lv / n),
+      mean_r: r / n,
+      mean_g: g / n,
+      mean_b: b / n,
+      saturation: sat / n,
+      sharpness: lapN ? lap / lapN : 0,
+    },
+    categorical: {},
+  };
+}
+
+export function courseObservation(c: EnrichedCourse): Observation {
+  const numeric: Record<string, number> = {
+    price: c.price,
+    num_lectures: c.numLectures,
+    content_duration: c.contentDurationHours,
+    published_year: c.publishedYear,
+    age_days: c.ageDays,
+    title_words: c.titleWordCount,
+  };
+  if (c.numSubscribers !== undefined) numeric.num_subscribers = c.numSubscribers;
+  if (c.numReviews !== undefined) numeric.num_reviews = c.numReviews;
+  return { numeric, categorical: { level: c.level, is_paid: c.isPaid ? 'true' : 'false' } };
+}
+
+/** Column-wise batch of observations (a feature missing from an observation is left out of its column). */
+export function toBatch(observations: readonly Observation[]): ObservationBatch {
+  const numeric: Record<string, number[]> = {};
+  const categorical: Record<string, string[]> = {};
+  for (const o of observations) {
+    for (const [k, v] of Object.entries(o.numeric)) (numeric[k] ??= []).push(v);
+    for (const [k, v] of Object.entries(o.categorical)) (categorical[k] ??= []).push(v);
+  }
+  return { numeric, categorical };
+}
