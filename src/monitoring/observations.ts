@@ -121,3 +121,27 @@ export function toBatch(observations: readonly Observation[]): ObservationBatch 
   }
   return { numeric, categorical };
 }
+
+/** The observation of a tensor message at the inference stage (audio window or image tensor); undefined when it lacks what is needed. */
+export function tensorObservation(
+  m: { type: 'audio.window'; meta: { shape: number[]; rmsDb?: number; speech: boolean }; data: Float32Array } | { type: 'video.tensor'; meta: { shape: number[] }; data: Float32Array | Uint8Array },
+  imageSettings?: ImageFeatureSettings,
+): Observation | undefined {
+  const shape = m.meta.shape;
+  if (m.type === 'audio.window') {
+    if (m.meta.rmsDb === undefined || shape.length < 2) return undefined;
+    const nFeatures = shape[shape.length - 1];
+    const frames = shape[shape.length - 2];
+    // Zero rows at the end are the padding of a short final window.
+    let valid = frames;
+    while (valid > 1 && isZeroRow(m.data, (valid - 1) * nFeatures, nFeatures)) valid--;
+    return audioObservation({ features: m.data, nFeatures, validFrames: valid, rmsDb: m.meta.rmsDb, speech: m.meta.speech });
+  }
+  if (shape.length !== 3 || shape[2] !== 3) return undefined;
+  return imageObservation(m.data, shape[1], shape[0], imageSettings);
+}
+
+function isZeroRow(d: Float32Array, off: number, n: number): boolean {
+  for (let i = 0; i < n; i++) if (d[off + i] !== 0) return false;
+  return true;
+}
