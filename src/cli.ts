@@ -185,6 +185,7 @@ const BENCH_SUITES: Record<string, string> = {
   gateway: 'bench/gateway-load.ts',
   recommend: 'bench/recommend.ts',
   faults: 'bench/faults.ts',
+  monitoring: 'bench/monitoring.ts',
 };
 program
   .command('bench')

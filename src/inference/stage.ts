@@ -152,6 +152,7 @@ export function tensorInferenceStage(media: 'audio' | 'video', pool: ClassifierP
 /** Live drift monitoring (src/monitoring/live.ts) of the served input and answer; never fails the item. */
 function observeForMonitoring(m: TensorMessage, model: Classifier, answer?: { label: string; confidence: number; unknown: boolean }): void {
   try {
+    if (!liveMonitoring!.sample(m.env.streamId, m.type === 'audio.window' ? 'audio' : 'image')) return;
     const obs = tensorObservation(m, model.version.manifest.features.kind === 'image' ? imageSettingsOf(model) : undefined);
     if (obs) liveMonitoring!.observe(m.env.streamId, model.version, obs, answer);
   } catch {

@@ -18,8 +18,13 @@ export interface LiveMonitorOptions extends DriftOptions {
   every?: number;
   /** Evaluations kept per stream and model (history for the dashboard). */
   historyLength?: number;
+  /**
+   * Monitor one audio window in this many (default 4): windows hop 0.5 s over 2 s, so every 4th is a
+   * non-overlapping one; the others repeat 75 % of its frames and add little but cost.
+   */
+  audioSampleEvery?: number;
 }
-export const LIVE_DEFAULTS = { windowSize: 300, every: 100, historyLength: 120 } as const;
+export const LIVE_DEFAULTS = { windowSize: 300, every: 100, historyLength: 120, audioSampleEvery: 4 } as const;
 
 const labelNames = ['stream', 'model', 'version'] as const;
 export const monitorMetrics = {
@@ -105,7 +110,18 @@ export class LiveMonitoring {
   private readonly monitors = new Map<string, { stream: string; model: string; version: string; m: WindowMonitor }>();
   private readonly refs = new Map<string, ModelReference | null>();
 
+  private readonly seen = new Map<string, number>();
+
   constructor(private readonly options: LiveMonitorOptions = {}) {}
+
+  /** Whether this item of the stream is monitored (audio: one window in audioSampleEvery; others: all). Call once per item. */
+  sample(stream: string, kind: string): boolean {
+    if (kind !== 'audio') return true;
+    const every = this.options.audioSampleEvery ?? LIVE_DEFAULTS.audioSampleEvery;
+    const n = this.seen.get(stream) ?? 0;
+    this.seen.set(stream, n + 1);
+    return n % every === 0;
+  }
 
   observe(stream: string, v: ModelVersion, o: Observation, answer?: Answer): void {
     const model = v.manifest.name;
