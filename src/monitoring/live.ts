@@ -123,7 +123,7 @@ export class LiveMonitoring {
     return n % every === 0;
   }
 
-  observe(stream: string, v: ModelVersion, o: Observation, answer?: Answer): void {
+  observe(stream: string, v: ModelVersion, o: Observation, answer?: Answer, now = Date.now()): void {
     const model = v.manifest.name;
     const version = v.manifest.version;
     const refKey = `${v.dir}`;
@@ -140,7 +140,7 @@ export class LiveMonitoring {
     const key = `${stream}\u0000${model}\u0000${version}`;
     let e = this.monitors.get(key);
     if (!e) this.monitors.set(key, (e = { stream, model, version, m: new WindowMonitor(ref, this.options) }));
-    const r = e.m.add(o, answer);
+    const r = e.m.add(o, answer, now);
     if (!r) return;
     const l = { stream, model, version };
     monitorMetrics.driftScore.set(l, r.score);
@@ -165,6 +165,28 @@ export class LiveMonitoring {
       features: (e.m.last?.features ?? []).map((f) => ({ name: f.name, score: f.score, drift: f.drift })),
     }));
   }
+}
+
+/** Alerts firing now, by the rules of deploy/prometheus/alerts.yml evaluated over the in-process history (for: 10m). */
+export function firingAlerts(snapshot: ReturnType<LiveMonitoring['snapshot']>, forMs = 600_000): { alert: string; severity: string; stream: string; model: string; version: string; since: number; summary: string }[] {
+  const out: ReturnType<typeof firingAlerts> = [];
+  const rules: { alert: string; severity: string; hit: (p: MonitorPoint) => boolean; summary: (p: MonitorPoint) => string }[] = [
+    { alert: 'StreamlensInputDrift', severity: 'warning', hit: (p) => p.driftingFeatures > 0, summary: (p) => `${p.driftingFeatures} feature(s) drifting: ${p.drifting.join(', ')}` },
+    { alert: 'StreamlensMajorDriftScore', severity: 'critical', hit: (p) => p.score >= 1, summary: (p) => `largest feature PSI ${p.score.toFixed(2)}` },
+    { alert: 'StreamlensUnknownRateHigh', severity: 'warning', hit: (p) => p.unknownRate > 0.3, summary: (p) => `unknown rate ${(p.unknownRate * 100).toFixed(0)} %` },
+  ];
+  for (const m of snapshot) {
+    const h = m.history;
+    if (h.length === 0) continue;
+    for (const r of rules) {
+      let i = h.length - 1;
+      if (!r.hit(h[i])) continue;
+      while (i > 0 && r.hit(h[i - 1])) i--;
+      const since = h[i].at;
+      if (h[h.length - 1].at - since >= forMs) out.push({ alert: r.alert, severity: r.severity, stream: m.stream, model: m.model, version: m.version, since, summary: r.summary(h[h.length - 1]) });
+    }
+  }
+  return out;
 }
 
 /** The process's live monitoring (off with STREAMLENS_MONITORING=off). */
