@@ -194,6 +194,20 @@ program
     process.stdout.write(JSON.stringify(redactConfig(loadConfigFile(file)), null, 2) + '\n');
   });
 
+program
+  .command('monitor')
+  .description('compare a batch (folder of clips or photos, a course CSV) with the model\'s training reference; prints one JSON object')
+  .argument('<media>', 'audio, image or course')
+  .requiredOption('--data <path>', 'folder of WAV clips / images, or a course CSV')
+  .option('--model <name[@version]>', 'model (default: emotion, animal or course)')
+  .option('--out <dir>', 'also write monitor-report.html (reference vs batch charts) and monitor-report.json there')
+  .action(async (media: string, opts: { data: string; model?: string; out?: string }) => {
+    if (!['audio', 'image', 'course'].includes(media)) throw new UsageError(`monitor: media must be audio, image or course, got "${media}"`);
+    const { runMonitor } = await import('./monitoring/command.js');
+    const result = await runMonitor(media as 'audio' | 'image' | 'course', opts);
+    process.stdout.write(JSON.stringify(result) + '\n');
+  });
+
 const BENCH_SUITES: Record<string, string> = {
   bus: 'bench/bus.ts',
   inference: 'bench/inference.ts',
@@ -204,6 +218,7 @@ const BENCH_SUITES: Record<string, string> = {
   gateway: 'bench/gateway-load.ts',
   recommend: 'bench/recommend.ts',
   faults: 'bench/faults.ts',
+  monitoring: 'bench/monitoring.ts',
 };
 program
   .command('bench')

@@ -2,6 +2,7 @@ import { accessToken, ensureSession, setAccessToken } from './api.js';
 import { h } from './dom.js';
 import { LivePage } from './live-page.js';
 import { coursesPage, modelsPage } from './pages.js';
+import { monitoringPage } from './monitoring-page.js';
 import { RecommendPage } from './recommend.js';
 import './styles.css';
 
@@ -48,6 +49,7 @@ async function start(): Promise<void> {
     if (r === 'recommend') recommend.show(page);
     else if (r === 'models') await modelsPage(page);
     else if (r === 'courses') await coursesPage(page);
+    else if (r === 'monitoring') await monitoringPage(page);
     else page.replaceChildren(live.el);
   };
 

@@ -97,6 +97,14 @@ export async function handleApi(
     return true;
   }
 
+  if (path === '/api/monitoring') {
+    if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, `${method} is not allowed on /api/monitoring (GET)`);
+    const { liveMonitoring, firingAlerts } = await import('../monitoring/live.js');
+    const monitors = liveMonitoring?.snapshot() ?? [];
+    sendJson(res, 200, { enabled: liveMonitoring !== undefined, monitors, alerts: firingAlerts(monitors) });
+    return true;
+  }
+
   if (path === '/api/stats') {
     if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, `${method} is not allowed on /api/stats (GET)`);
     sendJson(res, 200, app.stats());

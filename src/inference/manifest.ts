@@ -40,6 +40,8 @@ export const manifestSchema = z.object({
     tfjs: z.string().optional(),
     json: z.string().optional(),
     report: z.string().optional(),
+    /** Training reference for drift monitoring (src/monitoring/reference.ts), hashed like the model files. */
+    reference: z.string().optional(),
   }),
   labels: z.array(z.string()).min(1),
   inputs: z.array(tensorSpec).min(1),

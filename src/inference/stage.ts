@@ -5,6 +5,8 @@ import { TOPICS } from '../bus/topics.js';
 import { normaliseRgb } from '../features/image/preprocess.js';
 import { type ImageFeatureSettings, type ImageFeatureSettingsInput, parseImageFeatureSettings } from '../features/image/settings.js';
 import type { Classifier, ClassifierPool } from './classifier-pool.js';
+import { liveMonitoring } from '../monitoring/live.js';
+import { tensorObservation } from '../monitoring/observations.js';
 
 export interface InferenceRouting {
   /**
@@ -105,7 +107,9 @@ export function tensorInferenceStage(media: 'audio' | 'video', pool: ClassifierP
           let scores: Record<string, number> = {};
           if (speech !== false) {
             const probs = await pool.score(model, input, name);
-            ({ label, scores } = decide(model, probs));
+            let confidence: number;
+            ({ label, scores, confidence } = decide(model, probs));
+            if (liveMonitoring) observeForMonitoring(m, model, { label, confidence, unknown: label === UNKNOWN_LABEL });
             for (const companion of route.companions ?? []) {
               if (!companionAvailable(companion)) continue;
               try {
@@ -119,6 +123,7 @@ export function tensorInferenceStage(media: 'audio' | 'video', pool: ClassifierP
               }
             }
           }
+          else if (liveMonitoring) observeForMonitoring(m, model);
           const prediction: Prediction = {
             streamId: m.env.streamId,
             kind: media === 'audio' ? 'audio' : 'image',
@@ -142,6 +147,17 @@ export function tensorInferenceStage(media: 'audio' | 'video', pool: ClassifierP
       );
     },
   };
+}
+
+/** Live drift monitoring (src/monitoring/live.ts) of the served input and answer; never fails the item. */
+function observeForMonitoring(m: TensorMessage, model: Classifier, answer?: { label: string; confidence: number; unknown: boolean }): void {
+  try {
+    if (!liveMonitoring!.sample(m.env.streamId, m.type === 'audio.window' ? 'audio' : 'image')) return;
+    const obs = tensorObservation(m, model.version.manifest.features.kind === 'image' ? imageSettingsOf(model) : undefined);
+    if (obs) liveMonitoring!.observe(m.env.streamId, model.version, obs, answer);
+  } catch {
+    /* monitoring is best effort */
+  }
 }
 
 /** The image feature settings a model was trained with (rgb8 tensors are normalised by them), parsed once per version. */

@@ -58,6 +58,7 @@ const ENDPOINTS: Endpoint[] = [
   { method: 'GET', path: '/api/streams/mic-1', ok: 200, marker: '"media":"audio"' },
   { method: 'GET', path: '/api/models', ok: 200, marker: 'emotion' },
   { method: 'GET', path: '/api/stats', ok: 200, marker: 'latencyMs' },
+  { method: 'GET', path: '/api/monitoring', ok: 200, marker: '"monitors"' },
   // FakeApp runs no recommender: 503 says the call got past the token check.
   { method: 'GET', path: '/api/recommendations?q=python', ok: 503 },
   { method: 'GET', path: '/api/session', ok: 200, marker: '"token"' },

@@ -1,0 +1,119 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { extractFile, parseAudioFeatureSettings, loadWavFile, type AudioFeatureSettingsInput } from '../features/audio/index.js';
+import { decodeResizedRgb, normaliseRgb } from '../features/image/preprocess.js';
+import { parseImageFeatureSettings } from '../features/image/settings.js';
+import type { EnrichedCourse } from '../features/course/enrich.js';
+import { loadClassifier } from '../inference/classifier-loader.js';
+import { loadCoursePredictor } from '../inference/course-predictor.js';
+import type { ModelVersion } from '../inference/model-repository.js';
+import { IMAGE_EXTENSIONS } from '../training/image/dataset.js';
+import { audioObservation, courseObservation, imageObservation, toBatch, type Observation } from './observations.js';
+import type { ObservationBatch, PredictionBatch } from './reference.js';
+
+/**
+ * Observations and the model's answers for a batch of inputs, computed with the serving feature code
+ * and the served model: the shared input of the reference builder (training split) and of
+ * `streamlens monitor` (any batch). `transform*` hooks shift the inputs (tests, benchmarks).
+ */
+export interface MonitoredBatch {
+  items: number;
+  observations: ObservationBatch;
+  predictions?: PredictionBatch;
+}
+
+export function listFiles(path: string, pattern: RegExp): string[] {
+  const st = statSync(path);
+  if (st.isFile()) return [path];
+  const out: string[] = [];
+  for (const name of readdirSync(path).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))) {
+    if (name.startsWith('.')) continue;
+    const p = join(path, name);
+    if (statSync(p).isDirectory()) out.push(...listFiles(p, pattern));
+    else if (pattern.test(name)) out.push(p);
+  }
+  return out;
+}
+
+const BATCH = 64;
+
+async function scoreAll(v: ModelVersion, inputs: Float32Array[]): Promise<{ labels: string[]; confidences: number[]; unknown: boolean[] }> {
+  const model = await loadClassifier(v);
+  const labels: string[] = [];
+  const confidences: number[] = [];
+  const unknown: boolean[] = [];
+  const threshold = v.manifest.unknownThreshold;
+  try {
+    for (let i = 0; i < inputs.length; i += BATCH) {
+      for (const p of await model.predict(inputs.slice(i, i + BATCH))) {
+        let best = 0;
+        for (let k = 1; k < p.length; k++) if (p[k] > p[best]) best = k;
+        labels.push(v.manifest.labels[best]);
+        confidences.push(p[best]);
+        unknown.push(threshold !== undefined && p[best] < threshold);
+      }
+    }
+  } finally {
+    await model.close();
+  }
+  return { labels, confidences, unknown };
+}
+
+/** Audio: every feature window of every clip (16-bit PCM WAV at the model's sample rate); the model scores speech windows. */
+export async function audioBatch(
+  v: ModelVersion,
+  files: readonly string[],
+  o: { transformPcm?: (pcm: Int16Array, file: string) => Int16Array; predict?: boolean } = {},
+): Promise<MonitoredBatch> {
+  if (v.manifest.features.kind !== 'audio') throw new Error(`model ${v.manifest.name} takes ${v.manifest.features.kind} input, not audio`);
+  const settings = parseAudioFeatureSettings(v.manifest.features.settings as AudioFeatureSettingsInput);
+  const obs: Observation[] = [];
+  const speechWindows: Float32Array[] = [];
+  for (const f of files) {
+    const wav = loadWavFile(f);
+    if (wav.channels !== 1 || wav.sampleRate !== settings.sampleRate) {
+      throw new Error(`${f}: needs mono ${settings.sampleRate} Hz PCM, got ${wav.channels} channel(s) at ${wav.sampleRate} Hz (convert it with ffmpeg -ac 1 -ar ${settings.sampleRate})`);
+    }
+    const pcm = o.transformPcm ? o.transformPcm(wav.pcm, f) : wav.pcm;
+    for (const w of extractFile(pcm, settings)) {
+      obs.push(audioObservation(w));
+      if (w.speech) speechWindows.push(w.features);
+    }
+  }
+  return { items: files.length, observations: toBatch(obs), predictions: o.predict === false ? undefined : await scoreAll(v, speechWindows) };
+}
+
+/** Images: resized exactly as served, then scored by the model. */
+export async function imageBatch(
+  v: ModelVersion,
+  files: readonly string[],
+  o: { transformRgb?: (rgb: Buffer, width: number, height: number) => Buffer; predict?: boolean } = {},
+): Promise<MonitoredBatch> {
+  if (v.manifest.features.kind !== 'image') throw new Error(`model ${v.manifest.name} takes ${v.manifest.features.kind} input, not images`);
+  const s = parseImageFeatureSettings(v.manifest.features.settings);
+  const obs: Observation[] = [];
+  const tensors: Float32Array[] = [];
+  for (const f of files) {
+    let { rgb } = await decodeResizedRgb(f, s);
+    if (o.transformRgb) rgb = o.transformRgb(rgb, s.width, s.height);
+    obs.push(imageObservation(rgb, s.width, s.height));
+    if (o.predict !== false) tensors.push(normaliseRgb(rgb, s));
+  }
+  return { items: files.length, observations: toBatch(obs), predictions: o.predict === false ? undefined : await scoreAll(v, tensors) };
+}
+
+/** Course records: the subject model's answer is the monitored prediction. */
+export function courseBatch(v: ModelVersion, records: readonly EnrichedCourse[], o: { predict?: boolean } = {}): MonitoredBatch {
+  const obs = records.map(courseObservation);
+  let predictions: PredictionBatch | undefined;
+  if (o.predict !== false) {
+    const predictor = loadCoursePredictor(v.dir);
+    const out = predictor.predict([...records], { explain: false });
+    predictions = {
+      labels: out.map((p) => p.subject.label),
+      confidences: out.map((p) => Math.max(...Object.values(p.subject.scores))),
+      unknown: out.map(() => false),
+    };
+  }
+  return { items: records.length, observations: toBatch(obs), predictions };
+}
