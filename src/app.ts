@@ -78,7 +78,7 @@ export function demoStreams(): StreamConfig[] {
   if (existsSync(animals)) out.push({ id: 'demo-camera', source: { kind: 'images', path: animals, fps: 1, loop: true } });
   const courses = join(dataRoot(), 'udemy', 'udemy_courses.csv');
   const courseFile = existsSync(courses) ? courses : join(demoDir, 'courses.csv');
-  if (existsSync(courseFile)) out.push({ id: 'demo-courses', source: { kind: 'csv', path: courseFile, rate: 2, loop: true } });
+  if (existsSync(courseFile)) out.push({ id: 'demo-courses', source: { kind: 'csv', path: courseFile, rate: 2, loop: true, shuffleSeed: 42 } });
   return out;
 }
 
