@@ -56,7 +56,7 @@ export async function modelsPage(root: HTMLElement): Promise<void> {
 export async function coursesPage(root: HTMLElement): Promise<void> {
   const res = await fetch('/reports/courses/', { method: 'HEAD' }).catch(() => undefined);
   if (!res || !res.ok) {
-    root.replaceChildren(h('section', { class: 'panel' }, h('h2', { text: 'Course analysis' }), h('p', { text: 'No course analysis report yet. Run the course analysis command; it writes reports/courses/index.html, which appears here.' })));
+    root.replaceChildren(h('section', { class: 'panel' }, h('h2', { text: 'Course analysis' }), h('p', {}, 'No course analysis report yet. Run ', h('code', { text: 'npx streamlens analyze courses --out reports/courses' }), ' (it writes reports/courses/report.html), then reload this tab.')));
     return;
   }
   root.replaceChildren(

@@ -58,6 +58,21 @@ describe('live dashboard in headless Chromium', () => {
     expect(await page.locator('[data-stream="demo-courses"] .term').count()).toBeGreaterThan(0);
   });
 
+  it('course terms are readable words, titles have their full name on hover and in a detail view', async () => {
+    const terms = await page.locator('[data-stream="demo-courses"] .feed li:first-child .term').allTextContents();
+    // the fake's explanation leads with the stop word "of" and the internal log_price_per_hour
+    expect(terms[0]).toBe('−price per hour');
+    expect(terms.some((t) => /^[+−]of$/.test(t) || t.includes('_'))).toBe(false);
+    const item = page.locator('[data-stream="demo-courses"] .feed li').first();
+    const title = (await item.locator('.feed-title').textContent())!;
+    expect(await item.getAttribute('title')).toBe(title);
+    expect(await page.locator('[data-stream="demo-courses"] h2').getAttribute('title')).toBe('demo-courses');
+    expect(await item.locator('.feed-detail').isVisible()).toBe(false);
+    await item.click();
+    expect(await item.locator('.feed-detail').isVisible()).toBe(true);
+    expect(await item.locator('.feed-full-title').textContent()).toBe(title);
+  });
+
   it('"Use my microphone" streams real speech from the fake device and emotion predictions appear', async () => {
     await page.click('#use-mic');
     const tile = page.locator('.tile[data-stream^="mic-"]');

@@ -148,7 +148,7 @@ export class FakeApp implements AppContext {
     } else {
       const scores = softmaxScores(COURSE_LABELS, this.rand, seq % 2);
       const terms = [...COURSE_TERMS].sort(() => this.rand() - 0.5).slice(0, 4);
-      this.emit({ streamId: id, kind: 'course', seq, label: argmax(scores), scores, extra: { title: `Course ${seq}: ${terms.join(' ')}`, ...pad }, explanation: terms.map((term, i) => ({ term, weight: (this.rand() - 0.3) / (i + 1) })), model: { name: 'course', version: '1' }, latencyMs: { total: latency } });
+      this.emit({ streamId: id, kind: 'course', seq, label: argmax(scores), scores, extra: { title: `Course ${seq}: ${terms.join(' ')}`, ...pad }, explanation: [{ term: 'of', weight: 2 }, { term: 'log_price_per_hour', weight: -1.5 }, ...terms.map((term, i) => ({ term, weight: (this.rand() - 0.3) / (i + 1) }))], model: { name: 'course', version: '1' }, latencyMs: { total: latency } });
     }
   }
 
