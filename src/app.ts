@@ -18,6 +18,7 @@ import { ingestCourseBody } from './ingest/course-source.js';
 import { createReceivedFramePublisher } from './ingest/publish.js';
 import { ClassifierPool } from './inference/classifier-pool.js';
 import { loadClassifier } from './inference/classifier-loader.js';
+import { evaluationSummary } from './inference/evaluation-summary.js';
 import { listModels, listVersions, modelsRoot, readVersion } from './inference/model-repository.js';
 import { STAGE_NAMES, buildStage } from './stages.js';
 import { StreamManager } from './streams.js';
@@ -168,19 +169,43 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       remove: (id) => streams.remove(id),
     },
     models: {
-      list: (): ModelSummary[] =>
-        listModels(root).map((name) => ({
-          name,
-          serving: undefined,
-          versions: listVersions(name, root).map((version) => {
-            try {
-              const { manifest } = readVersion(join(root, name, version));
-              return { version, task: manifest.task, created: manifest.created, metrics: manifest.metrics, report: manifest.files.report };
-            } catch (e) {
-              return { version, task: '?', created: '', metrics: {}, error: (e as Error).message };
-            }
-          }),
-        })),
+      list: (): ModelSummary[] => {
+        // Which version serves: the model servers of this process (refreshed each second); streams: their routes.
+        const inferenceHere = stageNames.some((s) => s.startsWith('inference:'));
+        const servingSource = inferenceHere
+          ? 'this process'
+          : 'unknown here: this process runs no inference stage (--stages); the version is the one the stage process loads (its pin, or the highest that loads)';
+        const liveStreams = streams.list().filter((s) => s.status === 'running' || s.status === 'starting');
+        return listModels(root).map((name) => {
+          const serving = servedModels.find((m) => m.name === name)?.version;
+          const versions = listVersions(name, root);
+          const top = serving ?? (inferenceHere ? undefined : versions[0]); // listVersions: highest first
+          const streamsOf = (version: string) =>
+            liveStreams.filter((s) => (s.model === name || s.companions?.includes(name)) && (s.model === name && s.modelVersion ? s.modelVersion === version : top === version)).map((s) => s.id);
+          return {
+            name,
+            ...(serving ? { serving } : {}),
+            servingSource,
+            versions: versions.map((version) => {
+              try {
+                const { manifest } = readVersion(join(root, name, version));
+                const hasReport = manifest.files.report !== undefined && existsSync(join(root, name, version, manifest.files.report));
+                return {
+                  version,
+                  task: manifest.task,
+                  created: manifest.created,
+                  metrics: manifest.metrics,
+                  evaluation: evaluationSummary(manifest.metrics, (manifest as { training?: Record<string, unknown> }).training),
+                  streams: streamsOf(version),
+                  ...(hasReport ? { report: manifest.files.report } : {}),
+                };
+              } catch (e) {
+                return { version, task: '?', created: '', metrics: {}, evaluation: [], streams: [], error: (e as Error).message };
+              }
+            }),
+          };
+        });
+      },
       reportPath: (name, version) => {
         if (!/^[a-z0-9_-]+$/.test(name) || !/^\d+$/.test(version)) return undefined;
         try {

@@ -105,6 +105,7 @@ export class StreamManager {
       source: redactSource(config.source, this.shownRoots),
       model: route.model,
       ...(route.version ? { modelVersion: route.version } : {}),
+      ...(route.companions?.length ? { companions: [...route.companions] } : {}),
       status: 'starting',
       startedAt: Date.now(),
       published: 0,

@@ -171,8 +171,23 @@ export class FakeApp implements AppContext {
 
   models = {
     list: (): ModelSummary[] => [
-      { name: 'emotion', serving: '1', versions: [{ version: '1', task: 'speech-emotion', created: '2025-01-01T00:00:00Z', metrics: { macroF1: 0.5 }, report: 'report.html' }] },
-      { name: 'animal', serving: '1', versions: [{ version: '1', task: 'image-classification', created: '2025-01-01T00:00:00Z', metrics: { accuracy: 0.9 } }] },
+      {
+        name: 'emotion',
+        serving: '1',
+        servingSource: 'this process',
+        versions: [
+          {
+            version: '1',
+            task: 'speech-emotion',
+            created: '2025-01-01T00:00:00Z',
+            metrics: { macroF1: 0.5 },
+            evaluation: [{ split: 'leave-speakers-out, 6-fold, pooled out-of-fold (n=1080)', accuracy: 0.585, macroF1: 0.58, recall: { neutral: 0.556, happy: 0.61 } }],
+            streams: [...this.infos.values()].filter((s) => s.media === 'audio').map((s) => s.id),
+            report: 'report.html',
+          },
+        ],
+      },
+      { name: 'animal', serving: '1', servingSource: 'this process', versions: [{ version: '1', task: 'image-classification', created: '2025-01-01T00:00:00Z', metrics: { accuracy: 0.9 }, evaluation: [{ split: 'test split (n=203)', accuracy: 0.9 }], streams: [] }] },
     ],
     reportPath: (name: string, version: string): string | undefined => (name === 'emotion' && version === '1' ? join(this.reportDir, 'emotion-1.html') : undefined),
   };
