@@ -18,6 +18,7 @@ import { ingestCourseBody } from './ingest/course-source.js';
 import { createReceivedFramePublisher } from './ingest/publish.js';
 import { ClassifierPool } from './inference/classifier-pool.js';
 import { loadClassifier } from './inference/classifier-loader.js';
+import { DEFAULT_COMPANIONS_BY_MEDIA, DEFAULT_MODEL_BY_MEDIA } from './core/route.js';
 import { evaluationSummary } from './inference/evaluation-summary.js';
 import { listModels, listVersions, modelsRoot, readVersion } from './inference/model-repository.js';
 import { STAGE_NAMES, buildStage } from './stages.js';
@@ -260,10 +261,28 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     },
   };
   let servedModels: { name: string; version?: string }[] = [];
+  const refreshServedModels = async () => {
+    const servers = await pool.started();
+    servedModels = servers.map((s) => {
+      try {
+        return { name: s.name, version: s.serving().version.manifest.version };
+      } catch {
+        return { name: s.name };
+      }
+    });
+  };
 
   const app: App = {
     context,
     async start() {
+      // Warm the models before the first live frame: the inference stages' default models (and companions) load
+      // now, with the loader's warm-up inference, so the first seconds do not show model loading as a p99.
+      const warm = [
+        ...(stageNames.includes('inference:audio') ? [DEFAULT_MODEL_BY_MEDIA.audio, ...DEFAULT_COMPANIONS_BY_MEDIA.audio] : []),
+        ...(stageNames.includes('inference:image') ? [DEFAULT_MODEL_BY_MEDIA.video, ...DEFAULT_COMPANIONS_BY_MEDIA.video] : []),
+      ].filter((n) => routing.hasModel(n));
+      await Promise.all(warm.map((n) => pool.server(n).catch((e: Error) => log.warn({ model: n, err: e.message }, 'model cannot be warmed up; it loads on first use'))));
+      await refreshServedModels();
       for (const name of stageNames) {
         let def;
         try {
@@ -296,15 +315,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       });
       statsTimer = setInterval(() => {
         void refreshStats();
-        void pool.started().then((servers) => {
-          servedModels = servers.map((s) => {
-            try {
-              return { name: s.name, version: s.serving().version.manifest.version };
-            } catch {
-              return { name: s.name };
-            }
-          });
-        });
+        void refreshServedModels();
       }, 1000);
       statsTimer.unref();
       // The course recommender (in the gateway process): its catalogue is built from the course CSV (or a

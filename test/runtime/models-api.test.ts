@@ -24,3 +24,18 @@ describe('the real app: /api/models without an inference stage in this process',
     expect(course.versions[0].evaluation.map((e) => e.task)).toEqual(['subject', 'popularity']);
   });
 });
+
+describe('the real app warms its models before consuming', () => {
+  it('once start() resolves, the audio inference stage models are loaded and serving (no load on the first live frame)', async () => {
+    const app = await createApp(parseConfig({ gateway: { port: 0 } }), { stages: ['inference:audio'], demo: false });
+    try {
+      await app.start();
+      const models = app.context.models.list();
+      expect(models.find((m) => m.name === 'emotion')!.serving).toBe('4');
+      expect(models.find((m) => m.name === 'gender')!.serving).toBe('1');
+      expect(models.find((m) => m.name === 'emotion')!.servingSource).toBe('this process');
+    } finally {
+      await app.stop();
+    }
+  }, 60_000);
+});
