@@ -18,6 +18,8 @@ import { ingestCourseBody } from './ingest/course-source.js';
 import { createReceivedFramePublisher } from './ingest/publish.js';
 import { ClassifierPool } from './inference/classifier-pool.js';
 import { loadClassifier } from './inference/classifier-loader.js';
+import { DEFAULT_COMPANIONS_BY_MEDIA, DEFAULT_MODEL_BY_MEDIA } from './core/route.js';
+import { evaluationSummary } from './inference/evaluation-summary.js';
 import { listModels, listVersions, modelsRoot, readVersion } from './inference/model-repository.js';
 import { STAGE_NAMES, buildStage } from './stages.js';
 import { StreamManager } from './streams.js';
@@ -78,7 +80,7 @@ export function demoStreams(): StreamConfig[] {
   if (existsSync(animals)) out.push({ id: 'demo-camera', source: { kind: 'images', path: animals, fps: 1, loop: true } });
   const courses = join(dataRoot(), 'udemy', 'udemy_courses.csv');
   const courseFile = existsSync(courses) ? courses : join(demoDir, 'courses.csv');
-  if (existsSync(courseFile)) out.push({ id: 'demo-courses', source: { kind: 'csv', path: courseFile, rate: 2, loop: true } });
+  if (existsSync(courseFile)) out.push({ id: 'demo-courses', source: { kind: 'csv', path: courseFile, rate: 2, loop: true, shuffleSeed: 42 } });
   return out;
 }
 
@@ -168,19 +170,43 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       remove: (id) => streams.remove(id),
     },
     models: {
-      list: (): ModelSummary[] =>
-        listModels(root).map((name) => ({
-          name,
-          serving: undefined,
-          versions: listVersions(name, root).map((version) => {
-            try {
-              const { manifest } = readVersion(join(root, name, version));
-              return { version, task: manifest.task, created: manifest.created, metrics: manifest.metrics, report: manifest.files.report };
-            } catch (e) {
-              return { version, task: '?', created: '', metrics: {}, error: (e as Error).message };
-            }
-          }),
-        })),
+      list: (): ModelSummary[] => {
+        // Which version serves: the model servers of this process (refreshed each second); streams: their routes.
+        const inferenceHere = stageNames.some((s) => s.startsWith('inference:'));
+        const servingSource = inferenceHere
+          ? 'this process'
+          : 'unknown here: this process runs no inference stage (--stages); the version is the one the stage process loads (its pin, or the highest that loads)';
+        const liveStreams = streams.list().filter((s) => s.status === 'running' || s.status === 'starting');
+        return listModels(root).map((name) => {
+          const serving = servedModels.find((m) => m.name === name)?.version;
+          const versions = listVersions(name, root);
+          const top = serving ?? (inferenceHere ? undefined : versions[0]); // listVersions: highest first
+          const streamsOf = (version: string) =>
+            liveStreams.filter((s) => (s.model === name || s.companions?.includes(name)) && (s.model === name && s.modelVersion ? s.modelVersion === version : top === version)).map((s) => s.id);
+          return {
+            name,
+            ...(serving ? { serving } : {}),
+            servingSource,
+            versions: versions.map((version) => {
+              try {
+                const { manifest } = readVersion(join(root, name, version));
+                const hasReport = manifest.files.report !== undefined && existsSync(join(root, name, version, manifest.files.report));
+                return {
+                  version,
+                  task: manifest.task,
+                  created: manifest.created,
+                  metrics: manifest.metrics,
+                  evaluation: evaluationSummary(manifest.metrics, (manifest as { training?: Record<string, unknown> }).training),
+                  streams: streamsOf(version),
+                  ...(hasReport ? { report: manifest.files.report } : {}),
+                };
+              } catch (e) {
+                return { version, task: '?', created: '', metrics: {}, evaluation: [], streams: [], error: (e as Error).message };
+              }
+            }),
+          };
+        });
+      },
       reportPath: (name, version) => {
         if (!/^[a-z0-9_-]+$/.test(name) || !/^\d+$/.test(version)) return undefined;
         try {
@@ -235,10 +261,28 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     },
   };
   let servedModels: { name: string; version?: string }[] = [];
+  const refreshServedModels = async () => {
+    const servers = await pool.started();
+    servedModels = servers.map((s) => {
+      try {
+        return { name: s.name, version: s.serving().version.manifest.version };
+      } catch {
+        return { name: s.name };
+      }
+    });
+  };
 
   const app: App = {
     context,
     async start() {
+      // Warm the models before the first live frame: the inference stages' default models (and companions) load
+      // now, with the loader's warm-up inference, so the first seconds do not show model loading as a p99.
+      const warm = [
+        ...(stageNames.includes('inference:audio') ? [DEFAULT_MODEL_BY_MEDIA.audio, ...DEFAULT_COMPANIONS_BY_MEDIA.audio] : []),
+        ...(stageNames.includes('inference:image') ? [DEFAULT_MODEL_BY_MEDIA.video, ...DEFAULT_COMPANIONS_BY_MEDIA.video] : []),
+      ].filter((n) => routing.hasModel(n));
+      await Promise.all(warm.map((n) => pool.server(n).catch((e: Error) => log.warn({ model: n, err: e.message }, 'model cannot be warmed up; it loads on first use'))));
+      await refreshServedModels();
       for (const name of stageNames) {
         let def;
         try {
@@ -271,15 +315,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       });
       statsTimer = setInterval(() => {
         void refreshStats();
-        void pool.started().then((servers) => {
-          servedModels = servers.map((s) => {
-            try {
-              return { name: s.name, version: s.serving().version.manifest.version };
-            } catch {
-              return { name: s.name };
-            }
-          });
-        });
+        void refreshServedModels();
       }, 1000);
       statsTimer.unref();
       // The course recommender (in the gateway process): its catalogue is built from the course CSV (or a

@@ -105,6 +105,7 @@ export class StreamManager {
       source: redactSource(config.source, this.shownRoots),
       model: route.model,
       ...(route.version ? { modelVersion: route.version } : {}),
+      ...(route.companions?.length ? { companions: [...route.companions] } : {}),
       status: 'starting',
       startedAt: Date.now(),
       published: 0,
@@ -200,6 +201,8 @@ export class StreamManager {
       }
       case 'csv':
       case 'jsonl': {
+        // A looping CSV plays pass 0, 1, 2, ...: each replay is a new pass for the de-duplicator, not duplicates.
+        let pass = 0;
         do {
           const ingest = src.kind === 'csv' ? ingestCourseCsv : ingestCourseJsonLines;
           // Counted as the bus acknowledges them, so the stream list shows progress while a file plays.
@@ -210,6 +213,8 @@ export class StreamManager {
             signal,
             startSeq: info.published + info.dropped,
             route,
+            ...(src.kind === 'csv' && src.loop ? { pass: pass++ } : {}),
+            ...(src.kind === 'csv' && src.shuffleSeed !== undefined ? { shuffleSeed: src.shuffleSeed } : {}),
             onAcknowledged: (records, deadLetters) => {
               info.published += records;
               info.dropped += deadLetters;

@@ -27,6 +27,13 @@ export function pct(x: number): string {
   return `${(x * 100).toFixed(0)}%`;
 }
 
+/** A clock time, HH:MM:SS (local), from epoch seconds: the dashboard's time-axis labels. */
+export function clockTime(epochSec: number): string {
+  const d = new Date(epochSec * 1000);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+}
+
 export function fmtNum(x: number, digits = 1): string {
   if (!Number.isFinite(x)) return '–';
   if (Math.abs(x) >= 1000) return `${(x / 1000).toFixed(1)}k`;

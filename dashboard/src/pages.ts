@@ -2,12 +2,20 @@ import { api } from './api.js';
 import { h } from './dom.js';
 import type { ModelSummary } from './types.js';
 
-function metricText(metrics: Record<string, unknown>): string {
-  return Object.entries(metrics)
-    .filter(([, v]) => typeof v === 'number')
-    .slice(0, 4)
-    .map(([k, v]) => `${k} ${(v as number).toFixed(3)}`)
-    .join(' · ');
+type Evaluation = ModelSummary['versions'][number]['evaluation'][number];
+
+const pct3 = (x: number | undefined) => (x === undefined ? '–' : `${(x * 100).toFixed(1)}%`);
+
+/** One evaluation: accuracy, macro-F1 and per-class recall, with the held-out split it came from. */
+function evaluationView(e: Evaluation): HTMLElement {
+  const recall = e.recall ? Object.entries(e.recall).map(([k, v]) => `${k} ${pct3(v)}`).join(' · ') : '';
+  return h(
+    'div',
+    { class: 'evaluation' },
+    h('span', { text: `${e.task ? `${e.task}: ` : ''}accuracy ${pct3(e.accuracy)} · macro-F1 ${pct3(e.macroF1)}` }),
+    h('span', { class: 'split', text: ` — ${e.split}` }),
+    recall ? h('div', { class: 'recall', text: `recall: ${recall}` }) : null,
+  );
 }
 
 /** #/models: every model and version, the one being served, key metrics and a link to its report. */
@@ -30,19 +38,22 @@ export async function modelsPage(root: HTMLElement): Promise<void> {
         h(
           'article',
           { class: 'model-card' },
-          h('h3', { text: `${m.name}${m.serving ? ` — serving v${m.serving}` : ' — none loaded'}` }),
+          h('h3', { text: `${m.name}${m.serving ? ` — serving v${m.serving}` : m.servingSource === 'this process' ? ' — none loaded' : ''}` }),
+          m.servingSource === 'this process' ? null : h('p', { class: 'muted', text: `Serving version: ${m.servingSource}` }),
           h(
             'ul',
             {},
             ...m.versions.map((v) =>
               h(
                 'li',
-                {},
+                { 'data-version': v.version },
                 h('strong', { text: `v${v.version}` }),
-                ` ${v.task} · ${v.created.slice(0, 10)} · ${metricText(v.metrics)}`,
+                ` ${v.task} · ${v.created.slice(0, 10)}`,
                 v.error ? h('span', { class: 'error', text: ` (${v.error})` }) : null,
                 ' ',
                 v.report ? h('a', { href: `/reports/${encodeURIComponent(m.name)}/${encodeURIComponent(v.version)}`, target: '_blank', rel: 'noopener', text: 'report' }) : null,
+                h('div', { class: 'serves', text: v.streams.length > 0 ? `serves: ${v.streams.join(', ')}` : 'serves no stream' }),
+                ...(v.evaluation.length > 0 ? v.evaluation.map(evaluationView) : [h('div', { class: 'muted', text: 'no evaluation recorded in its manifest' })]),
               ),
             ),
           ),
@@ -56,7 +67,7 @@ export async function modelsPage(root: HTMLElement): Promise<void> {
 export async function coursesPage(root: HTMLElement): Promise<void> {
   const res = await fetch('/reports/courses/', { method: 'HEAD' }).catch(() => undefined);
   if (!res || !res.ok) {
-    root.replaceChildren(h('section', { class: 'panel' }, h('h2', { text: 'Course analysis' }), h('p', { text: 'No course analysis report yet. Run the course analysis command; it writes reports/courses/index.html, which appears here.' })));
+    root.replaceChildren(h('section', { class: 'panel' }, h('h2', { text: 'Course analysis' }), h('p', {}, 'No course analysis report yet. Run ', h('code', { text: 'npx streamlens analyze courses --out reports/courses' }), ' (it writes reports/courses/report.html), then reload this tab.')));
     return;
   }
   root.replaceChildren(

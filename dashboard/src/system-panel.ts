@@ -1,6 +1,6 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { fmtNum, h } from './dom.js';
+import { clockTime, fmtNum, h } from './dom.js';
 import type { SystemStats } from './types.js';
 
 const WINDOW = 120; // samples (stats arrive once a second)
@@ -75,7 +75,8 @@ export class SystemPanel {
           cursor: { show: false },
           scales: { x: { time: true }, ms: { auto: true }, rate: { auto: true } },
           axes: [
-            { stroke: '#9aa5b1', grid: { stroke: '#2a313c' } },
+            // Whole seconds apart at least, labelled HH:MM:SS (uPlot's default reads ":20.000 :20.200" on a short window).
+            { stroke: '#9aa5b1', grid: { stroke: '#2a313c' }, space: 70, incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600], values: (_u, v) => v.map((x) => clockTime(x)) },
             { scale: 'ms', stroke: '#9aa5b1', grid: { stroke: '#2a313c' }, values: (_u, v) => v.map((x) => `${x} ms`), size: 60 },
             { scale: 'rate', side: 1, stroke: '#9aa5b1', grid: { show: false }, values: (_u, v) => v.map((x) => `${x}/s`), size: 50 },
           ],

@@ -1,6 +1,7 @@
 import { labelColor } from './colors.js';
 import { fmtNum, h, pct } from './dom.js';
 import type { Prediction, StreamInfo } from './types.js';
+import { explanationDisplayName } from '../../src/core/feature-names.js';
 import { redactSecrets, redactSource } from '../../src/core/redact.js';
 
 /** One stream on the live page; updated with predictions and redrawn at most once per animation frame. */
@@ -31,7 +32,7 @@ function tileFrame(s: StreamInfo, kindLabel: string): { el: HTMLElement; status:
   const status = h('span', { class: 'badge' });
   const model = h('span', { class: 'model' });
   const body = h('div', { class: 'tile-body' });
-  const el = h('section', { class: `tile tile-${s.media}`, 'data-stream': s.id, 'aria-label': `stream ${s.id}` }, h('header', {}, h('h2', { text: s.id }), h('span', { class: 'kind', text: kindLabel }), status), body, h('footer', {}, model));
+  const el = h('section', { class: `tile tile-${s.media}`, 'data-stream': s.id, 'aria-label': `stream ${s.id}` }, h('header', {}, h('h2', { text: s.id, title: s.id }), h('span', { class: 'kind', text: kindLabel }), status), body, h('footer', {}, model));
   return { el, status, model, body };
 }
 
@@ -157,10 +158,15 @@ interface Term {
   weight: number;
 }
 
-function explanationTerms(x: unknown): Term[] {
+/** The strongest terms, by their human names (src/core/feature-names.ts), stop words left out. */
+function explanationTerms(x: unknown): (Term & { feature: string })[] {
   if (!Array.isArray(x)) return [];
   return x
     .filter((t): t is Term => typeof t === 'object' && t !== null && typeof (t as Term).term === 'string' && typeof (t as Term).weight === 'number')
+    .flatMap((t) => {
+      const name = explanationDisplayName(t.term);
+      return name === undefined ? [] : [{ term: name, weight: t.weight, feature: t.term }];
+    })
     .sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight))
     .slice(0, 5);
 }
@@ -192,14 +198,31 @@ export function courseTile(s: StreamInfo): Tile {
       for (const p of pending) {
         const terms = explanationTerms(p.explanation);
         const score = p.scores[p.label] ?? 0;
-        list.prepend(
-          h(
-            'li',
-            {},
-            h('div', { class: 'feed-head' }, h('span', { class: 'feed-title', text: courseTitle(p) }), h('span', { class: 'chip', style: { borderColor: labelColor(p.label) }, text: `${p.label} ${pct(score)}` })),
-            h('div', { class: 'terms' }, ...terms.map((t) => h('span', { class: `term ${t.weight >= 0 ? 'pos' : 'neg'}`, title: `weight ${t.weight.toFixed(3)}`, text: `${t.weight >= 0 ? '+' : '−'}${t.term}` }))),
-          ),
+        const title = courseTitle(p);
+        // Click (or Enter) opens the record's detail: the full title, every score and every term.
+        const detail = h(
+          'div',
+          { class: 'feed-detail' },
+          h('div', { class: 'feed-full-title', text: title }),
+          h('div', { text: Object.entries(p.scores).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${pct(v)}`).join(' · ') }),
+          h('div', { text: `${p.model.name} v${p.model.version} · record #${p.seq}` }),
         );
+        const item = h(
+          'li',
+          { tabindex: 0, title },
+          h('div', { class: 'feed-head' }, h('span', { class: 'feed-title', text: title }), h('span', { class: 'chip', style: { borderColor: labelColor(p.label) }, text: `${p.label} ${pct(score)}` })),
+            h('div', { class: 'terms' }, ...terms.map((t) => h('span', { class: `term ${t.weight >= 0 ? 'pos' : 'neg'}`, title: `${t.feature}: weight ${t.weight.toFixed(3)}`, text: `${t.weight >= 0 ? '+' : '−'}${t.term}` }))),
+          detail,
+        );
+        const toggle = () => item.classList.toggle('open');
+        item.addEventListener('click', toggle);
+        item.addEventListener('keydown', (e) => {
+          if (e.key === 'Enter' || e.key === ' ') {
+            e.preventDefault();
+            toggle();
+          }
+        });
+        list.prepend(item);
         f.model.textContent = `${p.model.name} v${p.model.version}`;
       }
       pending.length = 0;

@@ -2,6 +2,7 @@ import type { Bus } from '../bus/bus.js';
 import type { Prediction } from '../bus/envelope.js';
 import type { AppConfig, StreamConfig } from './config.js';
 import type { CourseRecommender } from '../recommend/recommender.js';
+import type { EvaluationSummary } from '../inference/evaluation-summary.js';
 
 /** What the gateway (HTTP/WS) needs from the running application. Implemented in src/app.ts. */
 export interface StreamInfo {
@@ -11,6 +12,8 @@ export interface StreamInfo {
   model: string;
   /** Pinned model version (absent: the highest that loads). */
   modelVersion?: string;
+  /** Models scored beside the primary one (the route's companions). */
+  companions?: string[];
   status: 'starting' | 'running' | 'ended' | 'error';
   error?: string;
   startedAt: number;
@@ -21,9 +24,25 @@ export interface StreamInfo {
 
 export interface ModelSummary {
   name: string;
-  /** Version currently served (undefined when none loads). */
+  /** Version currently served (undefined when none loads, or when this process does not run the model's stage). */
   serving?: string;
-  versions: { version: string; task: string; created: string; metrics: Record<string, unknown>; report?: string; error?: string }[];
+  /**
+   * Where `serving` comes from: 'this process' (the model servers here), or a sentence saying why this
+   * process cannot tell (its inference stages run elsewhere: Kafka mode with --stages).
+   */
+  servingSource: string;
+  versions: {
+    version: string;
+    task: string;
+    created: string;
+    metrics: Record<string, unknown>;
+    /** accuracy, macro-F1, per-class recall with the held-out split they came from (src/inference/evaluation-summary.ts). */
+    evaluation: EvaluationSummary[];
+    /** Streams this version serves (their route names this model, or it as a companion). */
+    streams: string[];
+    report?: string;
+    error?: string;
+  }[];
 }
 
 export interface StageStats {

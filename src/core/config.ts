@@ -34,7 +34,8 @@ export const sourceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('video-file'), path: z.string().min(1), fps: z.number().positive().max(60).default(5), realtime: z.boolean().default(true), loop: z.boolean().default(false) }),
   z.object({ kind: z.literal('video-url'), url: sourceUrl, fps: z.number().positive().max(60).default(5) }),
   z.object({ kind: z.literal('images'), path: z.string().min(1), fps: z.number().positive().max(60).default(1), loop: z.boolean().default(false) }),
-  z.object({ kind: z.literal('csv'), path: z.string().min(1), rate: z.number().positive().optional(), loop: z.boolean().default(false) }),
+  /** shuffleSeed: play the rows in a seeded random order (stable per seed; each loop pass its own order). */
+  z.object({ kind: z.literal('csv'), path: z.string().min(1), rate: z.number().positive().optional(), loop: z.boolean().default(false), shuffleSeed: z.number().int().nonnegative().optional() }),
   z.object({ kind: z.literal('jsonl'), path: z.string().min(1), rate: z.number().positive().optional() }),
   /** Fed by the browser or HTTP clients through the gateway. */
   z.object({ kind: z.literal('push'), media: z.enum(['audio', 'video', 'course']) }),

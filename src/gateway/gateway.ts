@@ -267,10 +267,14 @@ export async function createGateway(app: AppContext, opts: GatewayOptions = {}):
 
     if (path === '/reports/courses' || path.startsWith('/reports/courses/')) {
       const rel = path.slice('/reports/courses'.length) || '/';
-      const file = safeResolve(courseReportDir, rel.endsWith('/') ? `${rel}index.html` : rel);
-      if (!file) throw new HttpError(400, 'bad path');
-      if (!(await serveFile(req, res, file, { cacheControl: 'no-cache' }))) throw new HttpError(404, `no course report at ${path} (run the course analysis to write ${courseReportDir}/index.html)`);
-      return;
+      // `analyze courses --out DIR` writes DIR/report.html; a folder's index.html is still served where there is one.
+      const candidates = rel.endsWith('/') ? [`${rel}report.html`, `${rel}index.html`] : [rel];
+      for (const candidate of candidates) {
+        const file = safeResolve(courseReportDir, candidate);
+        if (!file) throw new HttpError(400, 'bad path');
+        if (await serveFile(req, res, file, { cacheControl: 'no-cache' })) return;
+      }
+      throw new HttpError(404, `no course report at ${path} (run: streamlens analyze courses --out ${courseReportDir})`);
     }
     const report = /^\/reports\/([^/]+)\/([^/]+)\/?$/.exec(path);
     if (report) {

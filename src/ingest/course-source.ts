@@ -46,6 +46,39 @@ export interface CourseIngestOptions {
   durable?: boolean;
   /** Called with the number of records (and dead letters) the bus just acknowledged. */
   onAcknowledged?(records: number, deadLetters: number): void;
+  /**
+   * Pass number of a looping source (0 the first play of the file, 1 the first replay, ...). Set, every record
+   * carries it as `_pass`, and the de-duplicator treats a later pass's record as new (a replay is a new pass,
+   * not a duplicate); duplicates within one pass are still dead-lettered.
+   */
+  pass?: number;
+  /** CSV only: play the rows in a seeded random order (stable per seed and pass) instead of file order. */
+  shuffleSeed?: number;
+}
+
+/** Record field that carries a looping source's pass (see CourseIngestOptions.pass). */
+export const COURSE_PASS_FIELD = '_pass';
+
+/** mulberry32: a small seeded PRNG, the same sequence for the same seed. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Fisher-Yates shuffle in place with a seeded PRNG: the same seed gives the same order. */
+export function seededShuffle<T>(items: T[], seed: number): T[] {
+  const rnd = seededRandom(seed);
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [items[i], items[j]] = [items[j], items[i]];
+  }
+  return items;
 }
 
 export type CourseDeadLetterReason = 'csv' | 'json' | 'utf8' | 'size' | 'header';
@@ -94,6 +127,7 @@ class CoursePublisher {
     this.report.read++;
     await this.pace();
     const env = { streamId: this.o.streamId, seq: this.seq++, capturedAt: Date.now(), ...(this.o.route ? { route: this.o.route } : {}) };
+    if (this.o.pass !== undefined) record = { ...record, [COURSE_PASS_FIELD]: this.o.pass };
     this.pending.push(encodeMessage({ type: 'course.raw', env, record }));
     if (this.paced || this.pending.length >= (this.o.batchSize ?? 64)) await this.flush();
   }
@@ -196,6 +230,8 @@ export async function ingestCourseCsv(input: string | Buffer | AsyncIterable<Buf
   let header: string[] | undefined;
   /** Lines of the record being assembled (a quoted field may span lines). */
   let pending: { text: string; lineNo: number; bytes: Buffer }[] = [];
+  /** With shuffleSeed: the good rows, held back to be played in a seeded order at the end. */
+  const held: Record<string, unknown>[] | undefined = options.shuffleSeed !== undefined ? [] : undefined;
 
   const emitRecord = async (text: string, lineNo: number, raw: Buffer): Promise<void> => {
     let rows: string[][];
@@ -228,7 +264,8 @@ export async function ingestCourseCsv(input: string | Buffer | AsyncIterable<Buf
     }
     const record: Record<string, unknown> = {};
     for (let i = 0; i < header.length; i++) record[header[i]] = cells[i];
-    await out.publish(record);
+    if (held) held.push(record);
+    else await out.publish(record);
   };
 
   const drainPending = async (force: boolean): Promise<void> => {
@@ -282,6 +319,10 @@ export async function ingestCourseCsv(input: string | Buffer | AsyncIterable<Buf
   }
   await drainPending(true);
   if (!header) throw new CourseIngestError('course CSV is empty: no header line (expected course_id,course_title,...)', 'empty');
+  if (held) {
+    // A different (but stable) order on every pass of a looping source.
+    for (const record of seededShuffle(held, (options.shuffleSeed! + (options.pass ?? 0) * 0x9e3779b1) >>> 0)) await out.publish(record);
+  }
   return out.finish();
 }
 

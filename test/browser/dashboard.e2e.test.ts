@@ -58,6 +58,23 @@ describe('live dashboard in headless Chromium', () => {
     expect(await page.locator('[data-stream="demo-courses"] .term').count()).toBeGreaterThan(0);
   });
 
+  it('course terms are readable words, titles have their full name on hover and in a detail view', async () => {
+    const terms = await page.locator('[data-stream="demo-courses"] .feed li:first-child .term').allTextContents();
+    // the fake's explanation leads with the stop word "of" and the internal log_price_per_hour
+    expect(terms[0]).toBe('−price per hour');
+    expect(terms.some((t) => /^[+−]of$/.test(t) || t.includes('_'))).toBe(false);
+    // the feed keeps prepending: hold on to one item's element
+    const item = (await page.locator('[data-stream="demo-courses"] .feed li').first().elementHandle())!;
+    const title = (await (await item.$('.feed-title'))!.textContent())!;
+    expect(await item.getAttribute('title')).toBe(title);
+    expect(await page.locator('[data-stream="demo-courses"] h2').getAttribute('title')).toBe('demo-courses');
+    const detail = (await item.$('.feed-detail'))!;
+    expect(await detail.isVisible()).toBe(false);
+    await item.click();
+    expect(await detail.isVisible()).toBe(true);
+    expect(await (await item.$('.feed-full-title'))!.textContent()).toBe(title);
+  });
+
   it('"Use my microphone" streams real speech from the fake device and emotion predictions appear', async () => {
     await page.click('#use-mic');
     const tile = page.locator('.tile[data-stream^="mic-"]');
@@ -89,6 +106,15 @@ describe('live dashboard in headless Chromium', () => {
     await page.goto(`${gw.url}/#/models`);
     await page.waitForSelector('.model-card');
     expect(await page.locator('a[href="/reports/emotion/1"]').count()).toBe(1);
+    // which version serves which stream, and its evaluation with the split it came from
+    const emotion = page.locator('.model-card', { hasText: 'emotion' }).locator('li[data-version="1"]');
+    expect(await page.locator('.model-card h3', { hasText: 'emotion' }).textContent()).toContain('serving v1');
+    expect(await emotion.locator('.serves').textContent()).toMatch(/^serves: demo-voice\b/);
+    const evaluation = (await emotion.locator('.evaluation').textContent())!;
+    expect(evaluation).toContain('accuracy 58.5%');
+    expect(evaluation).toContain('macro-F1 58.0%');
+    expect(evaluation).toContain('leave-speakers-out');
+    expect(evaluation).toContain('recall: neutral 55.6%');
     expect(consoleErrors).toEqual([]);
   });
 });

@@ -20,7 +20,7 @@ beforeAll(async () => {
   writeFileSync(join(dist, 'assets', 'main-abc123.css'), 'body{}');
   writeFileSync(join(root, 'secret.txt'), SECRET);
   mkdirSync(join(root, 'courses'));
-  writeFileSync(join(root, 'courses', 'index.html'), '<h1>Course analysis</h1>');
+  writeFileSync(join(root, 'courses', 'report.html'), '<h1>Course analysis</h1>');
   app = new FakeApp({ streams: [{ id: 'mic-1', media: 'audio' }] });
   await app.start();
   gw = await createGateway(app, { port: 0, dashboardDir: dist, courseReportDir: join(root, 'courses'), env: {} });

@@ -148,7 +148,7 @@ export class FakeApp implements AppContext {
     } else {
       const scores = softmaxScores(COURSE_LABELS, this.rand, seq % 2);
       const terms = [...COURSE_TERMS].sort(() => this.rand() - 0.5).slice(0, 4);
-      this.emit({ streamId: id, kind: 'course', seq, label: argmax(scores), scores, extra: { title: `Course ${seq}: ${terms.join(' ')}`, ...pad }, explanation: terms.map((term, i) => ({ term, weight: (this.rand() - 0.3) / (i + 1) })), model: { name: 'course', version: '1' }, latencyMs: { total: latency } });
+      this.emit({ streamId: id, kind: 'course', seq, label: argmax(scores), scores, extra: { title: `Course ${seq}: ${terms.join(' ')}`, ...pad }, explanation: [{ term: 'of', weight: 2 }, { term: 'log_price_per_hour', weight: -1.5 }, ...terms.map((term, i) => ({ term, weight: (this.rand() - 0.3) / (i + 1) }))], model: { name: 'course', version: '1' }, latencyMs: { total: latency } });
     }
   }
 
@@ -171,8 +171,23 @@ export class FakeApp implements AppContext {
 
   models = {
     list: (): ModelSummary[] => [
-      { name: 'emotion', serving: '1', versions: [{ version: '1', task: 'speech-emotion', created: '2025-01-01T00:00:00Z', metrics: { macroF1: 0.5 }, report: 'report.html' }] },
-      { name: 'animal', serving: '1', versions: [{ version: '1', task: 'image-classification', created: '2025-01-01T00:00:00Z', metrics: { accuracy: 0.9 } }] },
+      {
+        name: 'emotion',
+        serving: '1',
+        servingSource: 'this process',
+        versions: [
+          {
+            version: '1',
+            task: 'speech-emotion',
+            created: '2025-01-01T00:00:00Z',
+            metrics: { macroF1: 0.5 },
+            evaluation: [{ split: 'leave-speakers-out, 6-fold, pooled out-of-fold (n=1080)', accuracy: 0.585, macroF1: 0.58, recall: { neutral: 0.556, happy: 0.61 } }],
+            streams: [...this.infos.values()].filter((s) => s.media === 'audio').map((s) => s.id),
+            report: 'report.html',
+          },
+        ],
+      },
+      { name: 'animal', serving: '1', servingSource: 'this process', versions: [{ version: '1', task: 'image-classification', created: '2025-01-01T00:00:00Z', metrics: { accuracy: 0.9 }, evaluation: [{ split: 'test split (n=203)', accuracy: 0.9 }], streams: [] }] },
     ],
     reportPath: (name: string, version: string): string | undefined => (name === 'emotion' && version === '1' ? join(this.reportDir, 'emotion-1.html') : undefined),
   };

@@ -42,8 +42,9 @@ export class CourseDeduplicator {
    * True when the id is new (and remembers it) or was claimed by this very input (`seq` given and
    * equal: a redelivery); false for a duplicate.
    */
-  check(streamId: string, courseId: string, seq?: number): boolean {
-    const key = this.scope === 'stream' ? streamId : '*';
+  check(streamId: string, courseId: string, seq?: number, pass?: number): boolean {
+    // A looping source's pass N > 0 is its own set: a replayed file is a new pass, not N duplicates.
+    const key = (this.scope === 'stream' ? streamId : '*') + (pass ? `\u0000pass${pass}` : '');
     const input = seq === undefined ? '' : `${streamId}\u0000${seq}`;
     let set = this.seen.get(key);
     if (!set) {
@@ -64,8 +65,8 @@ export class CourseDeduplicator {
   }
 
   /** Throws DuplicateCourseError (reason 'duplicate') for a duplicate. */
-  assertNew(streamId: string, courseId: string, seq?: number): void {
-    if (!this.check(streamId, courseId, seq)) throw new DuplicateCourseError(courseId);
+  assertNew(streamId: string, courseId: string, seq?: number, pass?: number): void {
+    if (!this.check(streamId, courseId, seq, pass)) throw new DuplicateCourseError(courseId);
   }
 
   get remembered(): number {

@@ -1,5 +1,6 @@
 import type { StageDefinition, StageInput, StageResult } from '../../bus/stage-runner.js';
 import { TOPICS } from '../../bus/topics.js';
+import { COURSE_PASS_FIELD } from '../../ingest/course-source.js';
 import { CourseDeduplicator, type DeduplicatorOptions } from './dedup.js';
 import { enrichCourse } from './enrich.js';
 import { parseCourse } from './schema.js';
@@ -35,7 +36,9 @@ export function createCourseEnrichStage(options: CourseEnrichStageOptions): Stag
         if (message.type !== 'course.raw') return new Error(`expected course.raw, got ${message.type}`);
         try {
           const clean = parseCourse(message.record, { now: t });
-          dedup.assertNew(message.env.streamId, clean.courseId, message.env.seq);
+          // A looping source's replay is a new pass: its records are checked against that pass only.
+          const pass = message.record[COURSE_PASS_FIELD];
+          dedup.assertNew(message.env.streamId, clean.courseId, message.env.seq, typeof pass === 'number' && Number.isInteger(pass) && pass > 0 ? pass : undefined);
           const enriched = enrichCourse(clean, ref);
           return [
             {
