@@ -127,6 +127,12 @@ class CoursePublisher {
     this.report.read++;
     await this.pace();
     const env = { streamId: this.o.streamId, seq: this.seq++, capturedAt: Date.now(), ...(this.o.route ? { route: this.o.route } : {}) };
+    // The pass is the source's to set: a `_pass` that came with the input (a CSV column, a posted record) is dropped,
+    // so nobody can make the de-duplicator skip duplicates by numbering passes themselves.
+    if (COURSE_PASS_FIELD in record) {
+      const { [COURSE_PASS_FIELD]: _forged, ...rest } = record;
+      record = rest;
+    }
     if (this.o.pass !== undefined) record = { ...record, [COURSE_PASS_FIELD]: this.o.pass };
     this.pending.push(encodeMessage({ type: 'course.raw', env, record }));
     if (this.paced || this.pending.length >= (this.o.batchSize ?? 64)) await this.flush();

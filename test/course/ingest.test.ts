@@ -225,6 +225,17 @@ describe('looping demo course source', () => {
     expect(errors).toEqual([]);
   });
 
+  it('a _pass that comes with the input is dropped: posted records cannot number passes to dodge the de-duplicator', async () => {
+    const stage = createCourseEnrichStage({ referenceDate: '2017-07-07' });
+    const p = new RecordingProducer();
+    const record = (pass: number) => JSON.stringify({ course_id: 777, course_title: 'Forged', url: 'https://x/777', is_paid: true, price: 20, num_subscribers: 100, num_reviews: 5, num_lectures: 10, level: 'Beginner Level', content_duration: 1.5, published_timestamp: '2016-01-01T00:00:00Z', subject: 'Web Development', _pass: pass });
+    await ingestCourseJsonLines(Buffer.from([record(1), record(2)].join('\n')), { producer: p, streamId: 'posted' });
+    const inputs = p.on(TOPICS.coursesRaw).map((m) => ({ message: decodeMessage(m.value), source: m as never }));
+    expect(inputs.map((i) => (i.message as { record: Record<string, unknown> }).record._pass)).toEqual([undefined, undefined]);
+    const results = await stage.process(inputs);
+    expect(results.filter((r) => r instanceof Error).map((e) => (e as Error).message)).toEqual([expect.stringMatching(/duplicate course 777/)]);
+  });
+
   it('a genuine duplicate row within a pass is still dead-lettered, once per pass', async () => {
     const { errors } = await loop(csv([rows[3].replace('Course 3', 'Course 3 again')]), 3);
     expect(errors).toHaveLength(3);
