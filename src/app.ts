@@ -339,6 +339,11 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
         }
       }
       if (options.gateway !== false) {
+        // The dashboard's Course analysis tab can write the report on a fresh start (POST /api/reports/courses).
+        context.writeCourseReport = async (dir) => {
+          const { analyzeCourses } = await import('./training/course/commands.js');
+          await analyzeCourses({ data: options.catalogue?.data ?? defaultCatalogueData(), out: dir });
+        };
         gateway = await createGateway(context, { host: config.gateway.host, port: config.gateway.port, token: config.gateway.token, metricsToken: config.gateway.metricsToken, allowedOrigins: config.gateway.allowedOrigins });
         app.url = gateway.url;
         log.info({ url: gateway.url, bus: bus.kind }, 'streamlens is up');

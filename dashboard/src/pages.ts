@@ -67,7 +67,33 @@ export async function modelsPage(root: HTMLElement): Promise<void> {
 export async function coursesPage(root: HTMLElement): Promise<void> {
   const res = await fetch('/reports/courses/', { method: 'HEAD' }).catch(() => undefined);
   if (!res || !res.ok) {
-    root.replaceChildren(h('section', { class: 'panel' }, h('h2', { text: 'Course analysis' }), h('p', {}, 'No course analysis report yet. Run ', h('code', { text: 'npx streamlens analyze courses --out reports/courses' }), ' (it writes reports/courses/report.html), then reload this tab.')));
+    const status = h('p', { class: 'muted', role: 'status' });
+    const button = h('button', {
+      type: 'button',
+      class: 'write-course-report',
+      text: 'Write the report now',
+      onclick: async () => {
+        button.disabled = true;
+        status.textContent = 'Analysing the course data (about half a minute)…';
+        try {
+          await api('/api/reports/courses', { method: 'POST' });
+          await coursesPage(root);
+        } catch (e) {
+          status.textContent = `Could not write the report: ${(e as Error).message}`;
+          button.disabled = false;
+        }
+      },
+    });
+    root.replaceChildren(
+      h(
+        'section',
+        { class: 'panel' },
+        h('h2', { text: 'Course analysis' }),
+        h('p', {}, 'No course analysis report yet. Write it here, or run ', h('code', { text: 'npx streamlens analyze courses --out reports/courses' }), ' (it writes reports/courses/report.html) and reload this tab.'),
+        button,
+        status,
+      ),
+    );
     return;
   }
   root.replaceChildren(

@@ -95,4 +95,10 @@ export interface AppContext {
   stats(): SystemStats;
   /** Course recommender (GET /api/recommendations); absent when the app runs without one. */
   recommender?: CourseRecommender;
+  /**
+   * Writes the course analysis report (what `streamlens analyze courses --out DIR` writes) into `dir`
+   * (POST /api/reports/courses, so the dashboard's Course analysis tab works on a fresh start); absent
+   * when this app has no course data to analyse.
+   */
+  writeCourseReport?(dir: string): Promise<void>;
 }

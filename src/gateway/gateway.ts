@@ -258,6 +258,7 @@ export async function createGateway(app: AppContext, opts: GatewayOptions = {}):
     if (path.startsWith('/api/')) {
       if (token !== undefined && !bearerIs(req, token)) return refuse(req, res, url, 'rest', path, TOKEN_HELP);
       if (path === '/api/session') return handleSession(req, res, method);
+      if (path === '/api/reports/courses') return handleCourseReport(res, method);
       if (await handleApi(req, res, url, app, limits, () => pushStreams(true), roots)) return;
       throw new HttpError(404, `no API route ${method} ${path}`);
     }
@@ -317,6 +318,23 @@ export async function createGateway(app: AppContext, opts: GatewayOptions = {}):
       return;
     }
     throw new HttpError(405, `${method} is not allowed on /api/session (GET, POST, DELETE)`);
+  };
+
+  /** POST: writes the course analysis report now (one at a time; a second request waits for the same run). */
+  let courseReportRun: Promise<void> | undefined;
+  const handleCourseReport = async (res: ServerResponse, method: string): Promise<void> => {
+    if (method !== 'POST') throw new HttpError(405, `${method} is not allowed on /api/reports/courses (POST writes the report)`);
+    if (!app.writeCourseReport) throw new HttpError(404, `this server has no course data to analyse (run: streamlens analyze courses --out ${courseReportDir})`);
+    const t0 = Date.now();
+    courseReportRun ??= app.writeCourseReport(courseReportDir).finally(() => {
+      courseReportRun = undefined;
+    });
+    try {
+      await courseReportRun;
+    } catch (e) {
+      throw new HttpError(500, `writing the course analysis report failed: ${(e as Error).message}`);
+    }
+    sendJson(res, 200, { report: '/reports/courses/', seconds: Math.round((Date.now() - t0) / 100) / 10 });
   };
 
   // Request line + headers up to 256 KiB (Node's default is 16 KiB), so an oversized query string

@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +24,12 @@ describe('live dashboard in headless Chromium', () => {
     const [dist, wav] = await Promise.all([buildDashboard(), Promise.resolve(fakeMicrophoneWav())]);
     app = new FakeApp({ streams: [{ id: 'demo-voice', media: 'audio' }, { id: 'demo-camera', media: 'video' }, { id: 'demo-courses', media: 'course' }], ratePerStream: 3 });
     await app.start();
-    gw = await createGateway(app, { port: 0, dashboardDir: dist, env: {} });
+    // A fresh start: no course analysis report yet; the app can write one on request (fake: a small page).
+    app.writeCourseReport = async (dir: string) => {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'report.html'), '<!doctype html><title>report</title><h1>Courses, analysed on request</h1>');
+    };
+    gw = await createGateway(app, { port: 0, dashboardDir: dist, courseReportDir: join(mkdtempSync(join(tmpdir(), 'streamlens-e2e-')), 'courses'), env: {} });
     browser = await chromium.launch({
       executablePath: CHROMIUM_PATH,
       headless: true,
@@ -116,5 +122,14 @@ describe('live dashboard in headless Chromium', () => {
     expect(evaluation).toContain('leave-speakers-out');
     expect(evaluation).toContain('recall: neutral 55.6%');
     expect(consoleErrors).toEqual([]);
+  });
+  it('Course analysis on a fresh start: "Write the report now" writes it and the tab shows it', async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(`${gw.url}/#/courses`);
+    const button = page.locator('button.write-course-report');
+    await button.waitFor();
+    await button.click();
+    const frame = page.frameLocator('iframe.report-frame');
+    await frame.locator('h1', { hasText: 'Courses, analysed on request' }).waitFor({ timeout: 10_000 });
   });
 });

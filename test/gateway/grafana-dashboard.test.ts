@@ -6,11 +6,15 @@ import { registry } from '../../src/core/metrics.js';
 import { repoRoot } from '../../src/core/paths.js';
 import { createGateway, type Gateway } from '../../src/gateway/index.js';
 import { FakeApp } from '../helpers/fake-app.js';
+// The inference workers' monitoring gauges (registered when the module loads, as in a worker).
+import '../../src/monitoring/live.js';
 
-const dashboard = JSON.parse(readFileSync(join(repoRoot, 'deploy', 'grafana', 'dashboards', 'streamlens.json'), 'utf8')) as {
+const file = JSON.parse(readFileSync(join(repoRoot, 'deploy', 'grafana', 'dashboards', 'streamlens.json'), 'utf8')) as {
   uid: string;
-  panels: { title: string; datasource: { uid: string }; targets: { expr: string }[] }[];
+  panels: { type: string; title: string; datasource: { uid: string }; targets: { expr: string }[] }[];
 };
+// Row panels only group the panels below them: no queries, no datasource.
+const dashboard = { ...file, panels: file.panels.filter((p) => p.type !== 'row') };
 
 describe('Grafana dashboard', () => {
   let app: FakeApp;
@@ -43,6 +47,10 @@ describe('Grafana dashboard', () => {
   it('exports the served model versions for the versions panel', async () => {
     const text = await registry.metrics();
     expect(text).toMatch(/streamlens_model_version_info\{model="emotion",version="1"\} 1/);
+  });
+
+  it('every panel but a row has queries', () => {
+    expect(file.panels.filter((p) => p.type !== 'row' && !(p.targets?.length > 0)).map((p) => p.title)).toEqual([]);
   });
 
   it('uses the provisioned datasource', () => {

@@ -166,3 +166,43 @@ describe('static dashboard and reports', () => {
     expect(await r.text()).toContain('Course analysis');
   });
 });
+
+describe('writing the course analysis report from the dashboard (fresh start)', () => {
+  it('POST /api/reports/courses writes the report once (concurrent requests share the run), then it is served', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'streamlens-report-')), 'courses');
+    const fresh = new FakeApp({ streams: [] });
+    let runs = 0;
+    fresh.writeCourseReport = async (out: string) => {
+      runs++;
+      await new Promise((r) => setTimeout(r, 100));
+      mkdirSync(out, { recursive: true });
+      writeFileSync(join(out, 'report.html'), '<h1>Written on request</h1>');
+    };
+    await fresh.start();
+    const g = await createGateway(fresh, { port: 0, courseReportDir: dir, env: {} });
+    try {
+      expect((await fetch(`${g.url}/reports/courses/`)).status).toBe(404);
+      expect((await fetch(`${g.url}/api/reports/courses`)).status).toBe(405);
+      const [a, b] = await Promise.all([fetch(`${g.url}/api/reports/courses`, { method: 'POST' }), fetch(`${g.url}/api/reports/courses`, { method: 'POST' })]);
+      expect([a.status, b.status]).toEqual([200, 200]);
+      expect(await a.json()).toMatchObject({ report: '/reports/courses/' });
+      expect(runs).toBe(1);
+      const r = await fetch(`${g.url}/reports/courses/`);
+      expect(r.status).toBe(200);
+      expect(await r.text()).toContain('Written on request');
+      // A cross-origin page cannot make the server do the work.
+      const cross = await fetch(`${g.url}/api/reports/courses`, { method: 'POST', headers: { Origin: 'http://evil.example' } });
+      expect(cross.status).toBe(403);
+      expect(runs).toBe(1);
+    } finally {
+      await g.close();
+      await fresh.stop();
+    }
+  });
+
+  it('answers 404 with the command to run when the server has no course data to analyse', async () => {
+    const r = await fetch(`${gw.url}/api/reports/courses`, { method: 'POST' });
+    expect(r.status).toBe(404);
+    expect((await r.json()).error).toMatch(/analyze courses/);
+  });
+});

@@ -56,6 +56,8 @@ function argmax(scores: Record<string, number>): string {
 export class FakeApp implements AppContext {
   readonly config: AppConfig;
   readonly bus = new EmbeddedBus();
+  /** Set by a test to let the gateway write the course analysis report (POST /api/reports/courses). */
+  writeCourseReport?: (dir: string) => Promise<void>;
   private readonly infos = new Map<string, StreamInfo>();
   private readonly generating = new Set<string>();
   private readonly listeners = new Set<(p: Prediction) => void>();
