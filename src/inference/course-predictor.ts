@@ -5,6 +5,8 @@ import { ModelLoadError, type ModelManifest } from './manifest.js';
 import { modelsRoot, readVersion, resolveModel } from './model-repository.js';
 import { COURSE_BUNDLE_FORMAT, type CourseBundleJson, type ShippedTaskJson } from '../training/course/bundle.js';
 import { type CourseModel, type ExplanationMethod, courseModelFromJson } from '../training/course/course-model.js';
+import type { AdditiveExplainer } from '../training/course/fast-explain.js';
+import type { TreeShapTables } from '../training/course/fast-tree-shap.js';
 import { FeatureSpace } from '../training/course/feature-space.js';
 import { maskColumns, type CsrMatrix } from '../training/course/sparse-matrix.js';
 
@@ -45,6 +47,11 @@ export interface CoursePredictor {
    * the time of a tree-ensemble model (bulk scoring: evaluation, recommender popularity).
    */
   predict(records: EnrichedCourse[], options?: PredictOptions): CoursePrediction[];
+  /**
+   * Bytes of the precomputed explanation tables and vectors this version holds (built at load;
+   * a hot reload keeps two versions, so twice about this while both are loaded).
+   */
+  explanationBytes: number;
 }
 
 export interface PredictOptions {
@@ -64,13 +71,44 @@ interface LoadedTask {
   model: CourseModel;
   keep: ((c: number) => boolean) | null;
   means: Float64Array;
+  /** Compiled explainer per explained output (null: the model's own explain). */
+  explainers: (AdditiveExplainer | null)[];
 }
 
-function loadTask(t: ShippedTaskJson): LoadedTask {
+/** `outputs`: the outputs whose explanations are served (subject: every class; popularity: 1; subscribers: 0). */
+function loadTask(t: ShippedTaskJson, outputs: number[]): LoadedTask {
   const space = new FeatureSpace(t.featureSpace);
   const n = space.numericCount;
   const keep = t.view === 'numeric' ? (c: number) => c < n : t.view === 'text' ? (c: number) => c >= n : null;
-  return { shipped: t, space, model: courseModelFromJson(t.model), keep, means: Float64Array.from(t.means) };
+  const model = courseModelFromJson(t.model);
+  const means = Float64Array.from(t.means);
+  const cols = space.columns.length;
+  const explainers: (AdditiveExplainer | null)[] = [];
+  for (const o of outputs) {
+    try {
+      explainers[o] = model.explainer(cols, o, means);
+    } catch (e) {
+      if (!/tree shap tables/.test((e as Error).message)) throw e;
+      explainers[o] = null; // trees too deep for tables: the recursive TreeSHAP
+    }
+  }
+  return { shipped: t, space, model, keep, means, explainers };
+}
+
+function explanationBytes(tasks: readonly LoadedTask[]): number {
+  const tables = new Set<TreeShapTables>();
+  let bytes = 0;
+  for (const t of tasks) {
+    for (const e of t.explainers) {
+      if (!e) continue;
+      bytes += e.bytes;
+      for (const tt of e.treeTables) {
+        if (tables.has(tt)) bytes -= tt.bytes; // shared by several explainers: count once
+        tables.add(tt);
+      }
+    }
+  }
+  return bytes;
 }
 
 function design(t: LoadedTask, records: readonly EnrichedCourse[]): CsrMatrix {
@@ -79,16 +117,18 @@ function design(t: LoadedTask, records: readonly EnrichedCourse[]): CsrMatrix {
 }
 
 function topTerms(t: LoadedTask, X: CsrMatrix, r: number, output: number, k: number): ExplanationTerm[] {
-  const top = t.model.explain(X, r, output, t.means, k);
+  const e = t.explainers[output];
+  const top = e ? e.explain(X, r, k).terms : t.model.explain(X, r, output, t.means, k);
   if (!top) return [];
   return top.map(([c, v]) => ({ feature: t.space.columns[c], contribution: Number(v.toPrecision(5)) }));
 }
 
 export function coursePredictorFromBundle(bundle: CourseBundleJson, manifest: ModelManifest, dir: string, options: CoursePredictorOptions = {}): CoursePredictor {
   if (bundle.format !== COURSE_BUNDLE_FORMAT) throw new ModelLoadError(manifest.name, `model.json is not a ${COURSE_BUNDLE_FORMAT} bundle`);
-  const subject = loadTask(bundle.subject);
-  const popularity = loadTask(bundle.popularity);
-  const subscribers = loadTask(bundle.subscribers);
+  const subject = loadTask(bundle.subject, bundle.subject.labels.map((_, i) => i));
+  const popularity = loadTask(bundle.popularity, [1]);
+  const subscribers = loadTask(bundle.subscribers, [0]);
+  const subscriberModel = subscribers.explainers[0];
   const k = options.topTerms ?? 5;
   return {
     name: 'course',
@@ -96,6 +136,7 @@ export function coursePredictorFromBundle(bundle: CourseBundleJson, manifest: Mo
     dir,
     manifest,
     referenceDate: bundle.referenceDate,
+    explanationBytes: explanationBytes([subject, popularity, subscribers]),
     predict(records: EnrichedCourse[], options: PredictOptions = {}): CoursePrediction[] {
       if (records.length === 0) return [];
       const explain = options.explain ?? true;
@@ -109,11 +150,23 @@ export function coursePredictorFromBundle(bundle: CourseBundleJson, manifest: Mo
       const Xp = design(popularity, withSubject);
       const popScores = popularity.model.scores(Xp);
       const Xr = design(subscribers, withSubject);
-      const logSubs = subscribers.model.predict(Xr);
+      // the compiled explainer predicts and explains in one pass (same arithmetic either way)
+      const logSubs = subscriberModel ? null : subscribers.model.predict(Xr);
       return records.map((r, i) => {
         const si = argmax(subjectScores[i]);
         const p = popScores[i][1];
-        const ls = logSubs[i];
+        let ls: number;
+        let subscriberTerms: ExplanationTerm[] = [];
+        if (subscriberModel) {
+          if (explain) {
+            const e = subscriberModel.explain(Xr, i, k);
+            ls = e.prediction;
+            subscriberTerms = e.terms.map(([c, v]) => ({ feature: subscribers.space.columns[c], contribution: Number(v.toPrecision(5)) }));
+          } else ls = subscriberModel.predict(Xr, i);
+        } else {
+          ls = logSubs![i];
+          subscriberTerms = terms(subscribers, Xr, i, 0);
+        }
         return {
           courseId: r.courseId,
           subject: {
@@ -122,7 +175,7 @@ export function coursePredictorFromBundle(bundle: CourseBundleJson, manifest: Mo
             explanation: terms(subject, Xs, i, si),
           },
           popularity: { probability: p, popular: p >= 0.5, threshold: popularity.shipped.threshold ?? NaN, explanation: terms(popularity, Xp, i, 1) },
-          subscribers: { predicted: Math.max(0, Math.expm1(ls)), log1p: ls, explanation: terms(subscribers, Xr, i, 0) },
+          subscribers: { predicted: Math.max(0, Math.expm1(ls)), log1p: ls, explanation: subscriberTerms },
           subjectUsed: withSubject[i].subject!,
           explanationMethod: { subject: subject.model.explanationMethod, popularity: popularity.model.explanationMethod, subscribers: subscribers.model.explanationMethod },
         };

@@ -5,6 +5,7 @@ import { fitKnn } from './knn.js';
 import { fitLinearSvm, fitLogisticRegression, fitRidge } from './linear-fit.js';
 import { fitNaiveBayes } from './naive-bayes.js';
 import { fitGradientBoosting } from './gradient-boosting.js';
+import { fitObliviousBoosting } from './oblivious-boosting.js';
 import { fitForest } from './random-forest.js';
 import type { BlendJson } from './blend.js';
 import { type CsrMatrix, denseColumns, maskColumns } from './sparse-matrix.js';
@@ -20,6 +21,7 @@ export type Algorithm =
   | 'decision-tree'
   | 'random-forest'
   | 'gradient-boosting'
+  | 'oblivious-boosting'
   | 'linear-svm'
   | 'knn'
   | 'naive-bayes'
@@ -46,6 +48,8 @@ export interface CandidateParams {
   rounds?: number;
   learningRate?: number;
   subsample?: number;
+  /** Oblivious boosting: L2 regularisation of the leaf values. */
+  l2?: number;
   /** Blend: weight of the first member (the second gets 1 - weight) and the members' own settings. */
   weight?: number;
   members?: BlendMember[];
@@ -154,6 +158,23 @@ function fitModel(
           learningRate: p.learningRate ?? 0.1,
           maxDepth: p.maxDepth ?? 3,
           minSamplesLeaf: p.minSamplesLeaf ?? 1,
+          subsample: p.subsample ?? 1,
+          maxFeatures: p.maxFeatures ?? 1,
+          seed,
+        }),
+      );
+    }
+    case 'oblivious-boosting': {
+      if (task.kind !== 'regression') throw new Error(`oblivious boosting is implemented for regression (squared loss); task ${task.name} is ${task.kind}`);
+      const ids = treeColumns(space, p);
+      if (p.maxFeatures === 'sqrt') throw new Error('oblivious boosting: maxFeatures must be a fraction in (0, 1]');
+      return wrapTrained(
+        fitObliviousBoosting(denseColumns(X, ids), ids, y as Float64Array, {
+          rounds: p.rounds ?? 100,
+          learningRate: p.learningRate ?? 0.1,
+          depth: p.maxDepth ?? 6,
+          minSamplesLeaf: p.minSamplesLeaf ?? 1,
+          l2: p.l2 ?? 1,
           subsample: p.subsample ?? 1,
           maxFeatures: p.maxFeatures ?? 1,
           seed,

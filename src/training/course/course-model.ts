@@ -1,4 +1,5 @@
 import type { BlendJson } from './blend.js';
+import { AdditiveExplainer, type TopTerms } from './fast-explain.js';
 import { KnnClassifier, type KnnJson } from './knn.js';
 import { LinearModel, type LinearModelJson } from './linear-model.js';
 import { NaiveBayes, type NaiveBayesJson } from './naive-bayes.js';
@@ -35,32 +36,78 @@ export interface CourseModel {
    * value; null for models without exact SHAP values (naive Bayes, KNN).
    */
   shap(X: CsrMatrix, r: number, output: number, means: ArrayLike<number>): ShapValues | null;
+  /**
+   * The compiled explainer of output `output` (exact SHAP values from precomputed tables, top
+   * terms without the dense vector, fast-explain.ts); null for models without exact SHAP values.
+   * Built once per (means, output, columns) and kept with the model.
+   */
+  explainer(cols: number, output: number, means: ArrayLike<number>): AdditiveExplainer | null;
   toJSON(): CourseModelJson;
 }
+
+type AdditiveMembers = { weight: number; model: LinearModelJson | ForestJson }[];
+
+/** Explainers of one model, per means vector and (output, columns); tree tables are shared. */
+function explainerCache(members: AdditiveMembers): (cols: number, output: number, means: ArrayLike<number>) => AdditiveExplainer {
+  const byMeans = new WeakMap<object, Map<string, AdditiveExplainer>>();
+  return (cols, output, means) => {
+    let m = byMeans.get(means as object);
+    if (!m) byMeans.set(means as object, (m = new Map()));
+    const key = `${output}:${cols}`;
+    let e = m.get(key);
+    if (!e) m.set(key, (e = new AdditiveExplainer(members, cols, output, means)));
+    return e;
+  };
+}
+
+/** Top terms from the compiled explainer, or from the reference SHAP values when tables cannot be built. */
+function fastTop(
+  explainer: (cols: number, output: number, means: ArrayLike<number>) => AdditiveExplainer,
+  reference: (X: CsrMatrix, r: number, output: number, means: ArrayLike<number>, top: number) => [number, number][],
+): (X: CsrMatrix, r: number, output: number, means: ArrayLike<number>, top: number) => [number, number][] {
+  let usable = true;
+  return (X, r, output, means, top) => {
+    if (usable) {
+      try {
+        return explainer(X.cols, output, means).explain(X, r, top).terms;
+      } catch (e) {
+        if (!/tree shap tables/.test((e as Error).message)) throw e;
+        usable = false; // too deep for path tables: the recursive algorithm
+      }
+    }
+    return reference(X, r, output, means, top);
+  };
+}
+
+export type { TopTerms };
 
 export function courseModelFromJson(j: CourseModelJson): CourseModel {
   switch (j.type) {
     case 'linear': {
       const m = LinearModel.fromJSON(j);
+      const explainer = explainerCache([{ weight: 1, model: j }]);
       return {
         algorithm: j.algorithm,
         explanationMethod: 'linear-shap',
         scores: (X) => m.predictScores(X),
         predict: (X) => m.predict(X),
-        explain: (X, r, output, means, top) => topByMagnitude(m.shap(X, r, means, output), top),
+        explain: fastTop(explainer, (X, r, output, means, top) => topByMagnitude(m.shap(X, r, means, output), top)),
         shap: (X, r, output, means) => linearShapValues(m, X, r, output, means),
+        explainer,
         toJSON: () => m.toJSON(),
       };
     }
     case 'forest': {
       const m = TreeEnsemble.fromJSON(j);
+      const explainer = explainerCache([{ weight: 1, model: j }]);
       return {
         algorithm: j.algorithm,
         explanationMethod: 'tree-shap',
         scores: (X) => m.predictScores(X),
         predict: (X) => m.predict(X),
-        explain: (X, r, output, _means, top) => topByMagnitude(m.shap(X, r, output).phi, top),
+        explain: fastTop(explainer, (X, r, output, _means, top) => topByMagnitude(m.shap(X, r, output).phi, top)),
         shap: (X, r, output) => m.shap(X, r, output),
+        explainer,
         toJSON: () => m.toJSON(),
       };
     }
@@ -80,6 +127,7 @@ export function courseModelFromJson(j: CourseModelJson): CourseModel {
           return topByMagnitude(out, top);
         },
         shap: () => null,
+        explainer: () => null,
         toJSON: () => m.toJSON(),
       };
     }
@@ -94,6 +142,7 @@ export function courseModelFromJson(j: CourseModelJson): CourseModel {
         },
         explain: () => null,
         shap: () => null,
+        explainer: () => null,
         toJSON: () => m.toJSON(),
       };
     }
@@ -129,9 +178,11 @@ function blendModel(j: BlendJson): CourseModel {
     }
     return { base, phi };
   };
+  const explainer = explainerCache(j.members.map((m) => ({ weight: m.weight, model: m.model as LinearModelJson | ForestJson })));
   return {
     algorithm: 'blend',
     explanationMethod: 'blend-shap',
+    explainer,
     scores: () => {
       throw new Error('the blend is a regression model');
     },
@@ -143,7 +194,7 @@ function blendModel(j: BlendJson): CourseModel {
       }
       return out;
     },
-    explain: (X, r, output, means, top) => topByMagnitude(denseShap(X, r, output, means).phi, top),
+    explain: fastTop(explainer, (X, r, output, means, top) => topByMagnitude(denseShap(X, r, output, means).phi, top)),
     shap: (X, r, output, means) => {
       const { base, phi } = denseShap(X, r, output, means);
       const out = new Map<number, number>();

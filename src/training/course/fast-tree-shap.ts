@@ -1,0 +1,490 @@
+import type { TreeJson } from './decision-tree.js';
+
+/**
+ * Exact path-dependent TreeSHAP of a tree ensemble from precomputed tables (same values as the
+ * recursive reference in tree-shap.ts, which the tests compare against to 1e-9).
+ *
+ * Path formulation (GPUTreeShap, Mitchell et al. 2022; per-pattern tables as in Fast TreeSHAP v2,
+ * Yang 2021): a leaf l reached through the unique features P (|P| = d; a feature split on several
+ * times along the path is merged: zero fraction z = product of its cover ratios, and x satisfies
+ * it when it follows every one of those splits) contributes to feature i in P
+ *
+ *   v_l (o_i - z_i) sum_{S subset of Q \ {i}} |S|! (d - 1 - |S|)! / d!  prod_{j in P \ S, j != i} z_j
+ *
+ * with o_i = 1 when x satisfies i and Q the satisfied features. It depends on x only through the
+ * pattern Q, so each leaf stores d contributions for each of its 2^d patterns (`leafTable`).
+ *
+ * Two layouts, chosen per tree:
+ *  - signature trees: when the tree has at most SIGNATURE_MAX_SPLITS distinct (feature, threshold)
+ *    splits (an oblivious tree of depth D has D), every leaf's pattern is a function of the s bits
+ *    "x[f] <= t" of those splits, so the whole tree's output and SHAP vector are looked up by that
+ *    s-bit signature: 2^s x (1 + U) numbers (U: the tree's distinct features). Explaining costs s
+ *    comparisons and U additions, what predicting costs.
+ *  - path trees (any other tree): one comparison per internal node builds every leaf's pattern top
+ *    down (a child inherits its parent's pattern and sets or clears the bit of the parent's
+ *    feature), then one table row per leaf: sum of path lengths additions, against
+ *    leaves x depth^2 for the recursive algorithm. 2^d x d numbers per leaf (d <= depth).
+ *
+ * Everything is flat typed arrays; a row is explained without allocating.
+ */
+export const SIGNATURE_MAX_SPLITS = 10;
+/** Path trees whose unique path length exceeds this use too much table memory (2^d x d per leaf). */
+export const PATH_TABLE_MAX_DEPTH = 12;
+
+export interface TreeShapTablesOptions {
+  /** Output of multi-output trees (class k); default 0. */
+  output?: number;
+  /** Factor on every tree's output (the ensemble's scale). */
+  scale: number;
+  /** The ensemble's offset for this output (added to the base value and the prediction). */
+  offset: number;
+}
+
+export class TreeShapTables {
+  /** Compact feature id -> design-matrix column. */
+  readonly columns: Int32Array;
+  /** Design-matrix column -> compact id, -1 when no tree splits on it. */
+  readonly compactOf: Int32Array;
+  /** Expected output (cover-weighted, scaled, with the offset): the SHAP base value. */
+  readonly base: number;
+  readonly offset: number;
+  readonly signatureTrees: number;
+  readonly pathTrees: number;
+  // signature trees
+  private readonly sSplitStart: Int32Array;
+  private readonly sSplitFeature: Int32Array;
+  private readonly sSplitThreshold: Float64Array;
+  private readonly sValueStart: Int32Array;
+  private readonly sValue: Float64Array;
+  private readonly sFeatureStart: Int32Array;
+  private readonly sFeature: Int32Array;
+  private readonly sPhiStart: Int32Array;
+  private readonly sPhi: Float64Array;
+  // path trees: internal nodes in pre-order, then leaves
+  private readonly pNodeStart: Int32Array;
+  private readonly pLeafStart: Int32Array;
+  private readonly pNodeFeature: Int32Array;
+  private readonly pNodeThreshold: Float64Array;
+  private readonly pNodeSelf: Int32Array;
+  private readonly pNodeLeft: Int32Array;
+  private readonly pNodeRight: Int32Array;
+  private readonly pNodeBit: Int32Array;
+  private readonly pNodeNew: Int32Array;
+  private readonly pLeafSlot: Int32Array;
+  private readonly pLeafDepth: Int32Array;
+  private readonly pLeafValue: Float64Array;
+  private readonly pLeafFeatureStart: Int32Array;
+  private readonly pLeafFeature: Int32Array;
+  private readonly pLeafTable: Int32Array;
+  private readonly pTable: Float64Array;
+  private readonly state: Int32Array;
+  /** Child of a path-tree node: the node's index, or -(leaf index + 1). */
+  private readonly pChildLeft: Int32Array;
+  private readonly pChildRight: Int32Array;
+
+  /** Throws when a tree is too deep for path tables (callers fall back to the recursive algorithm). */
+  constructor(trees: readonly TreeJson[], cols: number, o: TreeShapTablesOptions) {
+    const output = o.output ?? 0;
+    const compactOf = new Int32Array(cols).fill(-1);
+    const columns: number[] = [];
+    const compact = (f: number): number => {
+      if (!(f >= 0 && f < cols)) throw new Error(`tree shap tables: a tree splits on column ${f}, the design matrix has ${cols}`);
+      if (compactOf[f] < 0) {
+        compactOf[f] = columns.length;
+        columns.push(f);
+      }
+      return compactOf[f];
+    };
+    let base = o.offset;
+    const sig = { splitStart: [0], splitFeature: [] as number[], splitThreshold: [] as number[], valueStart: [0], value: [] as number[], featureStart: [0], feature: [] as number[], phiStart: [0], phi: [] as number[] };
+    const path = {
+      nodeStart: [0],
+      leafStart: [0],
+      nodeFeature: [] as number[],
+      nodeThreshold: [] as number[],
+      nodeSelf: [] as number[],
+      nodeLeft: [] as number[],
+      nodeRight: [] as number[],
+      nodeBit: [] as number[],
+      nodeNew: [] as number[],
+      childLeft: [] as number[],
+      childRight: [] as number[],
+      leafSlot: [] as number[],
+      leafDepth: [] as number[],
+      leafValue: [] as number[],
+      leafFeatureStart: [] as number[],
+      leafFeature: [] as number[],
+      leafTable: [] as number[],
+      tables: [] as Float64Array[],
+      tableSize: 0,
+    };
+    let maxSlots = 1;
+    for (const tree of trees) {
+      const leaves = decompose(tree, output, o.scale);
+      for (const l of leaves) {
+        base += (tree.cover[l.node] / tree.cover[0]) * l.value;
+        if (!(tree.cover[l.node] >= 0) || !(tree.cover[0] > 0)) throw new Error('tree shap tables: covers must be positive');
+      }
+      // distinct splits
+      const splitKey = new Map<string, number>();
+      const splitList: { f: number; t: number }[] = [];
+      for (let n = 0; n < tree.feature.length; n++) {
+        if (tree.feature[n] < 0) continue;
+        const key = `${tree.feature[n]}:${tree.threshold[n]}`;
+        if (!splitKey.has(key)) {
+          splitKey.set(key, splitList.length);
+          splitList.push({ f: tree.feature[n], t: tree.threshold[n] });
+        }
+      }
+      if (splitList.length <= SIGNATURE_MAX_SPLITS) {
+        const s = splitList.length;
+        const feats = [...new Set(splitList.map((x) => x.f))];
+        const slotOf = new Map(feats.map((f, j) => [f, j]));
+        const U = feats.length;
+        const values = new Float64Array(1 << s);
+        const phi = new Float64Array((1 << s) * U);
+        for (const l of leaves) {
+          const d = l.features.length;
+          const table = leafTable(l.zero, l.value);
+          const pathSplits = l.nodes.map((n) => splitKey.get(`${tree.feature[n]}:${tree.threshold[n]}`)!);
+          for (let g = 0; g < 1 << s; g++) {
+            // pattern of this leaf under signature g (bit k of g: x <= threshold of split k)
+            let q = (1 << d) - 1;
+            let reached = true;
+            for (let p = 0; p < l.nodes.length; p++) {
+              const goesLeft = (g >> pathSplits[p]) & 1;
+              if (goesLeft !== (l.wentLeft[p] ? 1 : 0)) {
+                q &= ~(1 << l.slot[p]);
+                reached = false;
+              }
+            }
+            if (reached) values[g] += l.value;
+            const row = q * d;
+            for (let k = 0; k < d; k++) phi[g * U + slotOf.get(l.features[k])!] += table[row + k];
+          }
+        }
+        for (const x of splitList) {
+          sig.splitFeature.push(compact(x.f));
+          sig.splitThreshold.push(x.t);
+        }
+        sig.splitStart.push(sig.splitFeature.length);
+        for (const v of values) sig.value.push(v);
+        sig.valueStart.push(sig.value.length);
+        for (const f of feats) sig.feature.push(compact(f));
+        sig.featureStart.push(sig.feature.length);
+        for (const v of phi) sig.phi.push(v);
+        sig.phiStart.push(sig.phi.length);
+        continue;
+      }
+      // path tree
+      let slots = 1;
+      const slotOfNode = new Map<number, number>([[0, 0]]);
+      const order: number[] = [];
+      const pre = (n: number): void => {
+        if (tree.feature[n] < 0) return;
+        order.push(n);
+        slotOfNode.set(tree.left[n], slots++);
+        slotOfNode.set(tree.right[n], slots++);
+        pre(tree.left[n]);
+        pre(tree.right[n]);
+      };
+      pre(0);
+      // bit of a node's feature in its subtree's patterns, and whether it first appears there
+      const bitOf = new Map<number, { bit: number; isNew: boolean }>();
+      const walk = (n: number, feats: number[]): void => {
+        if (tree.feature[n] < 0) return;
+        const f = tree.feature[n];
+        let k = feats.indexOf(f);
+        const isNew = k < 0;
+        if (isNew) k = feats.length;
+        if (k >= 31) throw new Error(`tree shap tables: a path has more than 31 distinct features`);
+        bitOf.set(n, { bit: 1 << k, isNew });
+        const next = isNew ? [...feats, f] : feats;
+        walk(tree.left[n], next);
+        walk(tree.right[n], next);
+      };
+      walk(0, []);
+      const nodeBase = path.nodeFeature.length;
+      const leafBase = path.leafSlot.length;
+      const orderIndex = new Map(order.map((n, i) => [n, nodeBase + i]));
+      const leafIndex = new Map(leaves.map((l, i) => [l.node, leafBase + i]));
+      const child = (c: number): number => (tree.feature[c] >= 0 ? orderIndex.get(c)! : -(leafIndex.get(c)! + 1));
+      for (const n of order) {
+        path.childLeft.push(child(tree.left[n]));
+        path.childRight.push(child(tree.right[n]));
+        path.nodeFeature.push(compact(tree.feature[n]));
+        path.nodeThreshold.push(tree.threshold[n]);
+        path.nodeSelf.push(slotOfNode.get(n)!);
+        path.nodeLeft.push(slotOfNode.get(tree.left[n])!);
+        path.nodeRight.push(slotOfNode.get(tree.right[n])!);
+        const b = bitOf.get(n)!;
+        path.nodeBit.push(b.bit);
+        path.nodeNew.push(b.isNew ? b.bit : 0);
+      }
+      for (const l of leaves) {
+        const d = l.features.length;
+        if (d > PATH_TABLE_MAX_DEPTH) throw new Error(`tree shap tables: a path has ${d} distinct features (more than ${PATH_TABLE_MAX_DEPTH})`);
+        path.leafSlot.push(slotOfNode.get(l.node)!);
+        path.leafDepth.push(d);
+        path.leafValue.push(l.value);
+        path.leafFeatureStart.push(path.leafFeature.length);
+        for (const f of l.features) path.leafFeature.push(compact(f));
+        path.leafTable.push(path.tableSize);
+        const t = leafTable(l.zero, l.value);
+        path.tables.push(t);
+        path.tableSize += t.length;
+      }
+      path.nodeStart.push(path.nodeFeature.length);
+      path.leafStart.push(path.leafSlot.length);
+      maxSlots = Math.max(maxSlots, slots);
+    }
+    path.leafFeatureStart.push(path.leafFeature.length);
+    this.columns = Int32Array.from(columns);
+    this.compactOf = compactOf;
+    this.base = base;
+    this.offset = o.offset;
+    this.signatureTrees = sig.splitStart.length - 1;
+    this.pathTrees = path.nodeStart.length - 1;
+    this.sSplitStart = Int32Array.from(sig.splitStart);
+    this.sSplitFeature = Int32Array.from(sig.splitFeature);
+    this.sSplitThreshold = Float64Array.from(sig.splitThreshold);
+    this.sValueStart = Int32Array.from(sig.valueStart);
+    this.sValue = Float64Array.from(sig.value);
+    this.sFeatureStart = Int32Array.from(sig.featureStart);
+    this.sFeature = Int32Array.from(sig.feature);
+    this.sPhiStart = Int32Array.from(sig.phiStart);
+    this.sPhi = Float64Array.from(sig.phi);
+    this.pNodeStart = Int32Array.from(path.nodeStart);
+    this.pLeafStart = Int32Array.from(path.leafStart);
+    this.pNodeFeature = Int32Array.from(path.nodeFeature);
+    this.pNodeThreshold = Float64Array.from(path.nodeThreshold);
+    this.pNodeSelf = Int32Array.from(path.nodeSelf);
+    this.pNodeLeft = Int32Array.from(path.nodeLeft);
+    this.pNodeRight = Int32Array.from(path.nodeRight);
+    this.pNodeBit = Int32Array.from(path.nodeBit);
+    this.pNodeNew = Int32Array.from(path.nodeNew);
+    this.pChildLeft = Int32Array.from(path.childLeft);
+    this.pChildRight = Int32Array.from(path.childRight);
+    this.pLeafSlot = Int32Array.from(path.leafSlot);
+    this.pLeafDepth = Int32Array.from(path.leafDepth);
+    this.pLeafValue = Float64Array.from(path.leafValue);
+    this.pLeafFeatureStart = Int32Array.from(path.leafFeatureStart);
+    this.pLeafFeature = Int32Array.from(path.leafFeature);
+    this.pLeafTable = Int32Array.from(path.leafTable);
+    this.pTable = new Float64Array(path.tableSize);
+    let at = 0;
+    for (const t of path.tables) {
+      this.pTable.set(t, at);
+      at += t.length;
+    }
+    this.state = new Int32Array(maxSlots);
+  }
+
+  /** Distinct features the trees split on (length of a compact row / SHAP vector). */
+  get featureCount(): number {
+    return this.columns.length;
+  }
+
+  /** Bytes held by the tables and their index arrays (per model version and output). */
+  get bytes(): number {
+    let b = 0;
+    for (const a of [
+      this.columns, this.compactOf, this.sSplitStart, this.sSplitFeature, this.sSplitThreshold, this.sValueStart, this.sValue, this.sFeatureStart, this.sFeature, this.sPhiStart, this.sPhi,
+      this.pNodeStart, this.pLeafStart, this.pNodeFeature, this.pNodeThreshold, this.pNodeSelf, this.pNodeLeft, this.pNodeRight, this.pNodeBit, this.pNodeNew, this.pChildLeft, this.pChildRight,
+      this.pLeafSlot, this.pLeafDepth, this.pLeafValue, this.pLeafFeatureStart, this.pLeafFeature, this.pLeafTable, this.pTable, this.state,
+    ]) b += a.byteLength;
+    return b;
+  }
+
+  /** The compact dense row of CSR row data (x is zeroed first; columns no tree uses are skipped). */
+  gather(indices: Int32Array, values: Float64Array, start: number, end: number, x: Float64Array): void {
+    x.fill(0);
+    const compactOf = this.compactOf;
+    for (let p = start; p < end; p++) {
+      const c = compactOf[indices[p]];
+      if (c >= 0) x[c] = values[p];
+    }
+  }
+
+  /** The ensemble's output for a compact row (offset + scale * sum of the trees). */
+  predict(x: Float64Array): number {
+    let out = this.offset;
+    const { sSplitStart, sSplitFeature, sSplitThreshold, sValueStart, sValue } = this;
+    const S = this.signatureTrees;
+    for (let t = 0; t < S; t++) {
+      const a = sSplitStart[t];
+      const b = sSplitStart[t + 1];
+      let g = 0;
+      for (let k = a; k < b; k++) if (x[sSplitFeature[k]] <= sSplitThreshold[k]) g |= 1 << (k - a);
+      out += sValue[sValueStart[t] + g];
+    }
+    if (this.pathTrees > 0) out += this.predictPathTrees(x);
+    return out;
+  }
+
+  /**
+   * Adds the SHAP values of a compact row into phi (compact layout) and returns the prediction;
+   * base + sum(phi added) = prediction.
+   */
+  explain(x: Float64Array, phi: Float64Array): number {
+    let out = this.offset;
+    const { sSplitStart, sSplitFeature, sSplitThreshold, sValueStart, sValue, sFeatureStart, sFeature, sPhiStart, sPhi } = this;
+    const S = this.signatureTrees;
+    for (let t = 0; t < S; t++) {
+      const a = sSplitStart[t];
+      const b = sSplitStart[t + 1];
+      let g = 0;
+      for (let k = a; k < b; k++) if (x[sSplitFeature[k]] <= sSplitThreshold[k]) g |= 1 << (k - a);
+      out += sValue[sValueStart[t] + g];
+      const f0 = sFeatureStart[t];
+      const u = sFeatureStart[t + 1] - f0;
+      const row = sPhiStart[t] + g * u;
+      for (let j = 0; j < u; j++) phi[sFeature[f0 + j]] += sPhi[row + j];
+    }
+    if (this.pathTrees > 0) out += this.explainPathTrees(x, phi);
+    return out;
+  }
+
+  private predictPathTrees(x: Float64Array): number {
+    let out = 0;
+    const { pNodeStart, pNodeFeature, pNodeThreshold, pChildLeft, pChildRight, pLeafValue } = this;
+    for (let t = 0; t < this.pathTrees; t++) {
+      let n = pNodeStart[t];
+      while (n >= 0) n = x[pNodeFeature[n]] <= pNodeThreshold[n] ? pChildLeft[n] : pChildRight[n];
+      out += pLeafValue[-n - 1];
+    }
+    return out;
+  }
+
+  private explainPathTrees(x: Float64Array, phi: Float64Array): number {
+    let out = 0;
+    const { pNodeStart, pLeafStart, pNodeFeature, pNodeThreshold, pNodeSelf, pNodeLeft, pNodeRight, pNodeBit, pNodeNew, pLeafSlot, pLeafDepth, pLeafValue, pLeafFeatureStart, pLeafFeature, pLeafTable, pTable, state } = this;
+    for (let t = 0; t < this.pathTrees; t++) {
+      state[0] = 0;
+      for (let n = pNodeStart[t]; n < pNodeStart[t + 1]; n++) {
+        const s = state[pNodeSelf[n]];
+        const bit = pNodeBit[n];
+        const nw = pNodeNew[n];
+        if (x[pNodeFeature[n]] <= pNodeThreshold[n]) {
+          state[pNodeLeft[n]] = s | nw;
+          state[pNodeRight[n]] = s & ~bit;
+        } else {
+          state[pNodeLeft[n]] = s & ~bit;
+          state[pNodeRight[n]] = s | nw;
+        }
+      }
+      for (let l = pLeafStart[t]; l < pLeafStart[t + 1]; l++) {
+        const d = pLeafDepth[l];
+        const q = state[pLeafSlot[l]];
+        if (q === (1 << d) - 1) out += pLeafValue[l];
+        const off = pLeafTable[l] + q * d;
+        const fs = pLeafFeatureStart[l];
+        for (let k = 0; k < d; k++) phi[pLeafFeature[fs + k]] += pTable[off + k];
+      }
+    }
+    return out;
+  }
+}
+
+interface LeafPath {
+  node: number;
+  /** Scaled leaf value. */
+  value: number;
+  /** Unique features of the path, in order of first appearance, with their merged zero fractions. */
+  features: number[];
+  zero: number[];
+  /** The internal nodes of the path, whether the path goes left at each, and that node's feature slot. */
+  nodes: number[];
+  wentLeft: boolean[];
+  slot: number[];
+}
+
+/** Every root-to-leaf path with merged duplicate features (GPUTreeShap's path decomposition). */
+function decompose(tree: TreeJson, output: number, scale: number): LeafPath[] {
+  const out: LeafPath[] = [];
+  const oc = tree.outputs;
+  const nodes: number[] = [];
+  const wentLeft: boolean[] = [];
+  const slot: number[] = [];
+  const features: number[] = [];
+  const zero: number[] = [];
+  const visit = (n: number): void => {
+    const f = tree.feature[n];
+    if (f < 0) {
+      out.push({ node: n, value: scale * tree.value[n * oc + output], features: [...features], zero: [...zero], nodes: [...nodes], wentLeft: [...wentLeft], slot: [...slot] });
+      return;
+    }
+    let k = features.indexOf(f);
+    const isNew = k < 0;
+    if (isNew) {
+      k = features.length;
+      features.push(f);
+      zero.push(1);
+    }
+    const z = zero[k];
+    const c = tree.cover[n];
+    nodes.push(n);
+    slot.push(k);
+    for (const left of [true, false]) {
+      const child = left ? tree.left[n] : tree.right[n];
+      zero[k] = z * (tree.cover[child] / c);
+      wentLeft.push(left);
+      visit(child);
+      wentLeft.pop();
+    }
+    zero[k] = z;
+    nodes.pop();
+    slot.pop();
+    if (isNew) {
+      features.pop();
+      zero.pop();
+    }
+  };
+  visit(0);
+  return out;
+}
+
+/**
+ * The d contributions of a leaf (value v, zero fractions z of its d unique path features) for each
+ * of the 2^d satisfied-feature patterns q (bit k set: x satisfies feature k), row-major:
+ * out[q * d + k].
+ */
+export function leafTable(z: readonly number[], v: number): Float64Array {
+  const d = z.length;
+  const out = new Float64Array(d << d);
+  if (d === 0) return out;
+  // w[s] = s! (d - 1 - s)! / d!
+  const w = new Float64Array(d);
+  for (let s = 0; s < d; s++) w[s] = (factorial(s) * factorial(d - 1 - s)) / factorial(d);
+  const e = new Float64Array(d + 1);
+  for (let q = 0; q < 1 << d; q++) {
+    for (let k = 0; k < d; k++) {
+      // T = q \ {k}: prod_{j not in T, j != k} z_j * sum_{S subset of T} w(|S|) prod_{j in T \ S} z_j
+      //   = prod_{...} z_j * sum_s w(s) e_{|T| - s}(z_T), e the elementary symmetric polynomials
+      e.fill(0);
+      e[0] = 1;
+      let m = 0;
+      let outside = 1;
+      for (let j = 0; j < d; j++) {
+        if (j === k) continue;
+        if (q & (1 << j)) {
+          m++;
+          for (let a = m; a > 0; a--) e[a] += e[a - 1] * z[j];
+        } else outside *= z[j];
+      }
+      let g = 0;
+      for (let s = 0; s <= m; s++) g += w[s] * e[m - s];
+      const one = q & (1 << k) ? 1 : 0;
+      out[q * d + k] = v * (one - z[k]) * outside * g;
+    }
+  }
+  return out;
+}
+
+const FACT = [1, 1, 2, 6, 24, 120, 720, 5040, 40320, 362880, 3628800, 39916800, 479001600];
+function factorial(n: number): number {
+  if (n < FACT.length) return FACT[n];
+  let f = FACT[FACT.length - 1];
+  for (let i = FACT.length; i <= n; i++) f *= i;
+  return f;
+}
