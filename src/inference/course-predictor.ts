@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EnrichedCourse } from '../features/course/enrich.js';
+import { type EnrichedCourse, copyRecord } from '../features/course/enrich.js';
+import type { SparseVector } from '../features/course/tfidf.js';
 import { ModelLoadError, type ModelManifest } from './manifest.js';
 import { modelsRoot, readVersion, resolveModel } from './model-repository.js';
 import { COURSE_BUNDLE_FORMAT, type CourseBundleJson, type ShippedTaskJson } from '../training/course/bundle.js';
@@ -111,8 +112,8 @@ function explanationBytes(tasks: readonly LoadedTask[]): number {
   return bytes;
 }
 
-function design(t: LoadedTask, records: readonly EnrichedCourse[]): CsrMatrix {
-  const X = t.space.transform(records);
+function design(t: LoadedTask, records: readonly EnrichedCourse[], text?: readonly SparseVector[]): CsrMatrix {
+  const X = t.space.transform(records, text);
   return t.keep ? maskColumns(X, t.keep) : X;
 }
 
@@ -129,6 +130,8 @@ export function coursePredictorFromBundle(bundle: CourseBundleJson, manifest: Mo
   const popularity = loadTask(bundle.popularity, [1]);
   const subscribers = loadTask(bundle.subscribers, [0]);
   const subscriberModel = subscribers.explainers[0];
+  // the three tasks' TF-IDF blocks usually share one vocabulary: vectorise each title once
+  const sharedText = subject.space.vectorizer && subject.space.sameVocabulary(popularity.space) && subject.space.sameVocabulary(subscribers.space) ? subject.space.vectorizer : null;
   const k = options.topTerms ?? 5;
   return {
     name: 'course',
@@ -141,15 +144,21 @@ export function coursePredictorFromBundle(bundle: CourseBundleJson, manifest: Mo
       if (records.length === 0) return [];
       const explain = options.explain ?? true;
       const terms = (t: LoadedTask, X: CsrMatrix, r: number, output: number): ExplanationTerm[] => (explain ? topTerms(t, X, r, output, k) : []);
-      const Xs = design(subject, records);
+      const text = sharedText ? records.map((r) => sharedText.transform(r.titleTokens)) : undefined;
+      const Xs = design(subject, records, text);
       const subjectScores = subject.model.scores(Xs);
       const labels = subject.shipped.labels;
       const predictedSubject = subjectScores.map((s) => labels[argmax(s)]);
       // popularity/subscriber models use the subject as a feature: the record's own, else the predicted one
-      const withSubject = records.map((r, i) => (r.subject !== undefined && labels.includes(r.subject) ? r : { ...r, subject: predictedSubject[i] }));
-      const Xp = design(popularity, withSubject);
+      const withSubject = records.map((r, i) => {
+        if (r.subject !== undefined && labels.includes(r.subject)) return r;
+        const c = copyRecord(r);
+        c.subject = predictedSubject[i];
+        return c;
+      });
+      const Xp = design(popularity, withSubject, text);
       const popScores = popularity.model.scores(Xp);
-      const Xr = design(subscribers, withSubject);
+      const Xr = design(subscribers, withSubject, text);
       // the compiled explainer predicts and explains in one pass (same arithmetic either way)
       const logSubs = subscriberModel ? null : subscribers.model.predict(Xr);
       return records.map((r, i) => {

@@ -88,17 +88,33 @@ export class TfidfVectorizer {
 
   /** L2-normalised TF-IDF vector of one token list (unknown terms ignored). */
   transform(tokens: readonly string[]): SparseVector {
-    const counts = new Map<number, number>();
-    for (const g of ngrams(tokens, this.vocabulary.settings.ngramRange)) {
-      const i = this.index.get(g);
-      if (i !== undefined) counts.set(i, (counts.get(i) ?? 0) + 1);
+    const [lo, hi] = this.vocabulary.settings.ngramRange;
+    const hits: number[] = [];
+    for (let n = lo; n <= hi; n++) {
+      for (let i = 0; i + n <= tokens.length; i++) {
+        let g = tokens[i];
+        for (let j = 1; j < n; j++) g += ' ' + tokens[i + j];
+        const t = this.index.get(g);
+        if (t !== undefined) hits.push(t);
+      }
     }
-    const indices = [...counts.keys()].sort((a, b) => a - b);
-    const values = indices.map((i) => {
-      const tf = counts.get(i)!;
-      return (this.vocabulary.settings.sublinearTf ? 1 + Math.log(tf) : tf) * this.vocabulary.idf[i];
-    });
-    const norm = Math.sqrt(values.reduce((a, v) => a + v * v, 0));
+    hits.sort((a, b) => a - b);
+    const indices: number[] = [];
+    const values: number[] = [];
+    const { idf, settings } = this.vocabulary;
+    for (let p = 0; p < hits.length; ) {
+      const i = hits[p];
+      let tf = 0;
+      while (p < hits.length && hits[p] === i) {
+        tf++;
+        p++;
+      }
+      indices.push(i);
+      values.push((settings.sublinearTf ? 1 + Math.log(tf) : tf) * idf[i]);
+    }
+    let sq = 0;
+    for (const v of values) sq += v * v;
+    const norm = Math.sqrt(sq);
     if (norm > 0) for (let k = 0; k < values.length; k++) values[k] /= norm;
     return { indices, values };
   }

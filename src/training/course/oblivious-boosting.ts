@@ -100,7 +100,7 @@ export function fitObliviousBoosting(columns: readonly Float64Array[], featureId
         nodeSum[nd] += residual[r];
       }
       let parentScore = 0;
-      for (let nd = 0; nd < width; nd++) if (active[nd] && nodeCount[nd] > 0) parentScore += (nodeSum[nd] * nodeSum[nd]) / nodeCount[nd];
+      for (let nd = 0; nd < width; nd++) if (active[nd] && nodeCount[nd] > 0) parentScore += (nodeSum[nd] * nodeSum[nd]) / (nodeCount[nd] + l2);
       for (let i = 0; i < maxFeatures; i++) {
         const j = i + rng.int(nFeat - i);
         const tmp = featOrder[i];
@@ -142,9 +142,9 @@ export function fitObliviousBoosting(columns: readonly Float64Array[], featureId
             if (cl >= minLeaf && cr >= minLeaf) {
               const sl = leftSum[nd];
               const sr = s - sl;
-              score += (sl * sl) / cl + (sr * sr) / cr;
+              score += (sl * sl) / (cl + l2) + (sr * sr) / (cr + l2);
               any = true;
-            } else if (c > 0) score += (s * s) / c;
+            } else if (c > 0) score += (s * s) / (c + l2);
           }
           const gain = score - parentScore;
           if (any && gain > bestGain) {
