@@ -160,19 +160,19 @@ export function coursePredictorFromBundle(bundle: CourseBundleJson, manifest: Mo
       const popScores = popularity.model.scores(Xp);
       const Xr = design(subscribers, withSubject, text);
       // the compiled explainer predicts and explains in one pass (same arithmetic either way)
-      const logSubs = subscriberModel ? null : subscribers.model.predict(Xr);
+      const logSubs = subscriberModel ? (explain ? null : subscriberModel.predictAll(Xr)) : subscribers.model.predict(Xr);
+      const subExplained = subscriberModel && explain ? subscriberModel.explainAll(Xr, k) : null;
       return records.map((r, i) => {
         const si = argmax(subjectScores[i]);
         const p = popScores[i][1];
         let ls: number;
         let subscriberTerms: ExplanationTerm[] = [];
-        if (subscriberModel) {
-          if (explain) {
-            const e = subscriberModel.explain(Xr, i, k);
-            ls = e.prediction;
-            subscriberTerms = e.terms.map(([c, v]) => ({ feature: subscribers.space.columns[c], contribution: Number(v.toPrecision(5)) }));
-          } else ls = subscriberModel.predict(Xr, i);
-        } else {
+        if (subExplained) {
+          const e = subExplained[i];
+          ls = e.prediction;
+          subscriberTerms = e.terms.map(([c, v]) => ({ feature: subscribers.space.columns[c], contribution: Number(v.toPrecision(5)) }));
+        } else if (subscriberModel) ls = logSubs![i];
+        else {
           ls = logSubs![i];
           subscriberTerms = terms(subscribers, Xr, i, 0);
         }

@@ -227,6 +227,14 @@ describe('top terms without the dense vector (fast-explain.ts)', () => {
       const e = m.explainer(X.cols, 0, means)!;
       expect(e, name).toBeInstanceOf(AdditiveExplainer);
       const predicted = m.predict(X);
+      // the batch paths (tree by tree over 64-row batches) give the same numbers as the single-row ones
+      const all = e.explainAll(X, 5);
+      const allPredicted = e.predictAll(X);
+      expect(all.length).toBe(X.rows);
+      for (let r = 0; r < X.rows; r++) {
+        expect(all[r]).toEqual(e.explain(X, r, 5));
+        expect(allPredicted[r]).toBe(all[r].prediction);
+      }
       for (let r = 0; r < 60; r++) {
         const s = m.shap(X, r, 0, means)!;
         const total = [...s.phi.values()].reduce((a, b) => a + b, 0);

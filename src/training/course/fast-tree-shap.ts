@@ -54,12 +54,11 @@ export class TreeShapTables {
   private readonly sSplitStart: Int32Array;
   private readonly sSplitFeature: Int32Array;
   private readonly sSplitThreshold: Float64Array;
-  private readonly sValueStart: Int32Array;
-  private readonly sValue: Float64Array;
   private readonly sFeatureStart: Int32Array;
   private readonly sFeature: Int32Array;
-  private readonly sPhiStart: Int32Array;
-  private readonly sPhi: Float64Array;
+  /** Per tree 2^s rows of (1 + U) numbers: the tree's output, then its SHAP values for its U features. */
+  private readonly sTableStart: Int32Array;
+  private readonly sTable: Float64Array;
   // path trees: internal nodes in pre-order, then leaves
   private readonly pNodeStart: Int32Array;
   private readonly pLeafStart: Int32Array;
@@ -96,7 +95,7 @@ export class TreeShapTables {
       return compactOf[f];
     };
     let base = o.offset;
-    const sig = { splitStart: [0], splitFeature: [] as number[], splitThreshold: [] as number[], valueStart: [0], value: [] as number[], featureStart: [0], feature: [] as number[], phiStart: [0], phi: [] as number[] };
+    const sig = { splitStart: [0], splitFeature: [] as number[], splitThreshold: [] as number[], featureStart: [0], feature: [] as number[], tableStart: [0], tables: [] as Float64Array[], size: 0 };
     const path = {
       nodeStart: [0],
       leafStart: [0],
@@ -168,12 +167,16 @@ export class TreeShapTables {
           sig.splitThreshold.push(x.t);
         }
         sig.splitStart.push(sig.splitFeature.length);
-        for (const v of values) sig.value.push(v);
-        sig.valueStart.push(sig.value.length);
         for (const f of feats) sig.feature.push(compact(f));
         sig.featureStart.push(sig.feature.length);
-        for (const v of phi) sig.phi.push(v);
-        sig.phiStart.push(sig.phi.length);
+        const rows = new Float64Array((1 << s) * (U + 1));
+        for (let g = 0; g < 1 << s; g++) {
+          rows[g * (U + 1)] = values[g];
+          for (let j = 0; j < U; j++) rows[g * (U + 1) + 1 + j] = phi[g * U + j];
+        }
+        sig.tables.push(rows);
+        sig.size += rows.length;
+        sig.tableStart.push(sig.size);
         continue;
       }
       // path tree
@@ -248,12 +251,17 @@ export class TreeShapTables {
     this.sSplitStart = Int32Array.from(sig.splitStart);
     this.sSplitFeature = Int32Array.from(sig.splitFeature);
     this.sSplitThreshold = Float64Array.from(sig.splitThreshold);
-    this.sValueStart = Int32Array.from(sig.valueStart);
-    this.sValue = Float64Array.from(sig.value);
     this.sFeatureStart = Int32Array.from(sig.featureStart);
     this.sFeature = Int32Array.from(sig.feature);
-    this.sPhiStart = Int32Array.from(sig.phiStart);
-    this.sPhi = Float64Array.from(sig.phi);
+    this.sTableStart = Int32Array.from(sig.tableStart);
+    this.sTable = new Float64Array(sig.size);
+    {
+      let at = 0;
+      for (const t of sig.tables) {
+        this.sTable.set(t, at);
+        at += t.length;
+      }
+    }
     this.pNodeStart = Int32Array.from(path.nodeStart);
     this.pLeafStart = Int32Array.from(path.leafStart);
     this.pNodeFeature = Int32Array.from(path.nodeFeature);
@@ -289,7 +297,7 @@ export class TreeShapTables {
   get bytes(): number {
     let b = 0;
     for (const a of [
-      this.columns, this.compactOf, this.sSplitStart, this.sSplitFeature, this.sSplitThreshold, this.sValueStart, this.sValue, this.sFeatureStart, this.sFeature, this.sPhiStart, this.sPhi,
+      this.columns, this.compactOf, this.sSplitStart, this.sSplitFeature, this.sSplitThreshold, this.sFeatureStart, this.sFeature, this.sTableStart, this.sTable,
       this.pNodeStart, this.pLeafStart, this.pNodeFeature, this.pNodeThreshold, this.pNodeSelf, this.pNodeLeft, this.pNodeRight, this.pNodeBit, this.pNodeNew, this.pChildLeft, this.pChildRight,
       this.pLeafSlot, this.pLeafDepth, this.pLeafValue, this.pLeafFeatureStart, this.pLeafFeature, this.pLeafTable, this.pTable, this.state,
     ]) b += a.byteLength;
@@ -309,40 +317,80 @@ export class TreeShapTables {
   /** The ensemble's output for a compact row (offset + scale * sum of the trees). */
   predict(x: Float64Array): number {
     let out = this.offset;
-    const { sSplitStart, sSplitFeature, sSplitThreshold, sValueStart, sValue } = this;
+    const { sSplitStart, sSplitFeature, sSplitThreshold, sFeatureStart, sTableStart, sTable } = this;
     const S = this.signatureTrees;
     for (let t = 0; t < S; t++) {
       const a = sSplitStart[t];
       const b = sSplitStart[t + 1];
       let g = 0;
-      for (let k = a; k < b; k++) if (x[sSplitFeature[k]] <= sSplitThreshold[k]) g |= 1 << (k - a);
-      out += sValue[sValueStart[t] + g];
+      for (let k = a; k < b; k++) g |= (x[sSplitFeature[k]] <= sSplitThreshold[k] ? 1 : 0) << (k - a);
+      out += sTable[sTableStart[t] + g * (sFeatureStart[t + 1] - sFeatureStart[t] + 1)];
     }
     if (this.pathTrees > 0) out += this.predictPathTrees(x);
     return out;
   }
 
   /**
-   * Adds the SHAP values of a compact row into phi (compact layout) and returns the prediction;
-   * base + sum(phi added) = prediction.
+   * Adds the SHAP values of a compact row into phi (compact layout) and returns the prediction
+   * (the same number predict() returns); base + sum(phi added) = prediction.
    */
   explain(x: Float64Array, phi: Float64Array): number {
-    let out = this.offset;
-    const { sSplitStart, sSplitFeature, sSplitThreshold, sValueStart, sValue, sFeatureStart, sFeature, sPhiStart, sPhi } = this;
+    const pred = this.one;
+    this.explainRows(x, 1, phi, pred);
+    return pred[0];
+  }
+
+  private readonly one = new Float64Array(1);
+
+  /** predict() for `rows` compact rows (row-major), tree by tree over the rows. */
+  predictRows(x: Float64Array, rows: number, pred: Float64Array): void {
+    const F = this.columns.length;
+    const { sSplitStart, sSplitFeature, sSplitThreshold, sFeatureStart, sTableStart, sTable } = this;
     const S = this.signatureTrees;
+    for (let r = 0; r < rows; r++) pred[r] = this.offset;
     for (let t = 0; t < S; t++) {
       const a = sSplitStart[t];
       const b = sSplitStart[t + 1];
-      let g = 0;
-      for (let k = a; k < b; k++) if (x[sSplitFeature[k]] <= sSplitThreshold[k]) g |= 1 << (k - a);
-      out += sValue[sValueStart[t] + g];
+      const stride = sFeatureStart[t + 1] - sFeatureStart[t] + 1;
+      const t0 = sTableStart[t];
+      for (let r = 0; r < rows; r++) {
+        const xo = r * F;
+        let g = 0;
+        for (let k = a; k < b; k++) g |= (x[xo + sSplitFeature[k]] <= sSplitThreshold[k] ? 1 : 0) << (k - a);
+        pred[r] += sTable[t0 + g * stride];
+      }
+    }
+    if (this.pathTrees > 0) for (let r = 0; r < rows; r++) pred[r] += this.predictPathTrees(x.subarray(r * F, r * F + F));
+  }
+
+  /**
+   * explain() for `rows` compact rows at once (x and phi row-major, featureCount per row; pred
+   * gets each row's prediction). Tree by tree over the rows, so a tree's table stays in cache.
+   */
+  explainRows(x: Float64Array, rows: number, phi: Float64Array, pred: Float64Array): void {
+    const F = this.columns.length;
+    const { sSplitStart, sSplitFeature, sSplitThreshold, sFeatureStart, sFeature, sTableStart, sTable } = this;
+    const S = this.signatureTrees;
+    for (let r = 0; r < rows; r++) pred[r] = this.offset;
+    for (let t = 0; t < S; t++) {
+      const a = sSplitStart[t];
+      const b = sSplitStart[t + 1];
       const f0 = sFeatureStart[t];
       const u = sFeatureStart[t + 1] - f0;
-      const row = sPhiStart[t] + g * u;
-      for (let j = 0; j < u; j++) phi[sFeature[f0 + j]] += sPhi[row + j];
+      const stride = u + 1;
+      const t0 = sTableStart[t];
+      for (let r = 0; r < rows; r++) {
+        const xo = r * F;
+        let g = 0;
+        for (let k = a; k < b; k++) g |= (x[xo + sSplitFeature[k]] <= sSplitThreshold[k] ? 1 : 0) << (k - a);
+        const row = t0 + g * stride;
+        pred[r] += sTable[row];
+        for (let j = 0; j < u; j++) phi[xo + sFeature[f0 + j]] += sTable[row + 1 + j];
+      }
     }
-    if (this.pathTrees > 0) out += this.explainPathTrees(x, phi);
-    return out;
+    if (this.pathTrees > 0) {
+      for (let r = 0; r < rows; r++) pred[r] += this.explainPathTrees(x.subarray(r * F, r * F + F), phi.subarray(r * F, r * F + F));
+    }
   }
 
   private predictPathTrees(x: Float64Array): number {
