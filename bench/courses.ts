@@ -10,7 +10,9 @@
  *  - score: the shipped model bundle (models/course, newest) on enriched records in batches of 64
  *    (subject + popularity + subscribers, with the top-5 explanation terms per output), and again
  *    without explanations (`predict(records, { explain: false })`);
- *  - end to end: validate + enrich + score per record.
+ *  - end to end: validate + enrich + score per record;
+ *  - explanationSpeedRatio: scoring with explanations / without (records per second), and the bytes
+ *    of the precomputed explanation tables the model version holds (twice that during a hot reload).
  * Needs a shipped course model (`streamlens train course`).
  */
 import { readFileSync } from 'node:fs';
@@ -74,6 +76,12 @@ export async function run(): Promise<object> {
     validateEnrich: { records: rows.length * repeats, seconds: enrichMs / 1000, recordsPerSecond: rate(rows.length * repeats, enrichMs) },
     score: { records: scored, batch, seconds: scoreMs / 1000, recordsPerSecond: rate(scored, scoreMs) },
     scoreWithoutExplanations: { records: bare, batch, seconds: bareMs / 1000, recordsPerSecond: rate(bare, bareMs) },
+    explanationSpeedRatio: Math.round((rate(scored, scoreMs) / rate(bare, bareMs)) * 1000) / 1000,
+    explanationTables: {
+      bytes: predictor.explanationBytes,
+      hotReloadBytes: 2 * predictor.explanationBytes,
+      note: 'precomputed SHAP tables of this model version; a hot reload keeps the previous version loaded beside it',
+    },
     endToEnd: { recordsPerSecond: rate(scored, enrichMs + scoreMs), note: 'validate + enrich + score, one core' },
     machine: { cpus: cpus().length, model: cpus()[0]?.model, loadavg: loadavg().map((v) => Math.round(v * 100) / 100) },
   };

@@ -146,6 +146,7 @@ export class TreeShapTables {
           const d = l.features.length;
           const table = leafTable(l.zero, l.value);
           const pathSplits = l.nodes.map((n) => splitKey.get(`${tree.feature[n]}:${tree.threshold[n]}`)!);
+          const featureSlot = l.features.map((f) => slotOf.get(f)!);
           for (let g = 0; g < 1 << s; g++) {
             // pattern of this leaf under signature g (bit k of g: x <= threshold of split k)
             let q = (1 << d) - 1;
@@ -159,7 +160,7 @@ export class TreeShapTables {
             }
             if (reached) values[g] += l.value;
             const row = q * d;
-            for (let k = 0; k < d; k++) phi[g * U + slotOf.get(l.features[k])!] += table[row + k];
+            for (let k = 0; k < d; k++) phi[g * U + featureSlot[k]] += table[row + k];
           }
         }
         for (const x of splitList) {
@@ -501,29 +502,42 @@ export function leafTable(z: readonly number[], v: number): Float64Array {
   const d = z.length;
   const out = new Float64Array(d << d);
   if (d === 0) return out;
+  const full = (1 << d) - 1;
   // w[s] = s! (d - 1 - s)! / d!
   const w = new Float64Array(d);
   for (let s = 0; s < d; s++) w[s] = (factorial(s) * factorial(d - 1 - s)) / factorial(d);
-  const e = new Float64Array(d + 1);
-  for (let q = 0; q < 1 << d; q++) {
+  // per subset T of the features: prod_{j in T} z_j, and H(T) = sum_{S subset of T} w(|S|) prod_{j in T \ S} z_j
+  //   = sum_s w(s) e_{|T| - s}(z_T), with the elementary symmetric polynomials e of z over T built
+  //   from T minus its highest member: e(T) = e(T') * (1 + z_j t)
+  const prod = new Float64Array(1 << d);
+  const H = new Float64Array(1 << d);
+  const e = new Float64Array((1 << d) * (d + 1));
+  const size = new Int32Array(1 << d);
+  prod[0] = 1;
+  e[0] = 1;
+  for (let T = 1; T <= full; T++) {
+    const j = 31 - Math.clz32(T);
+    const P = T & ~(1 << j);
+    prod[T] = prod[P] * z[j];
+    const m = (size[T] = size[P] + 1);
+    const eo = T * (d + 1);
+    const po = P * (d + 1);
+    e[eo] = 1;
+    for (let a = 1; a <= m; a++) e[eo + a] = e[po + a] + e[po + a - 1] * z[j];
+  }
+  for (let T = 0; T <= full; T++) {
+    if (size[T] >= d) continue; // T never excludes the explained feature
+    let g = 0;
+    for (let s = 0; s <= size[T]; s++) g += w[s] * e[T * (d + 1) + size[T] - s];
+    H[T] = g;
+  }
+  for (let q = 0; q <= full; q++) {
     for (let k = 0; k < d; k++) {
-      // T = q \ {k}: prod_{j not in T, j != k} z_j * sum_{S subset of T} w(|S|) prod_{j in T \ S} z_j
-      //   = prod_{...} z_j * sum_s w(s) e_{|T| - s}(z_T), e the elementary symmetric polynomials
-      e.fill(0);
-      e[0] = 1;
-      let m = 0;
-      let outside = 1;
-      for (let j = 0; j < d; j++) {
-        if (j === k) continue;
-        if (q & (1 << j)) {
-          m++;
-          for (let a = m; a > 0; a--) e[a] += e[a - 1] * z[j];
-        } else outside *= z[j];
-      }
-      let g = 0;
-      for (let s = 0; s <= m; s++) g += w[s] * e[m - s];
-      const one = q & (1 << k) ? 1 : 0;
-      out[q * d + k] = v * (one - z[k]) * outside * g;
+      const bit = 1 << k;
+      const T = q & ~bit;
+      const outside = full & ~T & ~bit; // features neither in T nor k: their zero fractions multiply
+      const one = q & bit ? 1 : 0;
+      out[q * d + k] = v * (one - z[k]) * prod[outside] * H[T];
     }
   }
   return out;
