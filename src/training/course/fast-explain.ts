@@ -105,7 +105,7 @@ export class AdditiveExplainer {
         base += weight * tables.base;
         treeFeatures += tables.featureCount;
         const F = tables.featureCount;
-        this.trees.push({ weight, tables, x: new Float64Array(F), phi: new Float64Array(F), pred: new Float64Array(1), xs: new Float64Array(BATCH * F), phis: new Float64Array(BATCH * F), preds: new Float64Array(BATCH) });
+        this.trees.push({ weight, tables, x: new Float64Array(F), phi: new Float64Array(F), pred: new Float64Array(1), xs: new Float64Array(BATCH * F), phis: new Float64Array(BATCH * tables.phiStride), preds: new Float64Array(BATCH) });
       }
     }
     this.base = base;
@@ -170,8 +170,8 @@ export class AdditiveExplainer {
       const rows = Math.min(BATCH, X.rows - r0);
       for (const t of this.trees) {
         const F = t.tables.featureCount;
-        for (let i = 0; i < rows; i++) t.tables.gather(X.indices, X.values, X.indptr[r0 + i], X.indptr[r0 + i + 1], t.xs.subarray(i * F, i * F + F));
-        t.phis.fill(0, 0, rows * F);
+        for (let i = 0; i < rows; i++) t.tables.gather(X.indices, X.values, X.indptr[r0 + i], X.indptr[r0 + i + 1], t.xs, i * F);
+        t.phis.fill(0, 0, rows * t.tables.phiStride);
         t.tables.explainRows(t.xs, rows, t.phis, t.preds);
       }
       for (let i = 0; i < rows; i++) {
@@ -191,7 +191,7 @@ export class AdditiveExplainer {
       const rows = Math.min(BATCH, X.rows - r0);
       for (const t of this.trees) {
         const F = t.tables.featureCount;
-        for (let i = 0; i < rows; i++) t.tables.gather(X.indices, X.values, X.indptr[r0 + i], X.indptr[r0 + i + 1], t.xs.subarray(i * F, i * F + F));
+        for (let i = 0; i < rows; i++) t.tables.gather(X.indices, X.values, X.indptr[r0 + i], X.indptr[r0 + i + 1], t.xs, i * F);
         t.tables.predictRows(t.xs, rows, t.preds);
       }
       for (let i = 0; i < rows; i++) {
@@ -230,7 +230,7 @@ export class AdditiveExplainer {
       const columns = t.tables.columns;
       const F = columns.length;
       const phi = slot < 0 ? t.phi : t.phis;
-      const off = slot < 0 ? 0 : slot * F;
+      const off = slot < 0 ? 0 : slot * t.tables.phiStride;
       const w = t.weight;
       for (let j = 0; j < F; j++) {
         const c = columns[j];

@@ -77,6 +77,12 @@ export class TreeShapTables {
   private readonly pLeafTable: Int32Array;
   private readonly pTable: Float64Array;
   private readonly state: Int32Array;
+  /**
+   * Row stride of the SHAP buffers of explainRows: featureCount + 1, the last column a scratch
+   * slot for padded table entries (always receives zeros).
+   */
+  readonly phiStride: number;
+  private readonly scratchPhi: Float64Array;
   /** Child of a path-tree node: the node's index, or -(leaf index + 1). */
   private readonly pChildLeft: Int32Array;
   private readonly pChildRight: Int32Array;
@@ -168,12 +174,16 @@ export class TreeShapTables {
           sig.splitThreshold.push(x.t);
         }
         sig.splitStart.push(sig.splitFeature.length);
+        // feature lists padded to s entries (the padding points at the scratch column, with zeros),
+        // so depth-6 trees take the unrolled path of explainRows
+        const P = Math.max(U, s);
         for (const f of feats) sig.feature.push(compact(f));
+        for (let j = U; j < P; j++) sig.feature.push(-1);
         sig.featureStart.push(sig.feature.length);
-        const rows = new Float64Array((1 << s) * (U + 1));
+        const rows = new Float64Array((1 << s) * (P + 1));
         for (let g = 0; g < 1 << s; g++) {
-          rows[g * (U + 1)] = values[g];
-          for (let j = 0; j < U; j++) rows[g * (U + 1) + 1 + j] = phi[g * U + j];
+          rows[g * (P + 1)] = values[g];
+          for (let j = 0; j < U; j++) rows[g * (P + 1) + 1 + j] = phi[g * U + j];
         }
         sig.tables.push(rows);
         sig.size += rows.length;
@@ -253,7 +263,10 @@ export class TreeShapTables {
     this.sSplitFeature = Int32Array.from(sig.splitFeature);
     this.sSplitThreshold = Float64Array.from(sig.splitThreshold);
     this.sFeatureStart = Int32Array.from(sig.featureStart);
-    this.sFeature = Int32Array.from(sig.feature);
+    // padding entries: the scratch column after the real ones (phiStride = featureCount + 1)
+    this.sFeature = Int32Array.from(sig.feature, (f) => (f < 0 ? columns.length : f));
+    this.phiStride = columns.length + 1;
+    this.scratchPhi = new Float64Array(this.phiStride);
     this.sTableStart = Int32Array.from(sig.tableStart);
     this.sTable = new Float64Array(sig.size);
     {
@@ -300,18 +313,21 @@ export class TreeShapTables {
     for (const a of [
       this.columns, this.compactOf, this.sSplitStart, this.sSplitFeature, this.sSplitThreshold, this.sFeatureStart, this.sFeature, this.sTableStart, this.sTable,
       this.pNodeStart, this.pLeafStart, this.pNodeFeature, this.pNodeThreshold, this.pNodeSelf, this.pNodeLeft, this.pNodeRight, this.pNodeBit, this.pNodeNew, this.pChildLeft, this.pChildRight,
-      this.pLeafSlot, this.pLeafDepth, this.pLeafValue, this.pLeafFeatureStart, this.pLeafFeature, this.pLeafTable, this.pTable, this.state,
+      this.pLeafSlot, this.pLeafDepth, this.pLeafValue, this.pLeafFeatureStart, this.pLeafFeature, this.pLeafTable, this.pTable, this.state, this.scratchPhi,
     ]) b += a.byteLength;
     return b;
   }
 
-  /** The compact dense row of CSR row data (x is zeroed first; columns no tree uses are skipped). */
-  gather(indices: Int32Array, values: Float64Array, start: number, end: number, x: Float64Array): void {
-    x.fill(0);
+  /**
+   * The compact dense row of CSR row data, written at x[at .. at + featureCount) (zeroed first;
+   * columns no tree uses are skipped).
+   */
+  gather(indices: Int32Array, values: Float64Array, start: number, end: number, x: Float64Array, at = 0): void {
+    x.fill(0, at, at + this.columns.length);
     const compactOf = this.compactOf;
     for (let p = start; p < end; p++) {
       const c = compactOf[indices[p]];
-      if (c >= 0) x[c] = values[p];
+      if (c >= 0) x[at + c] = values[p];
     }
   }
 
@@ -324,7 +340,7 @@ export class TreeShapTables {
       const a = sSplitStart[t];
       const b = sSplitStart[t + 1];
       let g = 0;
-      for (let k = a; k < b; k++) g |= (x[sSplitFeature[k]] <= sSplitThreshold[k] ? 1 : 0) << (k - a);
+      for (let k = a; k < b; k++) g |= Number(x[sSplitFeature[k]] <= sSplitThreshold[k]) << (k - a);
       out += sTable[sTableStart[t] + g * (sFeatureStart[t + 1] - sFeatureStart[t] + 1)];
     }
     if (this.pathTrees > 0) out += this.predictPathTrees(x);
@@ -337,7 +353,10 @@ export class TreeShapTables {
    */
   explain(x: Float64Array, phi: Float64Array): number {
     const pred = this.one;
-    this.explainRows(x, 1, phi, pred);
+    const scratch = this.scratchPhi;
+    scratch.fill(0);
+    this.explainRows(x, 1, scratch, pred);
+    for (let k = 0; k < this.columns.length; k++) phi[k] += scratch[k];
     return pred[0];
   }
 
@@ -354,10 +373,26 @@ export class TreeShapTables {
       const b = sSplitStart[t + 1];
       const stride = sFeatureStart[t + 1] - sFeatureStart[t] + 1;
       const t0 = sTableStart[t];
+      if (b - a === 6) {
+        const c0 = sSplitFeature[a], c1 = sSplitFeature[a + 1], c2 = sSplitFeature[a + 2], c3 = sSplitFeature[a + 3], c4 = sSplitFeature[a + 4], c5 = sSplitFeature[a + 5];
+        const h0 = sSplitThreshold[a], h1 = sSplitThreshold[a + 1], h2 = sSplitThreshold[a + 2], h3 = sSplitThreshold[a + 3], h4 = sSplitThreshold[a + 4], h5 = sSplitThreshold[a + 5];
+        for (let r = 0; r < rows; r++) {
+          const xo = r * F;
+          const g =
+            Number(x[xo + c0] <= h0) |
+            (Number(x[xo + c1] <= h1) << 1) |
+            (Number(x[xo + c2] <= h2) << 2) |
+            (Number(x[xo + c3] <= h3) << 3) |
+            (Number(x[xo + c4] <= h4) << 4) |
+            (Number(x[xo + c5] <= h5) << 5);
+          pred[r] += sTable[t0 + g * stride];
+        }
+        continue;
+      }
       for (let r = 0; r < rows; r++) {
         const xo = r * F;
         let g = 0;
-        for (let k = a; k < b; k++) g |= (x[xo + sSplitFeature[k]] <= sSplitThreshold[k] ? 1 : 0) << (k - a);
+        for (let k = a; k < b; k++) g |= Number(x[xo + sSplitFeature[k]] <= sSplitThreshold[k]) << (k - a);
         pred[r] += sTable[t0 + g * stride];
       }
     }
@@ -365,11 +400,13 @@ export class TreeShapTables {
   }
 
   /**
-   * explain() for `rows` compact rows at once (x and phi row-major, featureCount per row; pred
-   * gets each row's prediction). Tree by tree over the rows, so a tree's table stays in cache.
+   * explain() for `rows` compact rows at once (x row-major with featureCount per row, phi with
+   * phiStride per row, adds into it; pred gets each row's prediction). Tree by tree over the rows,
+   * so a tree's table stays in cache.
    */
   explainRows(x: Float64Array, rows: number, phi: Float64Array, pred: Float64Array): void {
     const F = this.columns.length;
+    const PS = this.phiStride;
     const { sSplitStart, sSplitFeature, sSplitThreshold, sFeatureStart, sFeature, sTableStart, sTable } = this;
     const S = this.signatureTrees;
     for (let r = 0; r < rows; r++) pred[r] = this.offset;
@@ -380,17 +417,45 @@ export class TreeShapTables {
       const u = sFeatureStart[t + 1] - f0;
       const stride = u + 1;
       const t0 = sTableStart[t];
+      if (b - a === 6 && u === 6) {
+        // the common case (oblivious trees of depth 6), unrolled with the splits in locals
+        const c0 = sSplitFeature[a], c1 = sSplitFeature[a + 1], c2 = sSplitFeature[a + 2], c3 = sSplitFeature[a + 3], c4 = sSplitFeature[a + 4], c5 = sSplitFeature[a + 5];
+        const h0 = sSplitThreshold[a], h1 = sSplitThreshold[a + 1], h2 = sSplitThreshold[a + 2], h3 = sSplitThreshold[a + 3], h4 = sSplitThreshold[a + 4], h5 = sSplitThreshold[a + 5];
+        const p0 = sFeature[f0], p1 = sFeature[f0 + 1], p2 = sFeature[f0 + 2], p3 = sFeature[f0 + 3], p4 = sFeature[f0 + 4], p5 = sFeature[f0 + 5];
+        for (let r = 0; r < rows; r++) {
+          const xo = r * F;
+          const po = r * PS;
+          // Number(bool) compiles without branches (a ternary is ~3x slower on unpredictable splits)
+          const g =
+            Number(x[xo + c0] <= h0) |
+            (Number(x[xo + c1] <= h1) << 1) |
+            (Number(x[xo + c2] <= h2) << 2) |
+            (Number(x[xo + c3] <= h3) << 3) |
+            (Number(x[xo + c4] <= h4) << 4) |
+            (Number(x[xo + c5] <= h5) << 5);
+          const row = t0 + g * 7;
+          pred[r] += sTable[row];
+          phi[po + p0] += sTable[row + 1];
+          phi[po + p1] += sTable[row + 2];
+          phi[po + p2] += sTable[row + 3];
+          phi[po + p3] += sTable[row + 4];
+          phi[po + p4] += sTable[row + 5];
+          phi[po + p5] += sTable[row + 6];
+        }
+        continue;
+      }
       for (let r = 0; r < rows; r++) {
         const xo = r * F;
+        const po = r * PS;
         let g = 0;
-        for (let k = a; k < b; k++) g |= (x[xo + sSplitFeature[k]] <= sSplitThreshold[k] ? 1 : 0) << (k - a);
+        for (let k = a; k < b; k++) g |= Number(x[xo + sSplitFeature[k]] <= sSplitThreshold[k]) << (k - a);
         const row = t0 + g * stride;
         pred[r] += sTable[row];
-        for (let j = 0; j < u; j++) phi[xo + sFeature[f0 + j]] += sTable[row + 1 + j];
+        for (let j = 0; j < u; j++) phi[po + sFeature[f0 + j]] += sTable[row + 1 + j];
       }
     }
     if (this.pathTrees > 0) {
-      for (let r = 0; r < rows; r++) pred[r] += this.explainPathTrees(x.subarray(r * F, r * F + F), phi.subarray(r * F, r * F + F));
+      for (let r = 0; r < rows; r++) pred[r] += this.explainPathTrees(x.subarray(r * F, r * F + F), phi.subarray(r * PS, r * PS + PS));
     }
   }
 
