@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { roundSignificant } from '../core/round.js';
 import { type EnrichedCourse, copyRecord } from '../features/course/enrich.js';
 import type { SparseVector } from '../features/course/tfidf.js';
 import { ModelLoadError, type ModelManifest } from './manifest.js';
@@ -117,11 +118,20 @@ function design(t: LoadedTask, records: readonly EnrichedCourse[], text?: readon
   return t.keep ? maskColumns(X, t.keep) : X;
 }
 
+const termCols = new Int32Array(64);
+const termVals = new Float64Array(64);
+
 function topTerms(t: LoadedTask, X: CsrMatrix, r: number, output: number, k: number): ExplanationTerm[] {
   const e = t.explainers[output];
+  if (e && k <= termCols.length) {
+    const n = e.explainInto(X, r, k, termCols, termVals);
+    const out: ExplanationTerm[] = [];
+    for (let i = 0; i < n; i++) out.push({ feature: t.space.columns[termCols[i]], contribution: roundSignificant(termVals[i], 5) });
+    return out;
+  }
   const top = e ? e.explain(X, r, k).terms : t.model.explain(X, r, output, t.means, k);
   if (!top) return [];
-  return top.map(([c, v]) => ({ feature: t.space.columns[c], contribution: Number(v.toPrecision(5)) }));
+  return top.map(([c, v]) => ({ feature: t.space.columns[c], contribution: roundSignificant(v, 5) }));
 }
 
 export function coursePredictorFromBundle(bundle: CourseBundleJson, manifest: ModelManifest, dir: string, options: CoursePredictorOptions = {}): CoursePredictor {
@@ -161,16 +171,17 @@ export function coursePredictorFromBundle(bundle: CourseBundleJson, manifest: Mo
       const Xr = design(subscribers, withSubject, text);
       // the compiled explainer predicts and explains in one pass (same arithmetic either way)
       const logSubs = subscriberModel ? (explain ? null : subscriberModel.predictAll(Xr)) : subscribers.model.predict(Xr);
-      const subExplained = subscriberModel && explain ? subscriberModel.explainAll(Xr, k) : null;
+      const subExplained = subscriberModel && explain ? subscriberModel.explainAllFlat(Xr, k) : null;
       return records.map((r, i) => {
         const si = argmax(subjectScores[i]);
         const p = popScores[i][1];
         let ls: number;
         let subscriberTerms: ExplanationTerm[] = [];
         if (subExplained) {
-          const e = subExplained[i];
-          ls = e.prediction;
-          subscriberTerms = e.terms.map(([c, v]) => ({ feature: subscribers.space.columns[c], contribution: Number(v.toPrecision(5)) }));
+          ls = subExplained.prediction[i];
+          for (let j = 0; j < subExplained.count[i]; j++) {
+            subscriberTerms.push({ feature: subscribers.space.columns[subExplained.cols[i * k + j]], contribution: roundSignificant(subExplained.vals[i * k + j], 5) });
+          }
         } else if (subscriberModel) ls = logSubs![i];
         else {
           ls = logSubs![i];
@@ -180,7 +191,7 @@ export function coursePredictorFromBundle(bundle: CourseBundleJson, manifest: Mo
           courseId: r.courseId,
           subject: {
             label: labels[si],
-            scores: Object.fromEntries(labels.map((l, j) => [l, Number(subjectScores[i][j].toPrecision(6))])),
+            scores: Object.fromEntries(labels.map((l, j) => [l, roundSignificant(subjectScores[i][j], 6)])),
             explanation: terms(subject, Xs, i, si),
           },
           popularity: { probability: p, popular: p >= 0.5, threshold: popularity.shipped.threshold ?? NaN, explanation: terms(popularity, Xp, i, 1) },

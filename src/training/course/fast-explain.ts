@@ -32,6 +32,9 @@ interface TreeMember {
   x: Float64Array;
   phi: Float64Array;
   pred: Float64Array;
+  /** absent / slope of the member's compact columns (the single-tree-member fast path of finish). */
+  absentC: Float64Array;
+  slopeC: Float64Array;
   /** A batch of rows (explainAll). */
   xs: Float64Array;
   phis: Float64Array;
@@ -105,11 +108,17 @@ export class AdditiveExplainer {
         base += weight * tables.base;
         treeFeatures += tables.featureCount;
         const F = tables.featureCount;
-        this.trees.push({ weight, tables, x: new Float64Array(F), phi: new Float64Array(F), pred: new Float64Array(1), xs: new Float64Array(BATCH * F), phis: new Float64Array(BATCH * tables.phiStride), preds: new Float64Array(BATCH) });
+        this.trees.push({ weight, tables, x: new Float64Array(F), phi: new Float64Array(F), pred: new Float64Array(1), absentC: new Float64Array(F), slopeC: new Float64Array(F), xs: new Float64Array(BATCH * F), phis: new Float64Array(BATCH * tables.phiStride), preds: new Float64Array(BATCH) });
       }
     }
     this.base = base;
     this.linearBias = bias;
+    for (const t of this.trees) {
+      t.tables.columns.forEach((c, j) => {
+        t.absentC[j] = this.absent[c];
+        t.slopeC[j] = this.slope[c];
+      });
+    }
     const idx: number[] = [];
     for (let c = 0; c < cols; c++) if (this.absent[c] !== 0 && Number.isFinite(this.absent[c])) idx.push(c);
     const a = this.absent;
@@ -123,7 +132,7 @@ export class AdditiveExplainer {
   /** Bytes held by this explainer (tree tables, per-column vectors). */
   get bytes(): number {
     let b = this.absent.byteLength + this.slope.byteLength + this.order.byteLength + this.mark.byteLength + this.value.byteLength + this.touched.byteLength;
-    for (const t of this.trees) b += t.tables.bytes + t.x.byteLength + t.phi.byteLength + t.xs.byteLength + t.phis.byteLength + t.preds.byteLength;
+    for (const t of this.trees) b += t.tables.bytes + t.x.byteLength + t.phi.byteLength + t.absentC.byteLength + t.slopeC.byteLength + t.xs.byteLength + t.phis.byteLength + t.preds.byteLength;
     return b;
   }
 
@@ -155,7 +164,33 @@ export class AdditiveExplainer {
       t.phi.fill(0);
       treePart += t.weight * t.tables.explain(t.x, t.phi);
     }
-    return this.finish(X, r, k, -1, treePart);
+    this.finish(X, r, k, -1, treePart);
+    return this.topTerms();
+  }
+
+  /**
+   * explain() writing the terms into cols/vals at `at` (room for k) instead of allocating them;
+   * returns the number of terms. The row's prediction is `lastPrediction`.
+   */
+  explainInto(X: CsrMatrix, r: number, k: number, cols: Int32Array, vals: Float64Array, at = 0): number {
+    if (X.cols !== this.cols) throw new Error(`explainer: the matrix has ${X.cols} columns, the model ${this.cols}`);
+    let treePart = 0;
+    for (const t of this.trees) {
+      t.tables.gather(X.indices, X.values, X.indptr[r], X.indptr[r + 1], t.x);
+      t.phi.fill(0);
+      treePart += t.weight * t.tables.explain(t.x, t.phi);
+    }
+    const n = this.finish(X, r, k, -1, treePart);
+    for (let i = 0; i < n; i++) {
+      cols[at + i] = this.bestC[i];
+      vals[at + i] = this.bestV[i];
+    }
+    return n;
+  }
+
+  /** The prediction of the row last explained by explainInto. */
+  get lastPrediction(): number {
+    return this.prediction;
   }
 
   /**
@@ -163,9 +198,40 @@ export class AdditiveExplainer {
    * rows (cache-friendly), then each row's terms are selected. Same results as explain() per row.
    */
   explainAll(X: CsrMatrix, k: number): TopTerms[] {
+    const flat = this.explainAllFlat(X, k);
+    return Array.from({ length: X.rows }, (_, r) => {
+      const terms: [number, number][] = [];
+      for (let i = 0; i < flat.count[r]; i++) terms.push([flat.cols[r * k + i], flat.vals[r * k + i]]);
+      return { terms, prediction: flat.prediction[r] };
+    });
+  }
+
+  /**
+   * explainAll() in flat arrays (no per-term allocation): row r's terms are cols/vals[r * k ..
+   * r * k + count[r]), its output prediction[r].
+   */
+  explainAllFlat(X: CsrMatrix, k: number): { prediction: Float64Array; count: Int32Array; cols: Int32Array; vals: Float64Array } {
     if (X.cols !== this.cols) throw new Error(`explainer: the matrix has ${X.cols} columns, the model ${this.cols}`);
-    if (this.trees.length === 0) return Array.from({ length: X.rows }, (_, r) => this.finish(X, r, k, 0, 0));
-    const out: TopTerms[] = [];
+    const prediction = new Float64Array(X.rows);
+    const count = new Int32Array(X.rows);
+    const cols = new Int32Array(X.rows * k);
+    const vals = new Float64Array(X.rows * k);
+    const emit = (r: number): void => {
+      const n = this.size;
+      count[r] = n;
+      prediction[r] = this.prediction;
+      for (let i = 0; i < n; i++) {
+        cols[r * k + i] = this.bestC[i];
+        vals[r * k + i] = this.bestV[i];
+      }
+    };
+    if (this.trees.length === 0) {
+      for (let r = 0; r < X.rows; r++) {
+        this.finish(X, r, k, 0, 0);
+        emit(r);
+      }
+      return { prediction, count, cols, vals };
+    }
     for (let r0 = 0; r0 < X.rows; r0 += BATCH) {
       const rows = Math.min(BATCH, X.rows - r0);
       for (const t of this.trees) {
@@ -177,10 +243,11 @@ export class AdditiveExplainer {
       for (let i = 0; i < rows; i++) {
         let treePart = 0;
         for (const t of this.trees) treePart += t.weight * t.preds[i];
-        out.push(this.finish(X, r0 + i, k, i, treePart));
+        this.finish(X, r0 + i, k, i, treePart);
+        emit(r0 + i);
       }
     }
-    return out;
+    return { prediction, count, cols, vals };
   }
 
   /** predict() of every row of X (the same numbers), tree by tree over batches of rows. */
@@ -207,17 +274,26 @@ export class AdditiveExplainer {
   }
 
   /** Combines the linear part of row r with the tree members' SHAP values (batch row `slot`, -1: the single-row buffers) and selects the top k. */
-  private finish(X: CsrMatrix, r: number, k: number, slot: number, treePart: number): TopTerms {
+  private finish(X: CsrMatrix, r: number, k: number, slot: number, treePart: number): number {
     const stamp = ++this.stamp;
     const { mark, value, touched, absent, slope } = this;
     let n = 0;
     let prediction = this.linearBias;
     const start = X.indptr[r];
     const end = X.indptr[r + 1];
+    if (this.bestC.length < k) {
+      this.bestC = new Int32Array(k);
+      this.bestA = new Float64Array(k);
+      this.bestV = new Float64Array(k);
+    }
+    this.size = 0;
+    const one = this.trees.length === 1 ? this.trees[0] : null;
+    const compactOf = one ? one.tables.compactOf : null;
     for (let p = start; p < end; p++) {
       const c = X.indices[p];
       const v = X.values[p];
       prediction += slope[c] * v;
+      if (compactOf && compactOf[c] >= 0) continue; // handled in the tree's compact space below
       if (mark[c] !== stamp) {
         mark[c] = stamp;
         value[c] = absent[c];
@@ -226,61 +302,96 @@ export class AdditiveExplainer {
       value[c] += slope[c] * v;
     }
     prediction += treePart;
-    for (const t of this.trees) {
-      const columns = t.tables.columns;
+    if (one) {
+      // one tree member (the usual blend): its columns' values in its compact space, no marking
+      const columns = one.tables.columns;
       const F = columns.length;
-      const phi = slot < 0 ? t.phi : t.phis;
-      const off = slot < 0 ? 0 : slot * t.tables.phiStride;
-      const w = t.weight;
-      for (let j = 0; j < F; j++) {
-        const c = columns[j];
-        if (mark[c] !== stamp) {
-          mark[c] = stamp;
-          value[c] = absent[c];
-          touched[n++] = c;
+      const phi = slot < 0 ? one.phi : one.phis;
+      const po = slot < 0 ? 0 : slot * one.tables.phiStride;
+      const x = slot < 0 ? one.x : one.xs;
+      const xo = slot < 0 ? 0 : slot * F;
+      const { absentC, slopeC } = one;
+      const w = one.weight;
+      if (k > 0) {
+        const bestA = this.bestA;
+        for (let j = 0; j < F; j++) {
+          const v = absentC[j] + slopeC[j] * x[xo + j] + w * phi[po + j];
+          // most columns are below the current k-th largest: skip the call
+          if (this.size === k && Math.abs(v) < bestA[k - 1]) continue;
+          this.consider(columns[j], v, k);
         }
-        value[c] += w * phi[off + j];
+      }
+    } else {
+      for (const t of this.trees) {
+        const columns = t.tables.columns;
+        const F = columns.length;
+        const phi = slot < 0 ? t.phi : t.phis;
+        const off = slot < 0 ? 0 : slot * t.tables.phiStride;
+        const w = t.weight;
+        for (let j = 0; j < F; j++) {
+          const c = columns[j];
+          if (mark[c] !== stamp) {
+            mark[c] = stamp;
+            value[c] = absent[c];
+            touched[n++] = c;
+          }
+          value[c] += w * phi[off + j];
+        }
       }
     }
     // candidates: the touched columns and the first k untouched columns by |A_c|
-    const bestC = this.bestC.length >= k ? this.bestC : (this.bestC = new Int32Array(k));
-    const bestA = this.bestA.length >= k ? this.bestA : (this.bestA = new Float64Array(k));
-    let size = 0;
-    const consider = (c: number, v: number): void => {
-      if (v === 0 || !Number.isFinite(v)) return;
-      const a = Math.abs(v);
-      if (size === k) {
-        const la = bestA[k - 1];
-        if (a < la || (a === la && c > bestC[k - 1])) return;
-      }
-      let pos = size < k ? size++ : k - 1;
-      while (pos > 0 && (bestA[pos - 1] < a || (bestA[pos - 1] === a && bestC[pos - 1] > c))) {
-        bestA[pos] = bestA[pos - 1];
-        bestC[pos] = bestC[pos - 1];
-        pos--;
-      }
-      bestA[pos] = a;
-      bestC[pos] = c;
-    };
     if (k > 0) {
-      for (let i = 0; i < n; i++) consider(touched[i], value[touched[i]]);
+      const bestA = this.bestA;
+      for (let i = 0; i < n; i++) {
+        const v = value[touched[i]];
+        if (this.size === k && Math.abs(v) < bestA[k - 1]) continue;
+        this.consider(touched[i], v, k);
+      }
       const order = this.order;
       let taken = 0;
       for (let i = 0; i < order.length && taken < k; i++) {
         const c = order[i];
-        if (mark[c] === stamp) continue;
-        consider(c, absent[c]);
+        if (mark[c] === stamp || (compactOf && compactOf[c] >= 0)) continue;
+        this.consider(c, absent[c], k);
         taken++;
       }
     }
-    const terms: [number, number][] = [];
-    for (let i = 0; i < size; i++) {
-      const c = bestC[i];
-      terms.push([c, mark[c] === stamp ? value[c] : absent[c]]);
-    }
-    return { terms, prediction };
+    this.prediction = prediction;
+    return this.size;
   }
 
+  /** Output of the last finish(): the row's prediction; its terms are bestC/bestV[0 .. size). */
+  private prediction = 0;
+
+  private topTerms(): TopTerms {
+    const terms: [number, number][] = [];
+    for (let i = 0; i < this.size; i++) terms.push([this.bestC[i], this.bestV[i]]);
+    return { terms, prediction: this.prediction };
+  }
+
+  /** Keeps the k entries of largest |v| (non-zero, finite) in bestC/bestA/bestV, largest first, ties by column. */
+  private consider(c: number, v: number, k: number): void {
+    if (v === 0 || !Number.isFinite(v)) return;
+    const a = Math.abs(v);
+    const { bestA, bestC, bestV } = this;
+    if (this.size === k) {
+      const la = bestA[k - 1];
+      if (a < la || (a === la && c > bestC[k - 1])) return;
+    }
+    let pos = this.size < k ? this.size++ : k - 1;
+    while (pos > 0 && (bestA[pos - 1] < a || (bestA[pos - 1] === a && bestC[pos - 1] > c))) {
+      bestA[pos] = bestA[pos - 1];
+      bestC[pos] = bestC[pos - 1];
+      bestV[pos] = bestV[pos - 1];
+      pos--;
+    }
+    bestA[pos] = a;
+    bestC[pos] = c;
+    bestV[pos] = v;
+  }
+
+  private size = 0;
   private bestC = new Int32Array(8);
   private bestA = new Float64Array(8);
+  private bestV = new Float64Array(8);
 }
