@@ -143,9 +143,10 @@ def run_task(name, df_tr, df_te, ref, kind, reviews, models, seed, folds):
                 entry.update(auc=roc_auc_score(y_te, s), f1=f1_score(y_te, p))
         results[model_name] = entry
         print(f"{name}{'+reviews' if reviews else ''} {model_name}: {json.dumps({k: v for k, v in entry.items() if k != 'params'})}", file=sys.stderr, flush=True)
-    if kind == "regression" and "gradient-boosting" in fitted and "linear-regression" in fitted:
-        results["blend"] = blend(fitted["gradient-boosting"], fitted["linear-regression"], num_tr, df_tr, y_tr, y_te, seed, folds)
-        print(f"{name}{'+reviews' if reviews else ''} blend: {json.dumps(results['blend'])}", file=sys.stderr, flush=True)
+    for booster, key in (("gradient-boosting", "blend"), ("oblivious-boosting", "blend-oblivious")):
+        if kind == "regression" and booster in fitted and "linear-regression" in fitted:
+            results[key] = blend(fitted[booster], fitted["linear-regression"], num_tr, df_tr, y_tr, y_te, seed, folds)
+            print(f"{name}{'+reviews' if reviews else ''} {key}: {json.dumps(results[key])}", file=sys.stderr, flush=True)
     return results
 
 
@@ -204,6 +205,18 @@ def main():
             {"n_estimators": [200, 400], "learning_rate": [0.02], "max_depth": [4, 6], "min_samples_leaf": [10, 20], "subsample": [0.8], "max_features": [0.33]},
         ),
     }
+    # oblivious (symmetric) trees, the TypeScript trainer's oblivious-boosting: CatBoost grows the same
+    # trees (one split per level). Not scikit-learn; used when the catboost package is installed.
+    try:
+        from catboost import CatBoostRegressor
+
+        reg["oblivious-boosting"] = (
+            ["all"],
+            lambda v: CatBoostRegressor(grow_policy="SymmetricTree", depth=6, iterations=200, learning_rate=0.05, bootstrap_type="Bernoulli", subsample=0.8, random_seed=seed, verbose=0, thread_count=1, allow_writing_files=False),
+            {"l2_leaf_reg": [2, 5], "rsm": [0.5, 0.7]},
+        )
+    except ImportError:
+        pass
 
     out = {"split": args.split, "n_train": len(df_tr), "n_test": len(df_te), "sklearn": __import__("sklearn").__version__}
     tasks = [("subject", "classification", False), ("popularity", "classification", False), ("popularity", "classification", True), ("subscribers", "regression", False), ("subscribers", "regression", True)]

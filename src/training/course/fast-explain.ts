@@ -41,6 +41,21 @@ interface TreeMember {
   preds: Float64Array;
 }
 
+/**
+ * Per-row scratch shared by every explainer of the process (rows are explained one at a time):
+ * a stamp per column marks the columns the row touched, with their values.
+ */
+const scratch = { mark: new Int32Array(0), value: new Float64Array(0), touched: new Int32Array(0), stamp: 0 };
+
+function reserveScratch(cols: number, touched: number): void {
+  if (scratch.mark.length < cols) {
+    scratch.mark = new Int32Array(cols);
+    scratch.value = new Float64Array(cols);
+    scratch.stamp = 0;
+  }
+  if (scratch.touched.length < touched) scratch.touched = new Int32Array(touched);
+}
+
 /** Rows per batch of explainAll / predictAll. */
 const BATCH = 64;
 
@@ -75,10 +90,8 @@ export class AdditiveExplainer {
   private readonly order: Int32Array;
   private readonly linearBias: number;
   private readonly trees: TreeMember[];
-  private readonly mark: Int32Array;
-  private stamp = 0;
-  private readonly value: Float64Array;
-  private readonly touched: Int32Array;
+  /** absent (A_c) and slope (W_c) interleaved: [A_0, W_0, A_1, W_1, ...] (one cache line for both). */
+  private readonly absentSlope: Float64Array;
 
   constructor(members: readonly { weight: number; model: LinearModelJson | ForestJson }[], cols: number, output: number, means: ArrayLike<number>) {
     this.cols = cols;
@@ -124,14 +137,17 @@ export class AdditiveExplainer {
     const a = this.absent;
     idx.sort((p, q) => Math.abs(a[q]) - Math.abs(a[p]) || p - q);
     this.order = Int32Array.from(idx);
-    this.mark = new Int32Array(cols);
-    this.value = new Float64Array(cols);
-    this.touched = new Int32Array(cols + treeFeatures);
+    this.absentSlope = new Float64Array(2 * cols);
+    for (let c = 0; c < cols; c++) {
+      this.absentSlope[2 * c] = this.absent[c];
+      this.absentSlope[2 * c + 1] = this.slope[c];
+    }
+    reserveScratch(cols, cols + treeFeatures);
   }
 
   /** Bytes held by this explainer (tree tables, per-column vectors). */
   get bytes(): number {
-    let b = this.absent.byteLength + this.slope.byteLength + this.order.byteLength + this.mark.byteLength + this.value.byteLength + this.touched.byteLength;
+    let b = this.absent.byteLength + this.slope.byteLength + this.absentSlope.byteLength + this.order.byteLength;
     for (const t of this.trees) b += t.tables.bytes + t.x.byteLength + t.phi.byteLength + t.absentC.byteLength + t.slopeC.byteLength + t.xs.byteLength + t.phis.byteLength + t.preds.byteLength;
     return b;
   }
@@ -275,8 +291,9 @@ export class AdditiveExplainer {
 
   /** Combines the linear part of row r with the tree members' SHAP values (batch row `slot`, -1: the single-row buffers) and selects the top k. */
   private finish(X: CsrMatrix, r: number, k: number, slot: number, treePart: number): number {
-    const stamp = ++this.stamp;
-    const { mark, value, touched, absent, slope } = this;
+    const stamp = ++scratch.stamp;
+    const { mark, value, touched } = scratch;
+    const { absent, absentSlope } = this;
     let n = 0;
     let prediction = this.linearBias;
     const start = X.indptr[r];
@@ -292,14 +309,15 @@ export class AdditiveExplainer {
     for (let p = start; p < end; p++) {
       const c = X.indices[p];
       const v = X.values[p];
-      prediction += slope[c] * v;
+      const w = absentSlope[2 * c + 1];
+      prediction += w * v;
       if (compactOf && compactOf[c] >= 0) continue; // handled in the tree's compact space below
       if (mark[c] !== stamp) {
         mark[c] = stamp;
-        value[c] = absent[c];
+        value[c] = absentSlope[2 * c];
         touched[n++] = c;
       }
-      value[c] += slope[c] * v;
+      value[c] += w * v;
     }
     prediction += treePart;
     if (one) {
