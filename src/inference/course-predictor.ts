@@ -137,9 +137,22 @@ function topTerms(t: LoadedTask, X: CsrMatrix, r: number, output: number, k: num
 export function coursePredictorFromBundle(bundle: CourseBundleJson, manifest: ModelManifest, dir: string, options: CoursePredictorOptions = {}): CoursePredictor {
   if (bundle.format !== COURSE_BUNDLE_FORMAT) throw new ModelLoadError(manifest.name, `model.json is not a ${COURSE_BUNDLE_FORMAT} bundle`);
   const subject = loadTask(bundle.subject, bundle.subject.labels.map((_, i) => i));
-  const popularity = loadTask(bundle.popularity, [1]);
   const subscribers = loadTask(bundle.subscribers, [0]);
   const subscriberModel = subscribers.explainers[0];
+  // a popularity model that is a score link over the very subscriber model (same design matrix) is
+  // served from the subscriber prediction and its SHAP values: p = sigmoid(slope * log1p + intercept),
+  // phi = slope * the subscriber phi (the same top terms, in the same order, for slope > 0)
+  const pm = bundle.popularity.model;
+  const link =
+    pm.type === 'score-link' &&
+    pm.slope > 0 &&
+    subscriberModel !== null &&
+    bundle.popularity.view === bundle.subscribers.view &&
+    JSON.stringify(pm.model) === JSON.stringify(bundle.subscribers.model) &&
+    JSON.stringify(bundle.popularity.featureSpace) === JSON.stringify(bundle.subscribers.featureSpace)
+      ? { slope: pm.slope, intercept: pm.intercept }
+      : null;
+  const popularity = loadTask(bundle.popularity, link ? [] : [1]);
   // the three tasks' TF-IDF blocks usually share one vocabulary: vectorise each title once
   const sharedText = subject.space.vectorizer && subject.space.sameVocabulary(popularity.space) && subject.space.sameVocabulary(subscribers.space) ? subject.space.vectorizer : null;
   const k = options.topTerms ?? 5;
@@ -166,27 +179,32 @@ export function coursePredictorFromBundle(bundle: CourseBundleJson, manifest: Mo
         c.subject = predictedSubject[i];
         return c;
       });
-      const Xp = design(popularity, withSubject, text);
-      const popScores = popularity.model.scores(Xp);
+      const Xp = link ? null : design(popularity, withSubject, text);
+      const popScores = Xp ? popularity.model.scores(Xp) : null;
       const Xr = design(subscribers, withSubject, text);
       // the compiled explainer predicts and explains in one pass (same arithmetic either way)
       const logSubs = subscriberModel ? (explain ? null : subscriberModel.predictAll(Xr)) : subscribers.model.predict(Xr);
       const subExplained = subscriberModel && explain ? subscriberModel.explainAllFlat(Xr, k) : null;
       return records.map((r, i) => {
         const si = argmax(subjectScores[i]);
-        const p = popScores[i][1];
         let ls: number;
         let subscriberTerms: ExplanationTerm[] = [];
+        let popularityTerms: ExplanationTerm[] | null = link && explain ? [] : null;
         if (subExplained) {
           ls = subExplained.prediction[i];
           for (let j = 0; j < subExplained.count[i]; j++) {
-            subscriberTerms.push({ feature: subscribers.space.columns[subExplained.cols[i * k + j]], contribution: roundSignificant(subExplained.vals[i * k + j], 5) });
+            const feature = subscribers.space.columns[subExplained.cols[i * k + j]];
+            const v = subExplained.vals[i * k + j];
+            subscriberTerms.push({ feature, contribution: roundSignificant(v, 5) });
+            popularityTerms?.push({ feature, contribution: roundSignificant(link!.slope * v, 5) });
           }
         } else if (subscriberModel) ls = logSubs![i];
         else {
           ls = logSubs![i];
           subscriberTerms = terms(subscribers, Xr, i, 0);
         }
+        const p = link ? 1 / (1 + Math.exp(-(link.slope * ls + link.intercept))) : popScores![i][1];
+        if (!popularityTerms) popularityTerms = Xp ? terms(popularity, Xp, i, 1) : [];
         return {
           courseId: r.courseId,
           subject: {
@@ -194,7 +212,7 @@ export function coursePredictorFromBundle(bundle: CourseBundleJson, manifest: Mo
             scores: Object.fromEntries(labels.map((l, j) => [l, roundSignificant(subjectScores[i][j], 6)])),
             explanation: terms(subject, Xs, i, si),
           },
-          popularity: { probability: p, popular: p >= 0.5, threshold: popularity.shipped.threshold ?? NaN, explanation: terms(popularity, Xp, i, 1) },
+          popularity: { probability: p, popular: p >= 0.5, threshold: popularity.shipped.threshold ?? NaN, explanation: popularityTerms },
           subscribers: { predicted: Math.max(0, Math.expm1(ls)), log1p: ls, explanation: subscriberTerms },
           subjectUsed: withSubject[i].subject!,
           explanationMethod: { subject: subject.model.explanationMethod, popularity: popularity.model.explanationMethod, subscribers: subscribers.model.explanationMethod },

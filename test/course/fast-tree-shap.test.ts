@@ -253,6 +253,66 @@ describe('top terms without the dense vector (fast-explain.ts)', () => {
   });
 });
 
+describe('popularity from the subscriber score (score link)', () => {
+  it('explains the margin exactly: slope x the regression SHAP values, base slope x base + intercept, both outputs', () => {
+    const { rows, y } = randomData(9, 300, 9);
+    const X = csrFromDense(rows);
+    const ids = Array.from({ length: 9 }, (_, i) => i);
+    const trees = fitObliviousBoosting(denseColumns(X, ids), ids, y, { rounds: 20, learningRate: 0.2, depth: 5, seed: 4 }).toJSON();
+    const linear: LinearModelJson = { type: 'linear', algorithm: 'ridge', link: 'identity', classes: 1, weights: [[0.5, 1, -2, 3, 0.1, -0.1, 2, -2, 2]], bias: [0.7] };
+    const blend = { type: 'blend' as const, algorithm: 'blend' as const, members: [{ weight: 0.6, model: trees }, { weight: 0.4, model: linear }] };
+    const link = courseModelFromJson({ type: 'score-link', algorithm: 'subscriber-score', slope: 1.7, intercept: -2.2, model: blend });
+    const reg = courseModelFromJson(blend);
+    const means = new Float64Array(9).fill(0.1);
+    const scores = link.scores(X);
+    const f = reg.predict(X);
+    for (let r = 0; r < 40; r++) {
+      expect(scores[r][1]).toBeCloseTo(1 / (1 + Math.exp(-(1.7 * f[r] - 2.2))), 12);
+      for (const output of [0, 1]) {
+        const s = link.shap(X, r, output, means)!;
+        const total = [...s.phi.values()].reduce((a, b) => a + b, 0);
+        const margin = Math.log(scores[r][output] / scores[r][1 - output]);
+        expect(Math.abs(s.base + total - margin)).toBeLessThan(1e-6);
+        const e = link.explainer(X.cols, output, means)!;
+        const fast = e.explain(X, r, 5);
+        const want = topByMagnitude(s.phi, 5);
+        expect(fast.terms.map(([c]) => c)).toEqual(want.map(([c]) => c));
+        fast.terms.forEach(([, v], j) => expect(Math.abs(v - want[j][1])).toBeLessThan(1e-9));
+        expect(Math.abs(fast.prediction - margin)).toBeLessThan(1e-9);
+      }
+    }
+  });
+
+  it('the predictor serves a score link over its own subscriber model from the subscriber prediction and terms', async () => {
+    const { coursePredictorFromBundle } = await import('../../src/inference/course-predictor.js');
+    const p = loadCoursePredictor();
+    const bundle = JSON.parse(readFileSync(join(p.dir, 'model.json'), 'utf8'));
+    // the shipped popularity model, whatever it is, replaced by a score link over the subscriber model
+    const linked = { ...bundle, popularity: { ...bundle.popularity, featureSpace: bundle.subscribers.featureSpace, means: bundle.subscribers.means, view: bundle.subscribers.view, model: { type: 'score-link', algorithm: 'subscriber-score', slope: 1.3, intercept: -9, model: bundle.subscribers.model } } };
+    const served = coursePredictorFromBundle(linked, p.manifest, p.dir);
+    const { loadCourseDataset } = await import('../../src/training/course/dataset.js');
+    const ds = loadCourseDataset(undefined, { referenceDate: p.referenceDate });
+    const records = ds.records.filter((_, i) => i % 17 === 5).slice(0, 60);
+    const out = served.predict(records);
+    const bare = served.predict(records, { explain: false });
+    const model = courseModelFromJson(linked.popularity.model);
+    const { FeatureSpace } = await import('../../src/training/course/feature-space.js');
+    const space = new FeatureSpace(linked.popularity.featureSpace);
+    const X = space.transform(records.map((r, i) => ({ ...r, subject: out[i].subjectUsed })));
+    const scores = model.scores(X);
+    out.forEach((o, i) => {
+      expect(o.popularity.probability).toBeCloseTo(1 / (1 + Math.exp(-(1.3 * o.subscribers.log1p - 9))), 12);
+      expect(Math.abs(o.popularity.probability - scores[i][1])).toBeLessThan(1e-9);
+      expect(bare[i].popularity.probability).toBe(o.popularity.probability);
+      expect(o.explanationMethod.popularity).toBe('score-link-shap');
+      const s = model.shap(X, i, 1, Float64Array.from(linked.popularity.means))!;
+      const want = topByMagnitude(s.phi, 5).map(([c, v]) => ({ feature: space.columns[c], contribution: Number(v.toPrecision(5)) }));
+      expect(o.popularity.explanation.map((t) => t.feature)).toEqual(want.map((t) => t.feature));
+      o.popularity.explanation.forEach((t, j) => expect(Math.abs(t.contribution - want[j].contribution)).toBeLessThanOrEqual(Math.abs(want[j].contribution) * 1e-4 + 1e-12));
+    });
+  });
+});
+
 describe('the shipped course model on real Udemy rows', () => {
   it('serves the exact top SHAP terms of every task (against the reference implementations), summing with the base to the prediction', async () => {
     const { loadCourseDataset } = await import('../../src/training/course/dataset.js');

@@ -6,11 +6,25 @@ import { NaiveBayes, type NaiveBayesJson } from './naive-bayes.js';
 import { type ForestJson, TreeEnsemble } from './random-forest.js';
 import type { CsrMatrix } from './sparse-matrix.js';
 
+/**
+ * A binary classifier made from a regression model (stacking): P(class 1) = sigmoid(slope * f(x) +
+ * intercept), f the regression model (popularity from the predicted log1p(subscribers); slope and
+ * intercept fitted on out-of-fold predictions of the training part). Its margin is linear in f, so
+ * its exact SHAP values are slope times f's, with base value slope * f's base + intercept.
+ */
+export interface ScoreLinkJson {
+  type: 'score-link';
+  algorithm: 'subscriber-score';
+  slope: number;
+  intercept: number;
+  model: LinearModelJson | ForestJson | BlendJson;
+}
+
 /** Any course model, as stored in model.json. */
-export type CourseModelJson = LinearModelJson | ForestJson | NaiveBayesJson | KnnJson | BlendJson;
+export type CourseModelJson = LinearModelJson | ForestJson | NaiveBayesJson | KnnJson | BlendJson | ScoreLinkJson;
 
 /** 'blend-shap': the weighted sum of the blend members' exact SHAP values (linear SHAP, TreeSHAP). */
-export type ExplanationMethod = 'linear-shap' | 'tree-shap' | 'blend-shap' | 'naive-bayes-log-likelihood' | 'none';
+export type ExplanationMethod = 'linear-shap' | 'tree-shap' | 'blend-shap' | 'score-link-shap' | 'naive-bayes-log-likelihood' | 'none';
 
 /** Exact additive SHAP values of one row and output: base + sum of phi equals the model output. */
 export interface ShapValues {
@@ -148,7 +162,52 @@ export function courseModelFromJson(j: CourseModelJson): CourseModel {
     }
     case 'blend':
       return blendModel(j);
+    case 'score-link':
+      return scoreLinkModel(j);
   }
+}
+
+function scoreLinkModel(j: ScoreLinkJson): CourseModel {
+  if (!Number.isFinite(j.slope) || !Number.isFinite(j.intercept)) throw new Error(`score link: slope and intercept must be finite numbers, got ${j.slope}, ${j.intercept}`);
+  if (!j.model || !['linear', 'forest', 'blend'].includes(j.model.type)) throw new Error('score link: the model must be a linear, tree or blended regression model');
+  const inner = courseModelFromJson(j.model);
+  const members: AdditiveMembers = j.model.type === 'blend' ? j.model.members.map((m) => ({ weight: m.weight, model: m.model })) : [{ weight: 1, model: j.model }];
+  const byMeans = new WeakMap<object, Map<string, AdditiveExplainer>>();
+  const explainer = (cols: number, output: number, means: ArrayLike<number>): AdditiveExplainer => {
+    if (output !== 0 && output !== 1) throw new Error(`score link: a binary classifier has outputs 0 and 1, asked for ${output}`);
+    let m = byMeans.get(means as object);
+    if (!m) byMeans.set(means as object, (m = new Map()));
+    const key = `${output}:${cols}`;
+    let e = m.get(key);
+    if (!e) {
+      const sign = output === 1 ? 1 : -1;
+      e = new AdditiveExplainer(members.map((x) => ({ weight: sign * j.slope * x.weight, model: x.model })), cols, 0, means, sign * j.intercept);
+      m.set(key, e);
+    }
+    return e;
+  };
+  const reference = (X: CsrMatrix, r: number, output: number, means: ArrayLike<number>): ShapValues => {
+    const s = inner.shap(X, r, 0, means)!;
+    const sign = output === 1 ? 1 : -1;
+    const phi = new Map<number, number>();
+    for (const [c, v] of s.phi) phi.set(c, sign * j.slope * v);
+    return { base: sign * (j.slope * s.base + j.intercept), phi };
+  };
+  return {
+    algorithm: j.algorithm,
+    explanationMethod: 'score-link-shap',
+    scores: (X) => Array.from(inner.predict(X), (f) => {
+      const p = 1 / (1 + Math.exp(-(j.slope * f + j.intercept)));
+      return Float64Array.of(1 - p, p);
+    }),
+    predict: () => {
+      throw new Error('a score link is a classifier');
+    },
+    explain: fastTop(explainer, (X, r, output, means, top) => topByMagnitude(reference(X, r, output, means).phi, top)),
+    shap: (X, r, output, means) => reference(X, r, output, means),
+    explainer,
+    toJSON: () => ({ type: 'score-link', algorithm: j.algorithm, slope: j.slope, intercept: j.intercept, model: inner.toJSON() as ScoreLinkJson['model'] }),
+  };
 }
 
 /**

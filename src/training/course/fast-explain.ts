@@ -93,13 +93,18 @@ export class AdditiveExplainer {
   /** absent (A_c) and slope (W_c) interleaved: [A_0, W_0, A_1, W_1, ...] (one cache line for both). */
   private readonly absentSlope: Float64Array;
 
-  constructor(members: readonly { weight: number; model: LinearModelJson | ForestJson }[], cols: number, output: number, means: ArrayLike<number>) {
+  /**
+   * `bias` is added to the output and the base value (a score link's intercept: the members are
+   * then regression models scaled by the link's slope).
+   */
+  constructor(members: readonly { weight: number; model: LinearModelJson | ForestJson }[], cols: number, output: number, means: ArrayLike<number>, bias = 0) {
     this.cols = cols;
     this.absent = new Float64Array(cols);
     this.slope = new Float64Array(cols);
     this.trees = [];
+    const extraBias = bias;
     let base = 0;
-    let bias = 0;
+    bias = 0;
     let treeFeatures = 0;
     for (const { weight, model } of members) {
       if (model.type === 'linear') {
@@ -124,8 +129,8 @@ export class AdditiveExplainer {
         this.trees.push({ weight, tables, x: new Float64Array(F), phi: new Float64Array(F), pred: new Float64Array(1), absentC: new Float64Array(F), slopeC: new Float64Array(F), xs: new Float64Array(BATCH * F), phis: new Float64Array(BATCH * tables.phiStride), preds: new Float64Array(BATCH) });
       }
     }
-    this.base = base;
-    this.linearBias = bias;
+    this.base = base + extraBias;
+    this.linearBias = bias + extraBias;
     for (const t of this.trees) {
       t.tables.columns.forEach((c, j) => {
         t.absentC[j] = this.absent[c];

@@ -37,6 +37,8 @@ export interface FeatureSpaceSettings {
   /** One-hot subject columns (for the popularity and subscriber models; the subject must be known). */
   subjects: string[] | null;
   tfidf: TfidfSettings | null;
+  /** A second TF-IDF block over the title, usually character n-grams (analyzer 'char_wb'); absent: none. */
+  charTfidf?: TfidfSettings | null;
 }
 
 export interface FeatureSpaceJson {
@@ -46,17 +48,25 @@ export interface FeatureSpaceJson {
   mean: number[];
   std: number[];
   vocabulary: TfidfVocabulary | null;
+  /** Vocabulary of the second text block (settings.charTfidf). */
+  charVocabulary?: TfidfVocabulary | null;
 }
 
 export class FeatureSpace {
   readonly vectorizer: TfidfVectorizer | null;
+  readonly charVectorizer: TfidfVectorizer | null;
+  /** First column of the second text block. */
+  private readonly charOffset: number;
   readonly numericCount: number;
   private readonly numericFns: ((c: EnrichedCourse) => number)[];
   private readonly mean: Float64Array;
   private readonly std: Float64Array;
   constructor(readonly json: FeatureSpaceJson) {
     this.vectorizer = json.vocabulary ? new TfidfVectorizer(json.vocabulary) : null;
+    this.charVectorizer = json.charVocabulary ? new TfidfVectorizer(json.charVocabulary) : null;
     this.numericCount = json.mean.length;
+    this.charOffset = this.numericCount + (this.vectorizer?.size ?? 0);
+    if (this.charOffset + (this.charVectorizer?.size ?? 0) !== json.columns.length) throw new Error(`feature space: ${json.columns.length} columns, blocks of ${this.numericCount} + ${this.vectorizer?.size ?? 0} + ${this.charVectorizer?.size ?? 0}`);
     for (const n of json.settings.numeric) if (!NUMERIC_FEATURES[n]) throw new Error(`feature space: unknown numeric feature ${n}`);
     this.numericFns = json.settings.numeric.map((n) => NUMERIC_FEATURES[n]);
     this.mean = Float64Array.from(json.mean);
@@ -74,6 +84,7 @@ export class FeatureSpace {
 
   static fit(records: readonly EnrichedCourse[], settings: FeatureSpaceSettings): FeatureSpace {
     const vocabulary = settings.tfidf ? fitTfidf(records.map((r) => r.titleTokens), settings.tfidf) : null;
+    const charVocabulary = settings.charTfidf ? fitTfidf(records.map((r) => r.titleTokens), settings.charTfidf) : null;
     const numericNames = [...settings.numeric, ...(settings.subjects ?? []).map((s) => `subject=${s}`)];
     const raw = records.map((r) => rawNumeric(r, settings));
     const mean = numericNames.map((_, j) => raw.reduce((a, row) => a + row[j], 0) / Math.max(1, raw.length));
@@ -83,10 +94,11 @@ export class FeatureSpace {
     });
     return new FeatureSpace({
       settings,
-      columns: [...numericNames, ...(vocabulary?.terms ?? []).map((t) => `title:${t}`)],
+      columns: [...numericNames, ...(vocabulary?.terms ?? []).map((t) => `title:${t}`), ...(charVocabulary?.terms ?? []).map((t) => `chars:${t}`)],
       mean,
       std,
       vocabulary,
+      ...(charVocabulary ? { charVocabulary } : {}),
     });
   }
 
@@ -119,6 +131,13 @@ export class FeatureSpace {
       const t = this.vectorizer.transform(r.titleTokens);
       for (let k = 0; k < t.indices.length; k++) {
         indices.push(this.numericCount + t.indices[k]);
+        values.push(t.values[k]);
+      }
+    }
+    if (this.charVectorizer) {
+      const t = this.charVectorizer.transform(r.titleTokens);
+      for (let k = 0; k < t.indices.length; k++) {
+        indices.push(this.charOffset + t.indices[k]);
         values.push(t.values[k]);
       }
     }
@@ -170,6 +189,11 @@ export class FeatureSpace {
       if (this.vectorizer) {
         const t = text ? text[i] : this.vectorizer.transform(r.titleTokens);
         for (let q = 0; q < t.indices.length; q++) push(n + t.indices[q], t.values[q]);
+      }
+      if (this.charVectorizer) {
+        const t = this.charVectorizer.transform(r.titleTokens);
+        const o = this.charOffset;
+        for (let q = 0; q < t.indices.length; q++) push(o + t.indices[q], t.values[q]);
       }
       indptr[i + 1] = k;
     }
