@@ -11,6 +11,7 @@ Usage: python bench/sklearn_courses.py [--data ../shared/data/udemy/udemy_course
 import argparse
 import json
 import os
+import re
 import sys
 
 import numpy as np
@@ -79,13 +80,29 @@ def design(df, ref, subjects, reviews):
     return X
 
 
-class Design:
-    """Numeric block standardised on the training rows + TF-IDF of the titles, as a sparse matrix."""
+TOKEN = re.compile(r"(?u)\b\w\w+\b")
 
-    def __init__(self, num_train, titles_train, view="all"):
+
+def char_wb_tokens(doc, lo=2, hi=5):
+    """Character 2-5-grams inside each token padded with a space (the TypeScript 'char_wb' analyzer, tfidf.ts)."""
+    out = []
+    for t in TOKEN.findall(doc):
+        w = " " + t + " "
+        for n in range(lo, hi + 1):
+            for i in range(len(w) - n + 1):
+                out.append(w[i : i + n])
+    return out
+
+
+class Design:
+    """Numeric block standardised on the training rows + TF-IDF of the titles (+ character n-grams for
+    the subject task, as TITLE_CHARS in src/training/course/tasks.ts), as a sparse matrix."""
+
+    def __init__(self, num_train, titles_train, view="all", chars=False):
         self.scaler = StandardScaler().fit(num_train)
-        self.tfidf = TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=5000, sublinear_tf=True, token_pattern=r"(?u)\b\w\w+\b")
-        self.tfidf.fit([clean_title(t) for t in titles_train])
+        cleaned = [clean_title(t) for t in titles_train]
+        self.tfidf = TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=5000, sublinear_tf=True, token_pattern=r"(?u)\b\w\w+\b").fit(cleaned)
+        self.chars = TfidfVectorizer(analyzer=char_wb_tokens, min_df=2, max_features=10000, sublinear_tf=True).fit(cleaned) if chars else None
         self.view = view
 
     def __call__(self, num, titles):
@@ -93,7 +110,10 @@ class Design:
         if self.view in ("all", "numeric"):
             blocks.append(sp.csr_matrix(self.scaler.transform(num)))
         if self.view in ("all", "text"):
-            blocks.append(self.tfidf.transform([clean_title(t) for t in titles]))
+            cleaned = [clean_title(t) for t in titles]
+            blocks.append(self.tfidf.transform(cleaned))
+            if self.chars is not None:
+                blocks.append(self.chars.transform(cleaned))
         return sp.hstack(blocks).tocsr()
 
 
@@ -113,7 +133,7 @@ def run_task(name, df_tr, df_te, ref, kind, reviews, models, seed, folds):
     for model_name, (views, est, grid) in models.items():
         best = None
         for view in views:
-            d = Design(num_tr, df_tr.course_title, view)
+            d = Design(num_tr, df_tr.course_title, view, chars=name == "subject")
             Xtr, Xte = d(num_tr, df_tr.course_title), d(num_te, df_te.course_title)
             if model_name == "naive-bayes" and view == "numeric":
                 Xtr, Xte = Xtr.toarray(), Xte.toarray()
@@ -143,9 +163,10 @@ def run_task(name, df_tr, df_te, ref, kind, reviews, models, seed, folds):
                 entry.update(auc=roc_auc_score(y_te, s), f1=f1_score(y_te, p))
         results[model_name] = entry
         print(f"{name}{'+reviews' if reviews else ''} {model_name}: {json.dumps({k: v for k, v in entry.items() if k != 'params'})}", file=sys.stderr, flush=True)
-    if kind == "regression" and "gradient-boosting" in fitted and "linear-regression" in fitted:
-        results["blend"] = blend(fitted["gradient-boosting"], fitted["linear-regression"], num_tr, df_tr, y_tr, y_te, seed, folds)
-        print(f"{name}{'+reviews' if reviews else ''} blend: {json.dumps(results['blend'])}", file=sys.stderr, flush=True)
+    for booster, key in (("gradient-boosting", "blend"), ("oblivious-boosting", "blend-oblivious")):
+        if kind == "regression" and booster in fitted and "linear-regression" in fitted:
+            results[key] = blend(fitted[booster], fitted["linear-regression"], num_tr, df_tr, y_tr, y_te, seed, folds)
+            print(f"{name}{'+reviews' if reviews else ''} {key}: {json.dumps(results[key])}", file=sys.stderr, flush=True)
     return results
 
 
@@ -204,6 +225,18 @@ def main():
             {"n_estimators": [200, 400], "learning_rate": [0.02], "max_depth": [4, 6], "min_samples_leaf": [10, 20], "subsample": [0.8], "max_features": [0.33]},
         ),
     }
+    # oblivious (symmetric) trees, the TypeScript trainer's oblivious-boosting: CatBoost grows the same
+    # trees (one split per level). Not scikit-learn; used when the catboost package is installed.
+    try:
+        from catboost import CatBoostRegressor
+
+        reg["oblivious-boosting"] = (
+            ["all"],
+            lambda v: CatBoostRegressor(grow_policy="SymmetricTree", depth=6, iterations=200, learning_rate=0.05, bootstrap_type="Bernoulli", subsample=0.8, random_seed=seed, verbose=0, thread_count=1, allow_writing_files=False),
+            {"l2_leaf_reg": [2, 5], "rsm": [0.5, 0.7]},
+        )
+    except ImportError:
+        pass
 
     out = {"split": args.split, "n_train": len(df_tr), "n_test": len(df_te), "sklearn": __import__("sklearn").__version__}
     tasks = [("subject", "classification", False), ("popularity", "classification", False), ("popularity", "classification", True), ("subscribers", "regression", False), ("subscribers", "regression", True)]

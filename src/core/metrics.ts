@@ -34,5 +34,11 @@ export const stageMetrics = {
     registers: [registry],
   }),
   ingestPaused: new Gauge({ name: 'streamlens_ingest_paused_sources', help: 'Sources paused now, waiting for the bus to acknowledge a send', registers: [registry] }),
+  explanationBytes: new Gauge({
+    name: 'streamlens_model_explanation_table_bytes',
+    help: 'Bytes of precomputed explanation tables held per loaded model version (a hot reload keeps two versions)',
+    labelNames: ['model', 'version'],
+    registers: [registry],
+  }),
   dropped: new Counter({ name: 'streamlens_dropped_total', help: 'Items dropped on purpose (live sources under backpressure, slow clients)', labelNames: ['where', 'reason'], registers: [registry] }),
 };

@@ -1,13 +1,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EnrichedCourse } from '../features/course/enrich.js';
+import { roundSignificant } from '../core/round.js';
+import { type EnrichedCourse, copyRecord } from '../features/course/enrich.js';
+import type { SparseVector } from '../features/course/tfidf.js';
 import { ModelLoadError, type ModelManifest } from './manifest.js';
 import { modelsRoot, readVersion, resolveModel } from './model-repository.js';
 import { COURSE_BUNDLE_FORMAT, type CourseBundleJson, type ShippedTaskJson } from '../training/course/bundle.js';
-import { type CourseModel, type ExplanationMethod, courseModelFromJson, topByMagnitude } from '../training/course/course-model.js';
+import { type CourseModel, type ExplanationMethod, courseModelFromJson } from '../training/course/course-model.js';
+import type { AdditiveExplainer } from '../training/course/fast-explain.js';
+import type { TreeShapTables } from '../training/course/fast-tree-shap.js';
 import { FeatureSpace } from '../training/course/feature-space.js';
 import { maskColumns, type CsrMatrix } from '../training/course/sparse-matrix.js';
-import { jsonErrorSummary } from '../core/redact.js';
 
 /**
  * Live scoring of enriched course records with the shipped course models
@@ -46,6 +49,11 @@ export interface CoursePredictor {
    * the time of a tree-ensemble model (bulk scoring: evaluation, recommender popularity).
    */
   predict(records: EnrichedCourse[], options?: PredictOptions): CoursePrediction[];
+  /**
+   * Bytes of the precomputed explanation tables and vectors this version holds (built at load;
+   * a hot reload keeps two versions, so twice about this while both are loaded).
+   */
+  explanationBytes: number;
 }
 
 export interface PredictOptions {
@@ -65,69 +73,115 @@ interface LoadedTask {
   model: CourseModel;
   keep: ((c: number) => boolean) | null;
   means: Float64Array;
-  groups: Map<string, number[]> | null;
+  /** Compiled explainer per explained output (null: the model's own explain). */
+  explainers: (AdditiveExplainer | null)[];
+  /** One-hot category columns (subject=..., level=...): how many more terms to ask for than are shown. */
+  categoryColumns: number;
 }
 
-function loadTask(t: ShippedTaskJson): LoadedTask {
+/** `outputs`: the outputs whose explanations are served (subject: every class; popularity: 1; subscribers: 0). */
+function loadTask(t: ShippedTaskJson, outputs: number[]): LoadedTask {
   const space = new FeatureSpace(t.featureSpace);
   const n = space.numericCount;
   const keep = t.view === 'numeric' ? (c: number) => c < n : t.view === 'text' ? (c: number) => c >= n : null;
-  return { shipped: t, space, model: courseModelFromJson(t.model), keep, means: Float64Array.from(t.means), groups: categoricalGroups(space) };
+  const model = courseModelFromJson(t.model);
+  const means = Float64Array.from(t.means);
+  const cols = space.columns.length;
+  const explainers: (AdditiveExplainer | null)[] = [];
+  for (const o of outputs) {
+    try {
+      explainers[o] = model.explainer(cols, o, means);
+    } catch (e) {
+      if (!/tree shap tables/.test((e as Error).message)) throw e;
+      explainers[o] = null; // trees too deep for tables: the recursive TreeSHAP
+    }
+  }
+  return { shipped: t, space, model, keep, means, explainers, categoryColumns: categoryColumnCount(space) };
 }
 
-function design(t: LoadedTask, records: readonly EnrichedCourse[]): CsrMatrix {
-  const X = t.space.transform(records);
+function explanationBytes(tasks: readonly LoadedTask[]): number {
+  const tables = new Set<TreeShapTables>();
+  let bytes = 0;
+  for (const t of tasks) {
+    for (const e of t.explainers) {
+      if (!e) continue;
+      bytes += e.bytes;
+      for (const tt of e.treeTables) {
+        if (tables.has(tt)) bytes -= tt.bytes; // shared by several explainers: count once
+        tables.add(tt);
+      }
+    }
+  }
+  return bytes;
+}
+
+function design(t: LoadedTask, records: readonly EnrichedCourse[], text?: readonly SparseVector[]): CsrMatrix {
+  const X = t.space.transform(records, text);
   return t.keep ? maskColumns(X, t.keep) : X;
 }
 
-/** One-hot column groups of a feature space ("subject=...", "level=..."), by prefix; null when it has none. */
-function categoricalGroups(space: FeatureSpace): Map<string, number[]> | null {
-  const groups = new Map<string, number[]>();
-  space.columns.forEach((name, c) => {
-    const m = /^(subject|level)=/.exec(name);
-    if (m) groups.set(m[1], [...(groups.get(m[1]) ?? []), c]);
-  });
-  return groups.size > 0 ? groups : null;
+const termCols = new Int32Array(64);
+const termVals = new Float64Array(64);
+
+/** One-hot columns of categories (subject=..., level=...) in a feature space. */
+function categoryColumnCount(space: { columns: readonly string[] }): number {
+  return space.columns.filter((name) => CATEGORY_COLUMN.test(name)).length;
 }
 
+const CATEGORY_COLUMN = /^(subject|level)=(.*)$/;
+
 /**
- * The k largest explanation terms of row r. A categorical feature is one-hot encoded, so its
- * columns for the categories the record does not have carry contributions too (the effect of not
- * being in them); those are summed into the one term of the record's own category
- * (`subject=Business Finance` holds the whole subject effect of a Business Finance course), so an
- * explanation never names a category the record does not belong to.
+ * Whether an explanation term may be shown for this record: a one-hot column of a category the
+ * record does not belong to (its contribution is the effect of *not* being in it) is left out, so an
+ * explanation never names a subject or level the course does not have. The explainers are asked for
+ * k + (category columns) terms, so the k kept are exactly the k largest allowed contributions.
  */
+function shownFor(feature: string, record: EnrichedCourse): boolean {
+  const m = CATEGORY_COLUMN.exec(feature);
+  if (!m) return true;
+  return m[1] === 'subject' ? m[2] === record.subject : m[2] === record.level;
+}
+
 function topTerms(t: LoadedTask, X: CsrMatrix, r: number, output: number, k: number, record: EnrichedCourse): ExplanationTerm[] {
-  const groups = t.groups;
-  const shap = groups ? t.model.shap(X, r, output, t.means) : null;
-  if (!groups || !shap) {
-    const top = t.model.explain(X, r, output, t.means, k);
-    if (!top) return [];
-    return top.map(([c, v]) => ({ feature: t.space.columns[c], contribution: Number(v.toPrecision(5)) }));
+  const e = t.explainers[output];
+  const want = k + t.categoryColumns;
+  const out: ExplanationTerm[] = [];
+  const add = (c: number, v: number) => {
+    const feature = t.space.columns[c];
+    if (out.length < k && shownFor(feature, record)) out.push({ feature, contribution: roundSignificant(v, 5) });
+  };
+  if (e && want <= termCols.length) {
+    const n = e.explainInto(X, r, want, termCols, termVals);
+    for (let i = 0; i < n; i++) add(termCols[i], termVals[i]);
+    return out;
   }
-  const phi = new Map(shap.phi);
-  const names = new Map<number, string>();
-  for (const [group, cols] of groups) {
-    const own = group === 'subject' ? record.subject : record.level;
-    const ownCol = own === undefined ? undefined : cols.find((c) => t.space.columns[c] === `${group}=${own}`);
-    let sum = 0;
-    for (const c of cols) {
-      sum += phi.get(c) ?? 0;
-      phi.delete(c);
-    }
-    // a category the model has no column for: the group's effect under the feature's own name
-    const at = ownCol ?? cols[0];
-    phi.set(at, sum);
-    names.set(at, ownCol !== undefined ? t.space.columns[ownCol] : `${group}=${own ?? 'unknown'}`);
-  }
-  return topByMagnitude(phi, k).map(([c, v]) => ({ feature: names.get(c) ?? t.space.columns[c], contribution: Number(v.toPrecision(5)) }));
+  const top = e ? e.explain(X, r, want).terms : t.model.explain(X, r, output, t.means, want);
+  if (!top) return [];
+  for (const [c, v] of top) add(c, v);
+  return out;
 }
 
 export function coursePredictorFromBundle(bundle: CourseBundleJson, manifest: ModelManifest, dir: string, options: CoursePredictorOptions = {}): CoursePredictor {
   if (bundle.format !== COURSE_BUNDLE_FORMAT) throw new ModelLoadError(manifest.name, `model.json is not a ${COURSE_BUNDLE_FORMAT} bundle`);
-  const subject = loadTask(bundle.subject);
-  const popularity = loadTask(bundle.popularity);
-  const subscribers = loadTask(bundle.subscribers);
+  const subject = loadTask(bundle.subject, bundle.subject.labels.map((_, i) => i));
+  const subscribers = loadTask(bundle.subscribers, [0]);
+  const subscriberModel = subscribers.explainers[0];
+  // a popularity model that is a score link over the very subscriber model (same design matrix) is
+  // served from the subscriber prediction and its SHAP values: p = sigmoid(slope * log1p + intercept),
+  // phi = slope * the subscriber phi (the same top terms, in the same order, for slope > 0)
+  const pm = bundle.popularity.model;
+  const link =
+    pm.type === 'score-link' &&
+    pm.slope > 0 &&
+    subscriberModel !== null &&
+    bundle.popularity.view === bundle.subscribers.view &&
+    JSON.stringify(pm.model) === JSON.stringify(bundle.subscribers.model) &&
+    JSON.stringify(bundle.popularity.featureSpace) === JSON.stringify(bundle.subscribers.featureSpace)
+      ? { slope: pm.slope, intercept: pm.intercept }
+      : null;
+  const popularity = loadTask(bundle.popularity, link ? [] : [1]);
+  // the three tasks' TF-IDF blocks usually share one vocabulary: vectorise each title once
+  const sharedText = subject.space.vectorizer && subject.space.sameVocabulary(popularity.space) && subject.space.sameVocabulary(subscribers.space) ? subject.space.vectorizer : null;
   const k = options.topTerms ?? 5;
   return {
     name: 'course',
@@ -135,33 +189,60 @@ export function coursePredictorFromBundle(bundle: CourseBundleJson, manifest: Mo
     dir,
     manifest,
     referenceDate: bundle.referenceDate,
+    explanationBytes: explanationBytes([subject, popularity, subscribers]),
     predict(records: EnrichedCourse[], options: PredictOptions = {}): CoursePrediction[] {
       if (records.length === 0) return [];
       const explain = options.explain ?? true;
       const terms = (t: LoadedTask, X: CsrMatrix, r: number, output: number, record: EnrichedCourse): ExplanationTerm[] => (explain ? topTerms(t, X, r, output, k, record) : []);
-      const Xs = design(subject, records);
+      const text = sharedText ? records.map((r) => sharedText.transform(r.titleTokens)) : undefined;
+      const Xs = design(subject, records, text);
       const subjectScores = subject.model.scores(Xs);
       const labels = subject.shipped.labels;
       const predictedSubject = subjectScores.map((s) => labels[argmax(s)]);
       // popularity/subscriber models use the subject as a feature: the record's own, else the predicted one
-      const withSubject = records.map((r, i) => (r.subject !== undefined && labels.includes(r.subject) ? r : { ...r, subject: predictedSubject[i] }));
-      const Xp = design(popularity, withSubject);
-      const popScores = popularity.model.scores(Xp);
-      const Xr = design(subscribers, withSubject);
-      const logSubs = subscribers.model.predict(Xr);
+      const withSubject = records.map((r, i) => {
+        if (r.subject !== undefined && labels.includes(r.subject)) return r;
+        const c = copyRecord(r);
+        c.subject = predictedSubject[i];
+        return c;
+      });
+      const Xp = link ? null : design(popularity, withSubject, text);
+      const popScores = Xp ? popularity.model.scores(Xp) : null;
+      const Xr = design(subscribers, withSubject, text);
+      // the compiled explainer predicts and explains in one pass (same arithmetic either way)
+      const logSubs = subscriberModel ? (explain ? null : subscriberModel.predictAll(Xr)) : subscribers.model.predict(Xr);
+      const kSub = k + subscribers.categoryColumns;
+      const subExplained = subscriberModel && explain ? subscriberModel.explainAllFlat(Xr, kSub) : null;
       return records.map((r, i) => {
         const si = argmax(subjectScores[i]);
-        const p = popScores[i][1];
-        const ls = logSubs[i];
+        let ls: number;
+        let subscriberTerms: ExplanationTerm[] = [];
+        let popularityTerms: ExplanationTerm[] | null = link && explain ? [] : null;
+        if (subExplained) {
+          ls = subExplained.prediction[i];
+          for (let j = 0; j < subExplained.count[i] && subscriberTerms.length < k; j++) {
+            const feature = subscribers.space.columns[subExplained.cols[i * kSub + j]];
+            if (!shownFor(feature, withSubject[i])) continue;
+            const v = subExplained.vals[i * kSub + j];
+            subscriberTerms.push({ feature, contribution: roundSignificant(v, 5) });
+            popularityTerms?.push({ feature, contribution: roundSignificant(link!.slope * v, 5) });
+          }
+        } else if (subscriberModel) ls = logSubs![i];
+        else {
+          ls = logSubs![i];
+          subscriberTerms = terms(subscribers, Xr, i, 0, withSubject[i]);
+        }
+        const p = link ? 1 / (1 + Math.exp(-(link.slope * ls + link.intercept))) : popScores![i][1];
+        if (!popularityTerms) popularityTerms = Xp ? terms(popularity, Xp, i, 1, withSubject[i]) : [];
         return {
           courseId: r.courseId,
           subject: {
             label: labels[si],
-            scores: Object.fromEntries(labels.map((l, j) => [l, Number(subjectScores[i][j].toPrecision(6))])),
+            scores: Object.fromEntries(labels.map((l, j) => [l, roundSignificant(subjectScores[i][j], 6)])),
             explanation: terms(subject, Xs, i, si, r),
           },
-          popularity: { probability: p, popular: p >= 0.5, threshold: popularity.shipped.threshold ?? NaN, explanation: terms(popularity, Xp, i, 1, withSubject[i]) },
-          subscribers: { predicted: Math.max(0, Math.expm1(ls)), log1p: ls, explanation: terms(subscribers, Xr, i, 0, withSubject[i]) },
+          popularity: { probability: p, popular: p >= 0.5, threshold: popularity.shipped.threshold ?? NaN, explanation: popularityTerms },
+          subscribers: { predicted: Math.max(0, Math.expm1(ls)), log1p: ls, explanation: subscriberTerms },
           subjectUsed: withSubject[i].subject!,
           explanationMethod: { subject: subject.model.explanationMethod, popularity: popularity.model.explanationMethod, subscribers: subscribers.model.explanationMethod },
         };
@@ -183,7 +264,7 @@ export function loadCoursePredictor(modelVersion?: string, options: CoursePredic
   try {
     bundle = JSON.parse(readFileSync(join(v.dir, v.manifest.files.json), 'utf8'));
   } catch (e) {
-    throw new ModelLoadError(v.dir, `model.json is not valid JSON (${jsonErrorSummary(e)})`);
+    throw new ModelLoadError(v.dir, `model.json is not valid JSON: ${(e as Error).message}`);
   }
   return coursePredictorFromBundle(bundle, v.manifest, v.dir, options);
 }

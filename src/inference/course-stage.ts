@@ -6,6 +6,7 @@ import { TOPICS } from '../bus/topics.js';
 import { type Route, defaultRoute } from '../core/route.js';
 import type { EnrichedCourse } from '../features/course/enrich.js';
 import { type CoursePrediction, type ExplanationTerm, coursePredictorFromBundle } from './course-predictor.js';
+import { stageMetrics } from '../core/metrics.js';
 import { featureKeyOf } from './manifest.js';
 import { listVersions, modelsRoot, readVersion, type ModelVersion } from './model-repository.js';
 import { type LoadedModel, ModelServer } from './model-server.js';
@@ -33,11 +34,15 @@ async function loadCourseModel(v: ModelVersion): Promise<LoadedModel<EnrichedCou
   const m = v.manifest;
   if (m.format !== 'json' || !m.files.json) throw new Error(`model ${v.dir}: course models are format "json"`);
   const predictor = coursePredictorFromBundle(JSON.parse(readFileSync(join(v.dir, m.files.json), 'utf8')), m, v.dir);
+  const labels = { model: m.name, version: m.version };
+  stageMetrics.explanationBytes.set(labels, predictor.explanationBytes);
   return {
     version: v,
     featureKey: featureKeyOf(m.features),
     predict: async (records) => predictor.predict(records),
-    close: async () => undefined,
+    close: async () => {
+      stageMetrics.explanationBytes.remove(labels);
+    },
   };
 }
 

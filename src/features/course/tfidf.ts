@@ -5,7 +5,13 @@
  * recommender, later) use the same terms.
  */
 export interface TfidfSettings {
-  /** Word n-gram range, e.g. [1, 2]. */
+  /**
+   * 'word' (default): word n-grams of the tokens. 'char_wb': character n-grams inside each token
+   * padded with one space on both sides (" piano " gives " p", "pi", ..., "no "), as scikit-learn's
+   * char_wb analyzer applied to the tokens.
+   */
+  analyzer?: 'word' | 'char_wb';
+  /** n-gram range (words, or characters for char_wb), e.g. [1, 2]. */
   ngramRange: [number, number];
   /** Terms in fewer training documents are dropped. */
   minDf: number;
@@ -53,11 +59,26 @@ export function ngrams(tokens: readonly string[], range: [number, number]): stri
   return out;
 }
 
+/** Character n-grams of each token padded with a space on both sides (the char_wb analyzer). */
+export function charNgrams(tokens: readonly string[], range: [number, number]): string[] {
+  const out: string[] = [];
+  for (const t of tokens) {
+    const w = ' ' + t + ' ';
+    for (let n = range[0]; n <= range[1]; n++) for (let i = 0; i + n <= w.length; i++) out.push(w.slice(i, i + n));
+  }
+  return out;
+}
+
+/** The terms of a token list under the settings' analyzer. */
+export function analyze(tokens: readonly string[], settings: TfidfSettings): string[] {
+  return settings.analyzer === 'char_wb' ? charNgrams(tokens, settings.ngramRange) : ngrams(tokens, settings.ngramRange);
+}
+
 export function fitTfidf(documents: readonly (readonly string[])[], settings: TfidfSettings = DEFAULT_TFIDF_SETTINGS): TfidfVocabulary {
   if (documents.length === 0) throw new Error('fitTfidf: no documents to fit the vocabulary on');
   const df = new Map<string, number>();
   for (const tokens of documents) {
-    for (const t of new Set(ngrams(tokens, settings.ngramRange))) df.set(t, (df.get(t) ?? 0) + 1);
+    for (const t of new Set(analyze(tokens, settings))) df.set(t, (df.get(t) ?? 0) + 1);
   }
   const kept = [...df].filter(([, c]) => c >= settings.minDf);
   kept.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
@@ -88,17 +109,43 @@ export class TfidfVectorizer {
 
   /** L2-normalised TF-IDF vector of one token list (unknown terms ignored). */
   transform(tokens: readonly string[]): SparseVector {
-    const counts = new Map<number, number>();
-    for (const g of ngrams(tokens, this.vocabulary.settings.ngramRange)) {
-      const i = this.index.get(g);
-      if (i !== undefined) counts.set(i, (counts.get(i) ?? 0) + 1);
+    const [lo, hi] = this.vocabulary.settings.ngramRange;
+    const hits: number[] = [];
+    if (this.vocabulary.settings.analyzer === 'char_wb') {
+      for (const t of tokens) {
+        const w = ' ' + t + ' ';
+        for (let n = lo; n <= hi; n++) {
+          for (let i = 0; i + n <= w.length; i++) {
+            const h = this.index.get(w.slice(i, i + n));
+            if (h !== undefined) hits.push(h);
+          }
+        }
+      }
+    } else for (let n = lo; n <= hi; n++) {
+      for (let i = 0; i + n <= tokens.length; i++) {
+        let g = tokens[i];
+        for (let j = 1; j < n; j++) g += ' ' + tokens[i + j];
+        const t = this.index.get(g);
+        if (t !== undefined) hits.push(t);
+      }
     }
-    const indices = [...counts.keys()].sort((a, b) => a - b);
-    const values = indices.map((i) => {
-      const tf = counts.get(i)!;
-      return (this.vocabulary.settings.sublinearTf ? 1 + Math.log(tf) : tf) * this.vocabulary.idf[i];
-    });
-    const norm = Math.sqrt(values.reduce((a, v) => a + v * v, 0));
+    hits.sort((a, b) => a - b);
+    const indices: number[] = [];
+    const values: number[] = [];
+    const { idf, settings } = this.vocabulary;
+    for (let p = 0; p < hits.length; ) {
+      const i = hits[p];
+      let tf = 0;
+      while (p < hits.length && hits[p] === i) {
+        tf++;
+        p++;
+      }
+      indices.push(i);
+      values.push((settings.sublinearTf ? 1 + Math.log(tf) : tf) * idf[i]);
+    }
+    let sq = 0;
+    for (const v of values) sq += v * v;
+    const norm = Math.sqrt(sq);
     if (norm > 0) for (let k = 0; k < values.length; k++) values[k] /= norm;
     return { indices, values };
   }

@@ -1,14 +1,16 @@
 import type { EnrichedCourse } from '../../features/course/enrich.js';
-import { type CourseModel, wrapTrained } from './course-model.js';
+import { type CourseModel, type ScoreLinkJson, wrapTrained } from './course-model.js';
 import { FeatureSpace } from './feature-space.js';
 import { fitKnn } from './knn.js';
 import { fitLinearSvm, fitLogisticRegression, fitRidge } from './linear-fit.js';
 import { fitNaiveBayes } from './naive-bayes.js';
 import { fitGradientBoosting } from './gradient-boosting.js';
+import { fitObliviousBoosting } from './oblivious-boosting.js';
 import { fitForest } from './random-forest.js';
 import type { BlendJson } from './blend.js';
-import { type CsrMatrix, denseColumns, maskColumns } from './sparse-matrix.js';
-import type { CourseTask, TaskTarget } from './tasks.js';
+import { type CsrMatrix, denseColumns, maskColumns, selectRows } from './sparse-matrix.js';
+import { type CourseTask, type TaskTarget, subscribersTask } from './tasks.js';
+import { SeededRandom } from '../../analysis/random.js';
 
 /**
  * One model family with its hyper-parameters, fitted on a set of training records: the feature
@@ -20,11 +22,13 @@ export type Algorithm =
   | 'decision-tree'
   | 'random-forest'
   | 'gradient-boosting'
+  | 'oblivious-boosting'
   | 'linear-svm'
   | 'knn'
   | 'naive-bayes'
   | 'linear-regression'
-  | 'blend';
+  | 'blend'
+  | 'subscriber-score';
 
 /** Which columns a model sees: numeric block, TF-IDF block, or both. */
 export type FeatureView = 'all' | 'numeric' | 'text';
@@ -46,9 +50,13 @@ export interface CandidateParams {
   rounds?: number;
   learningRate?: number;
   subsample?: number;
+  /** Oblivious boosting: L2 regularisation of the leaf values. */
+  l2?: number;
   /** Blend: weight of the first member (the second gets 1 - weight) and the members' own settings. */
   weight?: number;
   members?: BlendMember[];
+  /** Subscriber score (popularity): the regression of log1p(subscribers) whose prediction is the score. */
+  base?: BlendMember;
   [key: string]: unknown;
 }
 
@@ -83,7 +91,7 @@ export function fitCandidate(task: CourseTask, algorithm: Algorithm, params: Can
   const full = space.transform(train);
   const X = view === 'all' ? full : maskColumns(full, viewColumns(space, view));
   const classes = target.labels.length;
-  const model = fitModel(task, algorithm, params, space, X, y, classes, seed);
+  const model = algorithm === 'subscriber-score' ? fitSubscriberScore(task, params, space, X, train, y as Int32Array, seed) : fitModel(task, algorithm, params, space, X, y, classes, seed);
   const means = new Float64Array(X.cols);
   for (let p = 0; p < X.indptr[X.rows]; p++) means[X.indices[p]] += X.values[p] / X.rows;
   return { algorithm, params, space, target, model, means };
@@ -104,6 +112,8 @@ function fitModel(
     return y as Int32Array;
   };
   switch (algorithm) {
+    case 'subscriber-score':
+      throw new Error('subscriber score needs the training records (fitCandidate)');
     case 'blend': {
       // w * first member + (1 - w) * second, both fitted on the same rows and design matrix
       const members = p.members ?? [];
@@ -160,6 +170,23 @@ function fitModel(
         }),
       );
     }
+    case 'oblivious-boosting': {
+      if (task.kind !== 'regression') throw new Error(`oblivious boosting is implemented for regression (squared loss); task ${task.name} is ${task.kind}`);
+      const ids = treeColumns(space, p);
+      if (p.maxFeatures === 'sqrt') throw new Error('oblivious boosting: maxFeatures must be a fraction in (0, 1]');
+      return wrapTrained(
+        fitObliviousBoosting(denseColumns(X, ids), ids, y as Float64Array, {
+          rounds: p.rounds ?? 100,
+          learningRate: p.learningRate ?? 0.1,
+          depth: p.maxDepth ?? 6,
+          minSamplesLeaf: p.minSamplesLeaf ?? 1,
+          l2: p.l2 ?? 1,
+          subsample: p.subsample ?? 1,
+          maxFeatures: p.maxFeatures ?? 1,
+          seed,
+        }),
+      );
+    }
     case 'decision-tree':
     case 'random-forest': {
       const ids = treeColumns(space, p);
@@ -177,6 +204,92 @@ function fitModel(
       );
     }
   }
+}
+
+/**
+ * Popularity from the subscriber regression (stacking): fits params.base on log1p(num_subscribers)
+ * of the same rows and design matrix, then P(popular) = sigmoid(slope * prediction + intercept) with
+ * slope and intercept fitted (logistic regression on one feature) to out-of-fold predictions of the
+ * base on these rows (5 folds), so the calibration never sees a prediction of a row's own model.
+ */
+function fitSubscriberScore(task: CourseTask, p: CandidateParams, space: FeatureSpace, X: CsrMatrix, train: readonly EnrichedCourse[], y: Int32Array, seed: number): CourseModel {
+  if (task.kind !== 'classification' || task.name !== 'popularity') throw new Error(`subscriber score is a popularity model, not ${task.name}`);
+  const base = p.base;
+  if (!base) throw new Error('subscriber score: params.base (the subscriber regression) is missing');
+  if ((base.params.view ?? 'all') !== (p.view ?? 'all')) throw new Error(`subscriber score: base view ${base.params.view ?? 'all'}, candidate view ${p.view ?? 'all'}`);
+  const regression = subscribersTask(task.includeReviews);
+  const ys = regression.target(train, regression.fitTarget(train)) as Float64Array;
+  const inner = fitModel(regression, base.algorithm, base.params, space, X, ys, 1, seed);
+  // out-of-fold predictions of the base on these rows
+  const n = X.rows;
+  const order = Array.from({ length: n }, (_, i) => i);
+  const rng = new SeededRandom(seed + 7);
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const oof = new Float64Array(n);
+  const K = 5;
+  for (let f = 0; f < K; f++) {
+    const test = order.filter((_, i) => i % K === f);
+    const fit = order.filter((_, i) => i % K !== f);
+    const m = fitModel(regression, base.algorithm, base.params, space, selectRows(X, fit), Float64Array.from(fit, (i) => ys[i]), 1, seed + 1 + f);
+    const pred = m.predict(selectRows(X, test));
+    test.forEach((i, k) => (oof[i] = pred[k]));
+  }
+  const { slope, intercept } = fitLogistic1d(oof, y);
+  const json: ScoreLinkJson = { type: 'score-link', algorithm: 'subscriber-score', slope, intercept, model: inner.toJSON() as ScoreLinkJson['model'] };
+  return wrapTrained({ toJSON: () => json });
+}
+
+/** Maximum-likelihood logistic regression on one feature (Newton's method with step halving). */
+export function fitLogistic1d(x: ArrayLike<number>, y: ArrayLike<number>): { slope: number; intercept: number } {
+  let a = 0;
+  let b = 0;
+  const loss = (a: number, b: number): number => {
+    let l = 0;
+    for (let i = 0; i < x.length; i++) {
+      const z = a * x[i] + b;
+      l += Math.log1p(Math.exp(-Math.abs(z))) + Math.max(z, 0) - y[i] * z;
+    }
+    return l;
+  };
+  let current = loss(a, b);
+  for (let it = 0; it < 100; it++) {
+    let ga = 0;
+    let gb = 0;
+    let haa = 0;
+    let hab = 0;
+    let hbb = 0;
+    for (let i = 0; i < x.length; i++) {
+      const p = 1 / (1 + Math.exp(-(a * x[i] + b)));
+      const r = p - y[i];
+      const w = p * (1 - p);
+      ga += r * x[i];
+      gb += r;
+      haa += w * x[i] * x[i];
+      hab += w * x[i];
+      hbb += w;
+    }
+    const det = haa * hbb - hab * hab;
+    if (!(det > 0)) break;
+    let da = (hbb * ga - hab * gb) / det;
+    let db = (haa * gb - hab * ga) / det;
+    let step = 1;
+    let next = loss(a - da, b - db);
+    while (next > current && step > 1e-6) {
+      step /= 2;
+      next = loss(a - step * da, b - step * db);
+    }
+    da *= step;
+    db *= step;
+    a -= da;
+    b -= db;
+    const done = Math.abs(current - next) < 1e-12 * Math.max(1, current);
+    current = next;
+    if (done) break;
+  }
+  return { slope: a, intercept: b };
 }
 
 /** Columns offered to tree models: the numeric block and/or the `treeTerms` most frequent title terms. */

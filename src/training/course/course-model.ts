@@ -1,15 +1,30 @@
 import type { BlendJson } from './blend.js';
+import { AdditiveExplainer, type TopTerms } from './fast-explain.js';
 import { KnnClassifier, type KnnJson } from './knn.js';
 import { LinearModel, type LinearModelJson } from './linear-model.js';
 import { NaiveBayes, type NaiveBayesJson } from './naive-bayes.js';
 import { type ForestJson, TreeEnsemble } from './random-forest.js';
 import type { CsrMatrix } from './sparse-matrix.js';
 
+/**
+ * A binary classifier made from a regression model (stacking): P(class 1) = sigmoid(slope * f(x) +
+ * intercept), f the regression model (popularity from the predicted log1p(subscribers); slope and
+ * intercept fitted on out-of-fold predictions of the training part). Its margin is linear in f, so
+ * its exact SHAP values are slope times f's, with base value slope * f's base + intercept.
+ */
+export interface ScoreLinkJson {
+  type: 'score-link';
+  algorithm: 'subscriber-score';
+  slope: number;
+  intercept: number;
+  model: LinearModelJson | ForestJson | BlendJson;
+}
+
 /** Any course model, as stored in model.json. */
-export type CourseModelJson = LinearModelJson | ForestJson | NaiveBayesJson | KnnJson | BlendJson;
+export type CourseModelJson = LinearModelJson | ForestJson | NaiveBayesJson | KnnJson | BlendJson | ScoreLinkJson;
 
 /** 'blend-shap': the weighted sum of the blend members' exact SHAP values (linear SHAP, TreeSHAP). */
-export type ExplanationMethod = 'linear-shap' | 'tree-shap' | 'blend-shap' | 'naive-bayes-log-likelihood' | 'none';
+export type ExplanationMethod = 'linear-shap' | 'tree-shap' | 'blend-shap' | 'score-link-shap' | 'naive-bayes-log-likelihood' | 'none';
 
 /** Exact additive SHAP values of one row and output: base + sum of phi equals the model output. */
 export interface ShapValues {
@@ -35,32 +50,78 @@ export interface CourseModel {
    * value; null for models without exact SHAP values (naive Bayes, KNN).
    */
   shap(X: CsrMatrix, r: number, output: number, means: ArrayLike<number>): ShapValues | null;
+  /**
+   * The compiled explainer of output `output` (exact SHAP values from precomputed tables, top
+   * terms without the dense vector, fast-explain.ts); null for models without exact SHAP values.
+   * Built once per (means, output, columns) and kept with the model.
+   */
+  explainer(cols: number, output: number, means: ArrayLike<number>): AdditiveExplainer | null;
   toJSON(): CourseModelJson;
 }
+
+type AdditiveMembers = { weight: number; model: LinearModelJson | ForestJson }[];
+
+/** Explainers of one model, per means vector and (output, columns); tree tables are shared. */
+function explainerCache(members: AdditiveMembers): (cols: number, output: number, means: ArrayLike<number>) => AdditiveExplainer {
+  const byMeans = new WeakMap<object, Map<string, AdditiveExplainer>>();
+  return (cols, output, means) => {
+    let m = byMeans.get(means as object);
+    if (!m) byMeans.set(means as object, (m = new Map()));
+    const key = `${output}:${cols}`;
+    let e = m.get(key);
+    if (!e) m.set(key, (e = new AdditiveExplainer(members, cols, output, means)));
+    return e;
+  };
+}
+
+/** Top terms from the compiled explainer, or from the reference SHAP values when tables cannot be built. */
+function fastTop(
+  explainer: (cols: number, output: number, means: ArrayLike<number>) => AdditiveExplainer,
+  reference: (X: CsrMatrix, r: number, output: number, means: ArrayLike<number>, top: number) => [number, number][],
+): (X: CsrMatrix, r: number, output: number, means: ArrayLike<number>, top: number) => [number, number][] {
+  let usable = true;
+  return (X, r, output, means, top) => {
+    if (usable) {
+      try {
+        return explainer(X.cols, output, means).explain(X, r, top).terms;
+      } catch (e) {
+        if (!/tree shap tables/.test((e as Error).message)) throw e;
+        usable = false; // too deep for path tables: the recursive algorithm
+      }
+    }
+    return reference(X, r, output, means, top);
+  };
+}
+
+export type { TopTerms };
 
 export function courseModelFromJson(j: CourseModelJson): CourseModel {
   switch (j.type) {
     case 'linear': {
       const m = LinearModel.fromJSON(j);
+      const explainer = explainerCache([{ weight: 1, model: j }]);
       return {
         algorithm: j.algorithm,
         explanationMethod: 'linear-shap',
         scores: (X) => m.predictScores(X),
         predict: (X) => m.predict(X),
-        explain: (X, r, output, means, top) => topByMagnitude(m.shap(X, r, means, output), top),
+        explain: fastTop(explainer, (X, r, output, means, top) => topByMagnitude(m.shap(X, r, means, output), top)),
         shap: (X, r, output, means) => linearShapValues(m, X, r, output, means),
+        explainer,
         toJSON: () => m.toJSON(),
       };
     }
     case 'forest': {
       const m = TreeEnsemble.fromJSON(j);
+      const explainer = explainerCache([{ weight: 1, model: j }]);
       return {
         algorithm: j.algorithm,
         explanationMethod: 'tree-shap',
         scores: (X) => m.predictScores(X),
         predict: (X) => m.predict(X),
-        explain: (X, r, output, _means, top) => topByMagnitude(m.shap(X, r, output).phi, top),
+        explain: fastTop(explainer, (X, r, output, _means, top) => topByMagnitude(m.shap(X, r, output).phi, top)),
         shap: (X, r, output) => m.shap(X, r, output),
+        explainer,
         toJSON: () => m.toJSON(),
       };
     }
@@ -80,6 +141,7 @@ export function courseModelFromJson(j: CourseModelJson): CourseModel {
           return topByMagnitude(out, top);
         },
         shap: () => null,
+        explainer: () => null,
         toJSON: () => m.toJSON(),
       };
     }
@@ -94,12 +156,58 @@ export function courseModelFromJson(j: CourseModelJson): CourseModel {
         },
         explain: () => null,
         shap: () => null,
+        explainer: () => null,
         toJSON: () => m.toJSON(),
       };
     }
     case 'blend':
       return blendModel(j);
+    case 'score-link':
+      return scoreLinkModel(j);
   }
+}
+
+function scoreLinkModel(j: ScoreLinkJson): CourseModel {
+  if (!Number.isFinite(j.slope) || !Number.isFinite(j.intercept)) throw new Error(`score link: slope and intercept must be finite numbers, got ${j.slope}, ${j.intercept}`);
+  if (!j.model || !['linear', 'forest', 'blend'].includes(j.model.type)) throw new Error('score link: the model must be a linear, tree or blended regression model');
+  const inner = courseModelFromJson(j.model);
+  const members: AdditiveMembers = j.model.type === 'blend' ? j.model.members.map((m) => ({ weight: m.weight, model: m.model })) : [{ weight: 1, model: j.model }];
+  const byMeans = new WeakMap<object, Map<string, AdditiveExplainer>>();
+  const explainer = (cols: number, output: number, means: ArrayLike<number>): AdditiveExplainer => {
+    if (output !== 0 && output !== 1) throw new Error(`score link: a binary classifier has outputs 0 and 1, asked for ${output}`);
+    let m = byMeans.get(means as object);
+    if (!m) byMeans.set(means as object, (m = new Map()));
+    const key = `${output}:${cols}`;
+    let e = m.get(key);
+    if (!e) {
+      const sign = output === 1 ? 1 : -1;
+      e = new AdditiveExplainer(members.map((x) => ({ weight: sign * j.slope * x.weight, model: x.model })), cols, 0, means, sign * j.intercept);
+      m.set(key, e);
+    }
+    return e;
+  };
+  const reference = (X: CsrMatrix, r: number, output: number, means: ArrayLike<number>): ShapValues => {
+    const s = inner.shap(X, r, 0, means)!;
+    const sign = output === 1 ? 1 : -1;
+    const phi = new Map<number, number>();
+    for (const [c, v] of s.phi) phi.set(c, sign * j.slope * v);
+    return { base: sign * (j.slope * s.base + j.intercept), phi };
+  };
+  return {
+    algorithm: j.algorithm,
+    explanationMethod: 'score-link-shap',
+    scores: (X) => Array.from(inner.predict(X), (f) => {
+      const p = 1 / (1 + Math.exp(-(j.slope * f + j.intercept)));
+      return Float64Array.of(1 - p, p);
+    }),
+    predict: () => {
+      throw new Error('a score link is a classifier');
+    },
+    explain: fastTop(explainer, (X, r, output, means, top) => topByMagnitude(reference(X, r, output, means).phi, top)),
+    shap: (X, r, output, means) => reference(X, r, output, means),
+    explainer,
+    toJSON: () => ({ type: 'score-link', algorithm: j.algorithm, slope: j.slope, intercept: j.intercept, model: inner.toJSON() as ScoreLinkJson['model'] }),
+  };
 }
 
 /**
@@ -129,9 +237,11 @@ function blendModel(j: BlendJson): CourseModel {
     }
     return { base, phi };
   };
+  const explainer = explainerCache(j.members.map((m) => ({ weight: m.weight, model: m.model as LinearModelJson | ForestJson })));
   return {
     algorithm: 'blend',
     explanationMethod: 'blend-shap',
+    explainer,
     scores: () => {
       throw new Error('the blend is a regression model');
     },
@@ -143,7 +253,7 @@ function blendModel(j: BlendJson): CourseModel {
       }
       return out;
     },
-    explain: (X, r, output, means, top) => topByMagnitude(denseShap(X, r, output, means).phi, top),
+    explain: fastTop(explainer, (X, r, output, means, top) => topByMagnitude(denseShap(X, r, output, means).phi, top)),
     shap: (X, r, output, means) => {
       const { base, phi } = denseShap(X, r, output, means);
       const out = new Map<number, number>();

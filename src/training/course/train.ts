@@ -16,6 +16,8 @@ import { r2Score } from '../../analysis/regression.js';
 import { rocAucBinary } from '../../analysis/curves.js';
 import { accuracy } from '../../analysis/classification.js';
 import { argmax } from './evaluate.js';
+import type { CourseModelJson } from './course-model.js';
+import { SIGNATURE_MAX_SPLITS } from './fast-tree-shap.js';
 
 /**
  * Trains and compares the course models: for each task (subject; popularity and subscribers,
@@ -45,6 +47,12 @@ export interface TrainCourseOptions {
   algorithms?: Algorithm[];
   /** Largest model.json accepted for shipping, bytes (default 2.8 MB in all). */
   maxBundleBytes?: number;
+  /**
+   * Largest explanation cost of a shipped model, in table operations per record (explanationCost);
+   * default 8,000, which keeps exact explanations at stream speed (the 400 depth-6 depthwise trees
+   * of models/course/3 cost ~46,000).
+   */
+  maxExplanationCost?: number;
   log?: (message: string) => void;
 }
 
@@ -59,6 +67,8 @@ export interface CandidateResult {
   test: ClassificationMetrics | RegressionMetrics;
   importance: Importance[];
   modelBytes: number;
+  /** Table operations per record of the model's exact explanations (explanationCost). */
+  explanationCost: number;
   seconds: number;
 }
 
@@ -68,6 +78,43 @@ export interface TrainCourseResult {
   shipped: Record<'subject' | 'popularity' | 'subscribers', CandidateResult>;
   split: CourseSplit;
   dataset: { rows: number; rejected: number; duplicates: number; referenceDate: string };
+}
+
+/**
+ * Cost of a model's exact explanations in table operations per record, from its structure (the
+ * layouts of fast-tree-shap.ts): a signature tree costs its distinct splits plus its distinct
+ * features, a path tree its internal nodes plus the unique features of every leaf's path; linear
+ * models and the other families cost nothing here (their terms come from the row's non-zeros).
+ */
+export function explanationCost(model: CourseModelJson): number {
+  if (model.type === 'blend') return model.members.reduce((a, m) => a + explanationCost(m.model), 0);
+  if (model.type === 'score-link') return explanationCost(model.model);
+  if (model.type !== 'forest') return 0;
+  let cost = 0;
+  for (const t of model.trees) {
+    const splits = new Set<string>();
+    const features = new Set<number>();
+    t.feature.forEach((f, n) => {
+      if (f < 0) return;
+      splits.add(`${f}:${t.threshold[n]}`);
+      features.add(f);
+    });
+    if (splits.size <= SIGNATURE_MAX_SPLITS) {
+      cost += splits.size + features.size;
+      continue;
+    }
+    const walk = (n: number, path: number[]): void => {
+      if (t.feature[n] < 0) {
+        cost += new Set(path).size;
+        return;
+      }
+      cost++;
+      walk(t.left[n], [...path, t.feature[n]]);
+      walk(t.right[n], [...path, t.feature[n]]);
+    };
+    walk(0, []);
+  }
+  return cost;
 }
 
 export function courseTasks(): CourseTask[] {
@@ -189,29 +236,31 @@ export async function trainCourseModels(options: TrainCourseOptions = {}): Promi
 
   const results: CandidateResult[] = [];
   const fitted = new Map<CandidateResult, FittedCandidate>();
+  const recordFor = (task: CourseTask, algorithm: Algorithm, best: CandidateParams, cvScore: number, cvStd: number, started: number): void => {
+    const c = fitCandidate(task, algorithm, best, train, seed);
+    const testMetrics = metricsOf(task, predictRecords(task, c, test));
+    const importance = courseImportance(task, c, test, seed, options.quick ? 2 : 5);
+    const r: CandidateResult = {
+      task: task.name,
+      includeReviews: task.includeReviews,
+      algorithm,
+      params: best,
+      cvMetric: task.selectionMetric,
+      cvScore,
+      cvStd,
+      test: testMetrics,
+      importance,
+      modelBytes: JSON.stringify(c.model.toJSON()).length,
+      explanationCost: explanationCost(c.model.toJSON()),
+      seconds: (performance.now() - started) / 1000,
+    };
+    results.push(r);
+    fitted.set(r, c);
+    log(`${task.name}${task.includeReviews ? '+reviews' : ''} ${algorithm} ${JSON.stringify(best)} cv ${task.selectionMetric}=${r.cvScore.toFixed(4)} test ${JSON.stringify(testMetrics)} (${r.seconds.toFixed(1)} s)`);
+  };
   for (const task of courseTasks()) {
     const families = (task.kind === 'classification' ? CLASSIFIERS : REGRESSORS).filter((a) => !options.algorithms || options.algorithms.includes(a));
-    const record = (algorithm: Algorithm, best: CandidateParams, cvScore: number, cvStd: number, started: number): void => {
-      const c = fitCandidate(task, algorithm, best, train, seed);
-      const testMetrics = metricsOf(task, predictRecords(task, c, test));
-      const importance = courseImportance(task, c, test, seed, options.quick ? 2 : 5);
-      const r: CandidateResult = {
-        task: task.name,
-        includeReviews: task.includeReviews,
-        algorithm,
-        params: best,
-        cvMetric: task.selectionMetric,
-        cvScore,
-        cvStd,
-        test: testMetrics,
-        importance,
-        modelBytes: JSON.stringify(c.model.toJSON()).length,
-        seconds: (performance.now() - started) / 1000,
-      };
-      results.push(r);
-      fitted.set(r, c);
-      log(`${task.name}${task.includeReviews ? '+reviews' : ''} ${algorithm} ${JSON.stringify(best)} cv ${task.selectionMetric}=${r.cvScore.toFixed(4)} test ${JSON.stringify(testMetrics)} (${r.seconds.toFixed(1)} s)`);
-    };
+    const record = (algorithm: Algorithm, best: CandidateParams, cvScore: number, cvStd: number, started: number): void => recordFor(task, algorithm, best, cvScore, cvStd, started);
     for (const algorithm of families) {
       const started = performance.now();
       const cvStds = new Map<string, number>();
@@ -222,28 +271,52 @@ export async function trainCourseModels(options: TrainCourseOptions = {}): Promi
       });
       record(algorithm, search.best.params, search.best.score, cvStds.get(JSON.stringify(search.best.params)) ?? 0, started);
     }
-    // regression: blend the cross-validated gradient boosting and ridge, weight from out-of-fold predictions
+    // regression: blend each cross-validated tree booster with ridge, weight from out-of-fold predictions
     const bestOf = (a: Algorithm) => results.find((r) => r.task === task.name && r.includeReviews === task.includeReviews && r.algorithm === a);
-    const gbm = bestOf('gradient-boosting');
     const ridge = bestOf('linear-regression');
-    if (task.kind === 'regression' && gbm && ridge && (!options.algorithms || options.algorithms.includes('blend'))) {
+    for (const booster of ['gradient-boosting', 'oblivious-boosting'] as const) {
+      const gbm = bestOf(booster);
+      if (task.kind !== 'regression' || !gbm || !ridge || (options.algorithms && !options.algorithms.includes('blend'))) continue;
       const started = performance.now();
       const b = blendParams(task, gbm, ridge, train, folds, seed);
-      if (!b) log(`${task.name}: no blend (gradient boosting view ${gbm.params.view}, ridge view ${ridge.params.view})`);
+      if (!b) log(`${task.name}: no blend (${booster} view ${gbm.params.view}, ridge view ${ridge.params.view})`);
       else {
-        log(`${task.name}${task.includeReviews ? '+reviews' : ''} blend weights by out-of-fold R²: ${b.choice.curve.map((p) => `${p.weight}:${p.cvScore.toFixed(4)}`).join(' ')}`);
+        log(`${task.name}${task.includeReviews ? '+reviews' : ''} blend ${booster} + ridge, weights by out-of-fold R²: ${b.choice.curve.map((p) => `${p.weight}:${p.cvScore.toFixed(4)}`).join(' ')}`);
         record('blend', b.params, b.choice.cvScore, b.choice.cvStd, started);
       }
     }
   }
 
-  // ship the best (by CV) model per task, without num_reviews, within the size budget
   const budget = options.maxBundleBytes ?? 2_800_000;
   const perTask = budget / 3;
+  const maxCost = options.maxExplanationCost ?? 8000;
+  const eligible = (r: CandidateResult): boolean => r.modelBytes + 200_000 <= perTask && r.explanationCost <= maxCost;
+
+  // stacking: popularity from the subscriber regression that would ship (best CV within the budgets),
+  // its prediction calibrated by logistic regression on out-of-fold predictions (candidates.ts)
+  if (!options.algorithms || options.algorithms.includes('subscriber-score')) {
+    for (const includeReviews of [false, true]) {
+      const base = results
+        .filter((r) => r.task === 'subscribers' && r.includeReviews === includeReviews && eligible(r))
+        .sort((a, b) => b.cvScore - a.cvScore)[0];
+      if (!base) continue;
+      const task = popularityTask(includeReviews);
+      const started = performance.now();
+      const params: CandidateParams = { view: base.params.view ?? 'all', base: { algorithm: base.algorithm, params: base.params } };
+      const cv = crossValidate(task, 'subscriber-score', params, train, folds, seed);
+      recordFor(task, 'subscriber-score', params, cv.mean, cv.std, started);
+    }
+  }
+
+  // ship the best (by CV) model per task, without num_reviews, within the size budget
   const pick = (name: CourseTask['name']): CandidateResult => {
     const ranked = results.filter((r) => r.task === name && !r.includeReviews).sort((a, b) => b.cvScore - a.cvScore);
-    const fits = ranked.find((r) => r.modelBytes + 200_000 <= perTask);
-    if (!fits) throw new Error(`no ${name} model fits the ${Math.round(perTask / 1000)} kB budget`);
+    const fits = ranked.find(eligible);
+    if (!fits) throw new Error(`no ${name} model fits the ${Math.round(perTask / 1000)} kB and ${maxCost} explanation-operation budgets`);
+    for (const r of ranked) {
+      if (r === fits) break;
+      log(`${name}: ${r.algorithm} (cv ${r.cvScore.toFixed(4)}) not shipped: ${r.modelBytes + 200_000 > perTask ? `${r.modelBytes} bytes` : `explanation cost ${r.explanationCost} operations per record (budget ${maxCost})`}`);
+    }
     return fits;
   };
   const shipped = { subject: pick('subject'), popularity: pick('popularity'), subscribers: pick('subscribers') };
