@@ -31,6 +31,8 @@ export interface StageDefinition {
   maxAttempts?: number;
   /** Batch-aware processing; returns one result per input, in order. A throw means "retry". */
   process(batch: StageInput[]): Promise<StageResult[]>;
+  /** Called once on start, before the first message is consumed (load and warm models); a failure is logged, not fatal. */
+  warmUp?(): Promise<void>;
   /** Called once on stop, after the consumer drained. */
   close?(): Promise<void>;
 }
@@ -95,6 +97,13 @@ export class StageRunner {
   async start(): Promise<void> {
     const s = this.stage;
     await this.bus.ensureTopics([{ name: s.input, partitions: 4 }, { name: deadLetterTopic(s.input), partitions: 4 }]);
+    if (s.warmUp) {
+      const t0 = performance.now();
+      await s.warmUp().then(
+        () => this.log.info({ ms: Math.round(performance.now() - t0) }, 'stage warmed up'),
+        (e: Error) => this.log.warn({ err: e.message }, 'stage cannot warm up; its model loads on first use'),
+      );
+    }
     this.consumer = this.bus.consumer({ groupId: this.groupId, topics: [s.input], maxBatchSize: s.maxBatchSize ?? 64 });
     await this.consumer.run((batch) => this.handle(batch));
     this.lagTimer = setInterval(() => {

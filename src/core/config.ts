@@ -159,7 +159,13 @@ export function loadConfigFile(path: string): AppConfig {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new ConfigError(`cannot read config ${path}: ${(e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' ? 'no such file; pass the path of an existing YAML or JSON config file (see streamlens.example.yaml)'
+      : code === 'EISDIR' ? 'it is a folder; pass the config file inside it'
+      : code === 'EACCES' ? 'permission denied; make it readable'
+      : (e as Error).message;
+    throw new ConfigError(`cannot read config ${path}: ${why}`);
   }
   let raw: unknown;
   try {

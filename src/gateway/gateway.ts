@@ -10,6 +10,7 @@ import { metricsText, registry } from '../core/metrics.js';
 import { repoRoot } from '../core/paths.js';
 import { displayRoots, rootsOf } from '../core/source-paths.js';
 import { CLOSE, closeWith } from './close-codes.js';
+import { ClientRateLimiter } from './client-rate-limit.js';
 import { DashboardClient, type DashboardClientLimits } from './dashboard-client.js';
 import { gatewayMetrics } from './gateway-metrics.js';
 import { HttpError, sendError, sendJson } from './http-util.js';
@@ -56,6 +57,7 @@ export const DEFAULT_LIMITS: GatewayLimits = {
   maxInFlight: 16,
   maxJsonBytes: 64 * 1024,
   maxCoursesBytes: 8 << 20,
+  maxApiRequestsPerSec: 100,
 };
 
 export interface GatewayOptions {
@@ -129,6 +131,7 @@ export async function createGateway(app: AppContext, opts: GatewayOptions = {}):
   const dashboardDir = opts.dashboardDir ?? join(repoRoot, 'dashboard', 'dist');
   const courseReportDir = opts.courseReportDir ?? join(repoRoot, 'reports', 'courses');
   const limits: GatewayLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const apiRate = new ClientRateLimiter(limits.maxApiRequestsPerSec, limits.maxApiRequestsPerSec * 2);
   const loopbackOnly = isLoopbackHost(host);
   const startedAt = Date.now();
 
@@ -256,6 +259,11 @@ export async function createGateway(app: AppContext, opts: GatewayOptions = {}):
       return;
     }
     if (path.startsWith('/api/')) {
+      if (!apiRate.allow(req.socket.remoteAddress ?? 'unknown')) {
+        gatewayMetrics.rejected.inc({ where: 'rest', reason: 'rate' });
+        res.setHeader('Retry-After', '1');
+        throw new HttpError(429, `rate limit exceeded: more than ${limits.maxApiRequestsPerSec} API requests per second from this address; slow down and retry`);
+      }
       if (token !== undefined && !bearerIs(req, token)) return refuse(req, res, url, 'rest', path, TOKEN_HELP);
       if (path === '/api/session') return handleSession(req, res, method);
       if (path === '/api/reports/courses') return handleCourseReport(res, method);

@@ -10,6 +10,8 @@ export interface RestLimits {
   maxJsonBytes: number;
   /** Largest body of POST /api/courses. */
   maxCoursesBytes: number;
+  /** Requests per second each client address may make to /api/* (a burst of twice that passes); over it: 429. */
+  maxApiRequestsPerSec: number;
 }
 
 const COURSE_CONTENT_TYPES = ['application/json', 'application/x-ndjson', 'application/jsonl', 'application/x-jsonlines', 'text/csv', 'text/plain'];

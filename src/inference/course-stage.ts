@@ -84,6 +84,10 @@ export function courseInferenceStage(options: { root?: string; reloadIntervalMs?
     input: TOPICS.coursesEnriched,
     accepts: ['course.enriched'],
     maxBatchSize: 256,
+    /** Loads the default course model before the first record, so the first seconds do not show loading as latency. */
+    async warmUp() {
+      await serverFor(FALLBACK_ROUTE);
+    },
     async process(batch: StageInput[]): Promise<StageResult[]> {
       // Records of one batch usually share a route; each group is scored by its route's model.
       const groups = new Map<string, { route: Route; items: number[] }>();

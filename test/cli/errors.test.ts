@@ -121,3 +121,18 @@ describe('classify: bad inputs are error lines, the rest still classified, exit 
     expect(d.stderr).toMatch(STACK_FRAME);
   });
 });
+
+describe('config: a config file that cannot be read is one line naming it and what to do', () => {
+  it('a missing file and a folder', async () => {
+    const missing = join(dir, 'nope.yaml');
+    const r = await runCli(['config', missing]);
+    expect(r.code, r.stderr).not.toBe(0);
+    expect(r.stdout).toBe('');
+    const [line] = expectOneLineErrors(r.stderr, 1);
+    expect(line).toBe(`streamlens: cannot read config ${missing}: no such file; pass the path of an existing YAML or JSON config file (see streamlens.example.yaml)`);
+    expect(line).not.toMatch(/ENOENT/);
+    const f = await runCli(['config', dir]);
+    expect(f.code).not.toBe(0);
+    expect(expectOneLineErrors(f.stderr, 1)[0]).toMatch(/it is a folder; pass the config file inside it$/);
+  });
+});
