@@ -37,6 +37,15 @@ describe('live dashboard in headless Chromium', () => {
     });
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
+    // Records every text drawn on a canvas (uPlot draws its axis labels there) to check the time axis reads clock times.
+    await page.addInitScript(() => {
+      const drawn: string[] = ((window as unknown as { __drawnTexts: string[] }).__drawnTexts = []);
+      const fillText = CanvasRenderingContext2D.prototype.fillText;
+      CanvasRenderingContext2D.prototype.fillText = function (text: string, x: number, y: number, maxWidth?: number) {
+        if (drawn.length < 5000) drawn.push(String(text));
+        return maxWidth === undefined ? fillText.call(this, text, x, y) : fillText.call(this, text, x, y, maxWidth);
+      };
+    });
     page.on('console', (m) => {
       if (m.type() === 'error') consoleErrors.push(m.text());
     });
@@ -62,6 +71,14 @@ describe('live dashboard in headless Chromium', () => {
     const emotion = (await page.textContent('[data-stream="demo-voice"] .big-label'))!;
     expect([...EMOTIONS, 'silence']).toContain(emotion);
     expect(await page.locator('[data-stream="demo-courses"] .term').count()).toBeGreaterThan(0);
+  });
+
+  it("the latency chart's time axis reads clock times HH:MM:SS, never fractional seconds", async () => {
+    // Wait for a few seconds of history so the axis has several ticks.
+    await page.waitForFunction(() => (window as unknown as { __drawnTexts: string[] }).__drawnTexts.filter((t) => /^\d\d:\d\d:\d\d$/.test(t)).length >= 2, undefined, { timeout: 15_000 });
+    const texts = await page.evaluate(() => (window as unknown as { __drawnTexts: string[] }).__drawnTexts);
+    expect(texts.filter((t) => /^\d\d:\d\d:\d\d$/.test(t)).length).toBeGreaterThanOrEqual(2);
+    expect(texts.filter((t) => /^:\d\d\.\d+$|^\d+\.\d{3}$/.test(t))).toEqual([]);
   });
 
   it('course terms are readable words, titles have their full name on hover and in a detail view', async () => {
