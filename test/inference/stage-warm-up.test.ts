@@ -24,7 +24,7 @@ describe('stage warm-up', () => {
       },
       async process(batch) {
         order.push(`${name}:process`);
-        return batch.map(() => ({ outputs: [] }));
+        return batch.map(() => []);
       },
     });
     const ok = new StageRunner(bus, stage('ok', false));
