@@ -5,7 +5,9 @@ WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 COPY bin ./bin
 COPY dashboard ./dashboard
-RUN npm ci --no-audit --no-fund --ignore-scripts && npm rebuild sharp onnxruntime-node esbuild @ffmpeg-installer/linux-x64 || true
+# The image's npm may predate package.json's allowScripts: skip onnxruntime-node's CUDA download explicitly.
+ENV ONNXRUNTIME_NODE_INSTALL=skip
+RUN npm ci --no-audit --no-fund --ignore-scripts && npm rebuild esbuild @ffmpeg-installer/linux-x64
 COPY . .
 RUN npm run build:dashboard
 ENV NODE_ENV=production HOST=0.0.0.0
