@@ -9,7 +9,7 @@ COPY dashboard ./dashboard
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 RUN npm ci --no-audit --no-fund --ignore-scripts && npm rebuild esbuild @ffmpeg-installer/linux-x64
 COPY . .
-RUN npm run build:dashboard
+RUN npm run build && npm run build:dashboard
 ENV NODE_ENV=production HOST=0.0.0.0
 EXPOSE 8080 9464
 ENTRYPOINT ["node", "bin/streamlens.mjs"]

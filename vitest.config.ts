@@ -9,5 +9,7 @@ export default defineConfig({
     // 2-core machines: keep file-level parallelism modest so timing-sensitive pipeline tests stay stable.
     maxWorkers: 2,
     pool: 'forks',
+    // Processes the tests start (`node bin/streamlens.mjs ...`) run the TypeScript sources under test, not dist/.
+    env: { STREAMLENS_DEV: '1' },
   },
 });

@@ -15,6 +15,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../src/core/paths.js';
 import type { Bus, ProduceRecord } from '../src/bus/bus.js';
 import { encodeMessage, readEnvelope } from '../src/bus/envelope.js';
 import { EmbeddedBus } from '../src/bus/embedded.js';
@@ -215,7 +217,7 @@ const KAFKA_CLIENT_VERSIONS: Record<KafkaClient, string> = {
 
 function packageVersion(name: string): string {
   try {
-    return (JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(join(repoRoot, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
   } catch {
     return '?';
   }

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { repoRoot } from '../src/core/paths.js';
+import { nodeArgsFor, repoRoot } from '../src/core/paths.js';
 import { createGateway } from '../src/gateway/index.js';
 import { FakeApp } from '../test/helpers/fake-app.js';
 import { runIfExecutedDirectly } from './run-directly.js';
@@ -33,7 +33,7 @@ export async function run(options: GatewayLoadOptions = {}): Promise<object> {
   });
   await app.start();
   const gw = await createGateway(app, { host: '127.0.0.1', port: 0, env: {}, limits: { slowDisconnectMs: 3000 } });
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'bench', 'gateway-load-clients.ts'), `${gw.url.replace('http', 'ws')}/ws`, String(clients), String(slowClients), String(seconds * 1000)], {
+  const child = spawn(process.execPath, [...nodeArgsFor('bench/gateway-load-clients.ts'), `${gw.url.replace('http', 'ws')}/ws`, String(clients), String(slowClients), String(seconds * 1000)], {
     stdio: ['ignore', 'pipe', 'inherit'],
     cwd: repoRoot,
   });

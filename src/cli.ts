@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { EXIT_USAGE, exitCodeOf, isVerbose, printError, setVerbose, UsageError } from './cli-support.js';
 import { type AppConfig, loadConfigFile, parseConfig } from './core/config.js';
 import { configureLogging } from './core/logger.js';
-import { repoRoot } from './core/paths.js';
+import { repoRoot, runnableFile } from './core/paths.js';
 
 /**
  * The `streamlens` command line. Task commands import their modules lazily so `--help` and
@@ -227,7 +227,7 @@ program
   .action(async (suite: string) => {
     const file = BENCH_SUITES[suite];
     if (!file) throw new UsageError(`unknown bench suite "${suite}"; choose one of ${Object.keys(BENCH_SUITES).join(', ')}`);
-    const mod = (await import(pathToFileURL(join(repoRoot, file)).href)) as { run: () => Promise<unknown> };
+    const mod = (await import(pathToFileURL(runnableFile(file)).href)) as { run: () => Promise<unknown> };
     const result = await mod.run();
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     process.exit(0);

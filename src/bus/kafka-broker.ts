@@ -609,7 +609,7 @@ async function main(argv: string[]): Promise<number> {
     case 'start': {
       const h = await startKafka({ detached: true });
       process.stdout.write(`${h.brokers.join(',')}\n`);
-      defaultLog(`use it with KAFKA_BROKERS=${h.brokers.join(',')}; stop it with: npx tsx src/bus/kafka-broker.ts stop`);
+      defaultLog(`use it with KAFKA_BROKERS=${h.brokers.join(',')}; stop it with: streamlens kafka stop`);
       return 0;
     }
     case 'stop':

@@ -2,8 +2,34 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Repository root (the folder holding package.json). */
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/**
+ * Repository root (the folder holding package.json): two folders up from src/core, three from the
+ * compiled dist/src/core.
+ */
+export const repoRoot = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findRepoRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) return resolve(from, '..', '..');
+  }
+}
+
+/** True when this code runs compiled (dist/*.js), false when it runs as TypeScript through tsx (development, tests). */
+export const runningCompiled = import.meta.url.endsWith('.js');
+
+/**
+ * The file that runs a repository source file (`bench/bus.ts`): itself under tsx, its compiled
+ * `dist/bench/bus.js` when compiled.
+ */
+export function runnableFile(repoRelativeTs: string): string {
+  return runningCompiled ? join(repoRoot, 'dist', repoRelativeTs.replace(/\.ts$/, '.js')) : join(repoRoot, repoRelativeTs);
+}
+
+/** Node arguments that run `runnableFile(...)` in a child process (tsx's loader under tsx). */
+export function nodeArgsFor(repoRelativeTs: string): string[] {
+  return runningCompiled ? [runnableFile(repoRelativeTs)] : ['--import', 'tsx', runnableFile(repoRelativeTs)];
+}
 
 /**
  * Root of the development data (RAVDESS, animal photos, Udemy CSV).
