@@ -176,7 +176,6 @@ export async function run(): Promise<object> {
     for (let j = 0; j < w.length; j++) maxDiff = Math.max(maxDiff, Math.abs(w[j] - ours[i].features[j]));
   });
   const primary = results[0].xRealTimeCpu as number;
-  const baselineX = (baselineSeconds * 1000) / baselineTiming.cpuMs;
   // the same first-config run on the baseline's excerpt, for a like-for-like ratio
   const oursOnExcerpt = time(() => extractFile(baselinePcm, parseAudioFeatureSettings(configs[0][1])), repeats);
 

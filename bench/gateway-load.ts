@@ -5,7 +5,6 @@
  * in time (GATEWAY_BENCH_SECONDS, default 20). Run: npx tsx bench/gateway-load.ts
  */
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { nodeArgsFor, repoRoot } from '../src/core/paths.js';
 import { createGateway } from '../src/gateway/index.js';

@@ -177,6 +177,7 @@ export class EmbeddedBus implements Bus {
   }
 
   consumer(options: ConsumerOptions): Consumer {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the consumer object's methods below have their own `this`
     const bus = this;
     const member: Member = { id: randomUUID(), topics: [...options.topics], assignment: new Map(), changed: new Signal() };
     const maxBatch = options.maxBatchSize ?? 500;

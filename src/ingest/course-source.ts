@@ -235,7 +235,7 @@ export async function ingestCourseCsv(input: string | Buffer | AsyncIterable<Buf
   const maxLines = options.maxRecordLines ?? 20;
   let header: string[] | undefined;
   /** Lines of the record being assembled (a quoted field may span lines). */
-  let pending: { text: string; lineNo: number; bytes: Buffer }[] = [];
+  const pending: { text: string; lineNo: number; bytes: Buffer }[] = [];
   /** With shuffleSeed: the good rows, held back to be played in a seeded order at the end. */
   const held: Record<string, unknown>[] | undefined = options.shuffleSeed !== undefined ? [] : undefined;
 

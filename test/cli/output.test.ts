@@ -125,7 +125,7 @@ describe('logs', () => {
   it('LOG_FORMAT=pretty: human-readable lines', async () => {
     const r = await runCli(['classify', 'image', photo()], { env: { LOG_LEVEL: 'info', LOG_FORMAT: 'pretty' } });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO  onnx: model loaded model=animal version=\d+/m);
+    expect(r.stderr).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO {2}onnx: model loaded model=animal version=\d+/m);
     expect(r.stderr).not.toMatch(/"level":/);
   });
 

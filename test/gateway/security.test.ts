@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGateway, GatewaySecurityError, isLoopbackHost, type Gateway } from '../../src/gateway/index.js';
+import { describe, expect, it } from 'vitest';
+import { createGateway, GatewaySecurityError, isLoopbackHost } from '../../src/gateway/index.js';
 import { originAllowed, presentedSocketToken, resolveMetricsToken, resolveToken, sessionValid, sessionValue, tokenMatches, tokenProtocol, writeRefusal } from '../../src/gateway/security.js';
 import { FakeApp } from '../helpers/fake-app.js';
 import { openSocket, rawRequest, wsUrl } from '../helpers/gateway-client.js';

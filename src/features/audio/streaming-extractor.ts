@@ -319,7 +319,7 @@ export class StreamingFeatureExtractor {
       }
       let c = row + scalarColumn;
       if (s.features.rms) m[c++] = store[rec + layout.rms!.offset];
-      if (s.features.zcr) m[c++] = store[rec + layout.zcr!.offset];
+      if (s.features.zcr) m[c] = store[rec + layout.zcr!.offset];
       meanSquareSum += 10 ** (store[rec + layout.energyDb!.offset] / 10);
       speechFrames += store[rec + this.speechSlot];
     }

@@ -305,7 +305,7 @@ export function rewriteConv1dAsGemm(model: OnnxModel): RewriteResult {
     const convsBefore = convs;
     const initsBefore = g.initializers.length;
     const formsBefore = new Set(forms.keys());
-    let replacement: OnnxNode | null = null;
+    let replacement: OnnxNode | null;
     try {
       replacement = replaceSink(node);
     } catch (err) {
