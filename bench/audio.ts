@@ -25,7 +25,7 @@ import type { AudioChunk, AudioSource } from '../src/ingest/audio-chunk.js';
 import { publishAudioSource } from '../src/ingest/publish-audio.js';
 import { loadClassifier } from '../src/inference/classifier-loader.js';
 import { ClassifierPool } from '../src/inference/classifier-pool.js';
-import { resolveModel } from '../src/inference/model-repository.js';
+import { resolveModel } from '../src/models/model-repository.js';
 import { tensorInferenceStage } from '../src/inference/stage.js';
 import { scanSpeechDataset } from '../src/training/speech/datasets.js';
 import { dataRoot } from '../src/core/paths.js';

@@ -5,11 +5,11 @@
  * Where onnxruntime serves a rewritten graph (onnx-rewrite/), the graph as stored is timed too.
  */
 import { dirname, join } from 'node:path';
-import { listModels, listVersions, modelsRoot, readVersion } from '../src/inference/model-repository.js';
+import { listModels, listVersions, modelsRoot, readVersion } from '../src/models/model-repository.js';
 import { createOnnxSession } from '../src/inference/onnx-session.js';
 import type { InferenceSession } from '../src/inference/session.js';
 import { createTfjsSession } from '../src/inference/tfjs-session.js';
-import type { ModelManifest } from '../src/inference/manifest.js';
+import type { ModelManifest } from '../src/models/manifest.js';
 import * as tf from '@tensorflow/tfjs';
 import { runIfExecutedDirectly } from './run-directly.js';
 import { existsSync } from 'node:fs';

@@ -15,7 +15,7 @@ import { extractFile, loadWavFile, parseAudioFeatureSettings, type AudioFeatureS
 import { decodeResizedRgb, normaliseRgb } from '../src/features/image/preprocess.js';
 import { parseImageFeatureSettings } from '../src/features/image/settings.js';
 import { loadClassifier } from '../src/inference/classifier-loader.js';
-import { resolveModel, type ModelVersion } from '../src/inference/model-repository.js';
+import { resolveModel, type ModelVersion } from '../src/models/model-repository.js';
 import { LiveMonitoring } from '../src/monitoring/live.js';
 import { tensorObservation } from '../src/monitoring/observations.js';
 import { shippedSplits } from '../src/monitoring/shipped.js';

@@ -19,12 +19,12 @@
  *     return the same top 10 (checked).
  */
 import { cpus, loadavg } from 'node:os';
-import { SeededRandom } from '../src/analysis/random.js';
+import { SeededRandom } from '../src/core/random.js';
 import { quantile } from '../src/analysis/descriptive.js';
 import { type EnrichedCourse, enrichCourse } from '../src/features/course/enrich.js';
 import { parseCourse } from '../src/features/course/schema.js';
 import { tokenize } from '../src/features/course/tfidf.js';
-import { loadCourseDataset } from '../src/training/course/dataset.js';
+import { loadCourseDataset } from '../src/features/course/course-dataset.js';
 import { DEFAULT_BM25 } from '../src/recommend/bm25-index.js';
 import { resolvePopularityScorer } from '../src/recommend/model-popularity.js';
 import { evaluateOffline } from '../src/recommend/offline-eval.js';

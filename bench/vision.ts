@@ -27,7 +27,7 @@ import { parseImageFeatureSettings, SMALL_CNN_INPUT_SETTINGS } from '../src/feat
 import { imageFeaturesStageForModel } from '../src/features/image/stage.js';
 import { loadClassifier } from '../src/inference/classifier-loader.js';
 import { ClassifierPool } from '../src/inference/classifier-pool.js';
-import { resolveModel } from '../src/inference/model-repository.js';
+import { resolveModel } from '../src/models/model-repository.js';
 import { tensorInferenceStage } from '../src/inference/stage.js';
 import type { CapturedFrame, FrameSource } from '../src/ingest/frame.js';
 import { publishVideoSource } from '../src/ingest/publish.js';

@@ -3,7 +3,7 @@
  * manifest at it. Reads the training data; never changes weights.
  *   npx tsx scripts/build-references.ts [model ...]   (default: every model in the repository)
  */
-import { listModels, resolveModel } from '../src/inference/model-repository.js';
+import { listModels, resolveModel } from '../src/models/model-repository.js';
 import { writeShippedReference } from '../src/monitoring/shipped.js';
 
 const names = process.argv.slice(2).length ? process.argv.slice(2) : listModels();

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import type { Bus, Producer } from './bus/bus.js';
 import { type StreamConfig, mediaOf, streamRoute, streamSchema } from './core/config.js';
 import type { Route } from './core/route.js';
-import type { StreamInfo } from './core/app-context.js';
+import type { StreamInfo } from './gateway/app-context.js';
 import { childLogger } from './core/logger.js';
 import { redactSecrets, redactSource, registerUrlSecrets, shortenPaths } from './core/redact.js';
 import { type SourceRoot, confineSource, displayRoots, fileConfiner, rootsOf } from './core/source-paths.js';

@@ -2,7 +2,7 @@
 import { accuracy, classificationReport } from './classification.js';
 import { quantiles } from './descriptive.js';
 import { checkLabels, checkSameLength, uniqueLabels, type Label } from './labels.js';
-import { SeededRandom } from './random.js';
+import { SeededRandom } from '../core/random.js';
 
 /** A point estimate with its percentile bootstrap interval. */
 export interface BootstrapInterval {

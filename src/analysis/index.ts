@@ -3,7 +3,7 @@
  * statistics (pandas / numpy), statistical tests (scipy / statsmodels), charts and HTML reports.
  */
 export * from './labels.js';
-export * from './random.js';
+export * from '../core/random.js';
 export * from './confusion.js';
 export * from './classification.js';
 export * from './curves.js';

@@ -5,7 +5,7 @@
  */
 import { mean, std } from './descriptive.js';
 import { checkLabels, compareLabels, type Label } from './labels.js';
-import { SeededRandom } from './random.js';
+import { SeededRandom } from '../core/random.js';
 
 /** Indices into the original data for one split. */
 export interface Split {

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { AppContext } from '../core/app-context.js';
+import type { AppContext } from './app-context.js';
 import type { Prediction } from '../bus/envelope.js';
 import { childLogger } from '../core/logger.js';
 import { metricsText, registry } from '../core/metrics.js';

@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import type { AppContext } from '../core/app-context.js';
+import type { AppContext } from './app-context.js';
 import { childLogger } from '../core/logger.js';
 import { stageMetrics } from '../core/metrics.js';
 import { CLOSE, closeWith } from './close-codes.js';

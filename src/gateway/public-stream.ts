@@ -1,4 +1,4 @@
-import type { StreamInfo } from '../core/app-context.js';
+import type { StreamInfo } from './app-context.js';
 import { redactSecrets, redactSource, shortenPaths } from '../core/redact.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AppContext } from '../core/app-context.js';
+import type { AppContext } from './app-context.js';
 import { streamSchema } from '../core/config.js';
 import { handleCatalogueStatus, handleRecommendations } from '../recommend/http.js';
 import { HttpError, parseJsonBody, readBody, sendJson } from './http-util.js';

@@ -4,12 +4,12 @@ import { parseImageFeatureSettings } from '../features/image/settings.js';
 import { childLogger } from '../core/logger.js';
 import { stageMetrics } from '../core/metrics.js';
 import type { Classifier } from './classifier-pool.js';
-import { featureKeyOf, type FeatureSpec, ModelLoadError } from './manifest.js';
+import { featureKeyOf, type FeatureSpec, ModelLoadError } from '../models/manifest.js';
 import { CascadeSession } from './cascade-session.js';
 import { createOnnxSession } from './onnx-session.js';
 import type { InferenceSession } from './session.js';
 import { createTfjsSession } from './tfjs-session.js';
-import type { ModelVersion } from './model-repository.js';
+import type { ModelVersion } from '../models/model-repository.js';
 
 const log = childLogger({ component: 'onnx' });
 

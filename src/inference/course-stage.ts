@@ -7,8 +7,8 @@ import { type Route, defaultRoute } from '../core/route.js';
 import type { EnrichedCourse } from '../features/course/enrich.js';
 import { type CoursePrediction, type ExplanationTerm, coursePredictorFromBundle } from './course-predictor.js';
 import { stageMetrics } from '../core/metrics.js';
-import { featureKeyOf } from './manifest.js';
-import { listVersions, modelsRoot, readVersion, type ModelVersion } from './model-repository.js';
+import { featureKeyOf } from '../models/manifest.js';
+import { listVersions, modelsRoot, readVersion, type ModelVersion } from '../models/model-repository.js';
 import { type LoadedModel, ModelServer } from './model-server.js';
 
 /**

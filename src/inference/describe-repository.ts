@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import type { ModelManifest } from './manifest.js';
-import { listModels, listVersions, modelsRoot, readVersion } from './model-repository.js';
+import type { ModelManifest } from '../models/manifest.js';
+import { listModels, listVersions, modelsRoot, readVersion } from '../models/model-repository.js';
 
 export interface RepositoryRow {
   name: string;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { childLogger } from '../core/logger.js';
-import { type ModelVersion, listVersions, modelsRoot, readVersion } from './model-repository.js';
+import { type ModelVersion, listVersions, modelsRoot, readVersion } from '../models/model-repository.js';
 
 /** A model version loaded, checked and warmed up, ready to serve. */
 export interface LoadedModel<I, O> {

@@ -4,7 +4,7 @@
  * (or the backend asked for).
  */
 import * as tf from '@tensorflow/tfjs';
-import { prepareWasmBackend } from '../training/backend.js';
+import { prepareWasmBackend } from './tfjs-backend.js';
 import { loadLayersModelFromDir } from './layers-model-dir.js';
 import { checkInput, type InferenceSession, type TensorResult } from './session.js';
 

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { IMAGE_EXTENSIONS } from '../training/image/dataset.js';
+import { IMAGE_EXTENSIONS } from './image-files.js';
 import { type CapturedFrame, type FrameSource, isJpeg } from './frame.js';
 
 export interface ImageSourceOptions {

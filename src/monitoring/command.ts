@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadCourseDataset } from '../training/course/dataset.js';
+import { loadCourseDataset } from '../features/course/course-dataset.js';
 import { IMAGE_EXTENSIONS } from '../training/image/dataset.js';
-import { resolveModel, type ModelVersion } from '../inference/model-repository.js';
+import { resolveModel, type ModelVersion } from '../models/model-repository.js';
 import { audioBatch, courseBatch, imageBatch, listFiles, type MonitoredBatch } from './batch.js';
 import { detectDrift, type DriftOptions, type DriftReport } from './detect.js';
 import { loadReference, mediaOf } from './shipped.js';

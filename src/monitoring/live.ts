@@ -1,6 +1,6 @@
 import { Counter, Gauge } from 'prom-client';
 import { registry } from '../core/metrics.js';
-import type { ModelVersion } from '../inference/model-repository.js';
+import type { ModelVersion } from '../models/model-repository.js';
 import { detectDrift, type DriftOptions, type DriftReport } from './detect.js';
 import { toBatch, type Observation } from './observations.js';
 import type { ModelReference } from './reference.js';

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireDataPath } from '../core/paths.js';
-import { sha256File, type ModelVersion } from '../inference/model-repository.js';
+import { sha256File, type ModelVersion } from '../models/model-repository.js';
 import { courseSplit } from '../training/course/split.js';
-import { loadCourseDataset } from '../training/course/dataset.js';
+import { loadCourseDataset } from '../features/course/course-dataset.js';
 import { listImageDataset, splitDataset } from '../training/image/dataset.js';
 import { audioBatch, courseBatch, imageBatch, listFiles, type MonitoredBatch } from './batch.js';
 import { buildReference, type Media, type ModelReference } from './reference.js';

@@ -1,4 +1,4 @@
-import { mulberry32 } from '../analysis/random.js';
+import { mulberry32 } from '../core/random.js';
 import type { ObservationBatch } from './reference.js';
 import type { Observation } from './observations.js';
 import { WindowMonitor, type LiveMonitorOptions } from './live.js';

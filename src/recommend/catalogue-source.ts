@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadCourseDataset } from '../training/course/dataset.js';
+import { loadCourseDataset } from '../features/course/course-dataset.js';
 import { CatalogueStore } from './catalogue-store.js';
 import type { PopularityScorer } from './popularity.js';
 import { CourseRecommender } from './recommender.js';

@@ -1,4 +1,4 @@
-import { defaultCourseDataPath } from '../training/course/dataset.js';
+import { defaultCourseDataPath } from '../features/course/course-dataset.js';
 import { openCatalogue } from './catalogue-source.js';
 import { resolvePopularityScorer } from './model-popularity.js';
 import type { RecommendationResult } from './recommender.js';

@@ -1,5 +1,5 @@
 import { type CoursePredictor, loadCoursePredictor } from '../inference/course-predictor.js';
-import { listVersions, modelsRoot } from '../inference/model-repository.js';
+import { listVersions, modelsRoot } from '../models/model-repository.js';
 import { type PopularityScorer, subscriberPrior } from './popularity.js';
 
 /** Popularity from the course model: its predicted probability that a course is popular. */

@@ -5,7 +5,7 @@
  * seed), `seededShuffle` / `createRng` give reproducible batch orders.
  */
 import * as tf from '@tensorflow/tfjs';
-import { mulberry32 } from '../analysis/random.js';
+import { mulberry32 } from '../core/random.js';
 
 /** A tfjs-layers weight initializer (the type tf.initializers.* return). */
 export type Initializer = ReturnType<typeof tf.initializers.zeros>;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bootstrapAccuracy, bootstrapMacroF1, bootstrapMetric } from '../../src/analysis/bootstrap.js';
 import { accuracy, macroF1 } from '../../src/analysis/classification.js';
-import { mulberry32, SeededRandom } from '../../src/analysis/random.js';
+import { mulberry32, SeededRandom } from '../../src/core/random.js';
 import { gridSearch, groupKFold, randomSearch, repeatedRuns, stratifiedKFold, trainTestSplit } from '../../src/analysis/validation.js';
 
 const count = <T>(xs: T[], v: T) => xs.filter((x) => x === v).length;

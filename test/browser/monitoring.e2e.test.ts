@@ -1,8 +1,8 @@
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mulberry32 } from '../../src/analysis/random.js';
+import { mulberry32 } from '../../src/core/random.js';
 import { createGateway, type Gateway } from '../../src/gateway/index.js';
-import { resolveModel } from '../../src/inference/model-repository.js';
+import { resolveModel } from '../../src/models/model-repository.js';
 import { liveMonitoring } from '../../src/monitoring/live.js';
 import { shippedBatch } from '../../src/monitoring/shipped.js';
 import { observationsOf } from '../../src/monitoring/simulate.js';

@@ -2,8 +2,8 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataRoot } from '../../src/core/paths.js';
-import type { ModelManifest } from '../../src/inference/manifest.js';
-import { resolveModel } from '../../src/inference/model-repository.js';
+import type { ModelManifest } from '../../src/models/manifest.js';
+import { resolveModel } from '../../src/models/model-repository.js';
 import { listImageDataset, splitDataset } from '../../src/training/image/dataset.js';
 import { partitionBySpeaker, trainingSpeakers } from '../../src/training/speech/seen-speakers.js';
 import { lines, runCli, STACK_FRAME, tempDir } from './helpers.js';

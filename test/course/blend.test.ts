@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { csrFromDense } from '../helpers/csr.js';
-import { SeededRandom } from '../../src/analysis/random.js';
+import { SeededRandom } from '../../src/core/random.js';
 import { r2Score } from '../../src/analysis/regression.js';
 import { type BlendJson, chooseBlendWeight } from '../../src/training/course/blend.js';
 import { designMatrix, fitCandidate } from '../../src/training/course/candidates.js';
 import { courseModelFromJson } from '../../src/training/course/course-model.js';
-import { loadCourseDataset } from '../../src/training/course/dataset.js';
+import { loadCourseDataset } from '../../src/features/course/course-dataset.js';
 import { fitGradientBoosting } from '../../src/training/course/gradient-boosting.js';
 import { fitRidge } from '../../src/training/course/linear-fit.js';
 import { LinearModel } from '../../src/training/course/linear-model.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SeededRandom } from '../../src/analysis/random.js';
+import { SeededRandom } from '../../src/core/random.js';
 import { loadCoursePredictor } from '../../src/inference/course-predictor.js';
 import { courseModelFromJson, topByMagnitude } from '../../src/training/course/course-model.js';
 import type { TreeJson } from '../../src/training/course/decision-tree.js';
@@ -301,7 +301,7 @@ describe('popularity from the subscriber score (score link)', () => {
     // the shipped popularity model, whatever it is, replaced by a score link over the subscriber model
     const linked = { ...bundle, popularity: { ...bundle.popularity, featureSpace: bundle.subscribers.featureSpace, means: bundle.subscribers.means, view: bundle.subscribers.view, model: { type: 'score-link', algorithm: 'subscriber-score', slope: 1.3, intercept: -9, model: bundle.subscribers.model } } };
     const served = coursePredictorFromBundle(linked, p.manifest, p.dir);
-    const { loadCourseDataset } = await import('../../src/training/course/dataset.js');
+    const { loadCourseDataset } = await import('../../src/features/course/course-dataset.js');
     const ds = loadCourseDataset(undefined, { referenceDate: p.referenceDate });
     const records = ds.records.filter((_, i) => i % 17 === 5).slice(0, 60);
     const out = served.predict(records);
@@ -326,7 +326,7 @@ describe('popularity from the subscriber score (score link)', () => {
 
 describe('the shipped course model on real Udemy rows', () => {
   it('serves the exact top SHAP terms of every task (against the reference implementations), summing with the base to the prediction', async () => {
-    const { loadCourseDataset } = await import('../../src/training/course/dataset.js');
+    const { loadCourseDataset } = await import('../../src/features/course/course-dataset.js');
     const p = loadCoursePredictor();
     const bundle = JSON.parse(readFileSync(join(p.dir, 'model.json'), 'utf8'));
     const ds = loadCourseDataset(undefined, { referenceDate: p.referenceDate });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { csrFromDense } from '../helpers/csr.js';
-import { SeededRandom } from '../../src/analysis/random.js';
+import { SeededRandom } from '../../src/core/random.js';
 import { courseModelFromJson } from '../../src/training/course/course-model.js';
 import { binColumns, fitDecisionTree } from '../../src/training/course/decision-tree.js';
 import { fitGradientBoosting } from '../../src/training/course/gradient-boosting.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { csrFromDense } from '../helpers/csr.js';
-import { SeededRandom } from '../../src/analysis/random.js';
+import { SeededRandom } from '../../src/core/random.js';
 import { binColumns, fitDecisionTree, type TreeJson } from '../../src/training/course/decision-tree.js';
 import { fitKnn } from '../../src/training/course/knn.js';
 import { minimizeLbfgs } from '../../src/training/course/lbfgs.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseCsvSync } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { SeededRandom } from '../../src/analysis/random.js';
+import { SeededRandom } from '../../src/core/random.js';
 import { requireDataPath } from '../../src/core/paths.js';
 import { validateCourse } from '../../src/features/course/schema.js';
 

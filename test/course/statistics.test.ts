@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadCourseDataset } from '../../src/training/course/dataset.js';
+import { loadCourseDataset } from '../../src/features/course/course-dataset.js';
 import { courseStatistics } from '../../src/training/course/course-statistics.js';
 
 // Reference numbers from pandas / scipy: scripts/fixtures/course_stats.py

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Prediction } from '../../src/bus/envelope.js';
 import { EmbeddedBus } from '../../src/bus/embedded.js';
-import type { AppContext, IngestResult, ModelSummary, StageStats, StreamInfo, SystemStats } from '../../src/core/app-context.js';
+import type { AppContext, IngestResult, ModelSummary, StageStats, StreamInfo, SystemStats } from '../../src/gateway/app-context.js';
 import { mediaOf, parseConfig, type AppConfig, type StreamConfig } from '../../src/core/config.js';
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeRepository } from '../../src/inference/describe-repository.js';
-import { resolveModel } from '../../src/inference/model-repository.js';
+import { resolveModel } from '../../src/models/model-repository.js';
 
 describe('streamlens models list (describeRepository) on the shipped repository', () => {
   const rows = describeRepository();

@@ -8,7 +8,7 @@ import { decodeMessage, encodeMessage } from '../../src/bus/envelope.js';
 import { StageRunner } from '../../src/bus/stage-runner.js';
 import { TOPICS } from '../../src/bus/topics.js';
 import { ClassifierPool } from '../../src/inference/classifier-pool.js';
-import { featureKeyOf } from '../../src/inference/manifest.js';
+import { featureKeyOf } from '../../src/models/manifest.js';
 import { ModelServer } from '../../src/inference/model-server.js';
 import { tensorInferenceStage } from '../../src/inference/stage.js';
 import { waitFor } from '../helpers/wait.js';

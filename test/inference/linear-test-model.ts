@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { featureKeyOf } from '../../src/inference/manifest.js';
-import { publishVersion, type ModelVersion } from '../../src/inference/model-repository.js';
+import { featureKeyOf } from '../../src/models/manifest.js';
+import { publishVersion, type ModelVersion } from '../../src/models/model-repository.js';
 import type { LoadedModel } from '../../src/inference/model-server.js';
 
 /** A tiny linear softmax classifier stored as JSON, used to test serving mechanics without ONNX. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { registry } from '../../src/core/metrics.js';
-import { resolveModel } from '../../src/inference/model-repository.js';
+import { resolveModel } from '../../src/models/model-repository.js';
 import { LiveMonitoring } from '../../src/monitoring/live.js';
 import { tensorObservation } from '../../src/monitoring/observations.js';
 import { loadReference, shippedBatch } from '../../src/monitoring/shipped.js';

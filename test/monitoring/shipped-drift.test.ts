@@ -6,10 +6,10 @@ import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { repoRoot, requireDataPath } from '../../src/core/paths.js';
-import { listModels, readVersion, resolveModel } from '../../src/inference/model-repository.js';
+import { listModels, readVersion, resolveModel } from '../../src/models/model-repository.js';
 import { detectDrift } from '../../src/monitoring/detect.js';
 import { loadReference, shippedBatch, shippedSplits } from '../../src/monitoring/shipped.js';
-import { loadCourseDataset } from '../../src/training/course/dataset.js';
+import { loadCourseDataset } from '../../src/features/course/course-dataset.js';
 
 /**
  * The shipped models' training references against real held-out data (../shared/data): clean

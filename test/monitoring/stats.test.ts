@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mulberry32 } from '../../src/analysis/random.js';
+import { mulberry32 } from '../../src/core/random.js';
 import { chiSquareGoodnessOfFit, histogram, jensenShannon, kolmogorovSf, ksAgainstQuantiles, psi, quantileEdges, refCdf, wassersteinScaled } from '../../src/monitoring/stats.js';
 import { buildReference, QUANTILE_PROBS } from '../../src/monitoring/reference.js';
 import { detectDrift } from '../../src/monitoring/detect.js';

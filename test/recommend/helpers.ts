@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseCsvSync } from 'csv-parse/sync';
-import { SeededRandom } from '../../src/analysis/random.js';
+import { SeededRandom } from '../../src/core/random.js';
 import { type EnrichedCourse, enrichCourse } from '../../src/features/course/enrich.js';
 import { parseCourse, validateCourse } from '../../src/features/course/schema.js';
-import { defaultCourseDataPath } from '../../src/training/course/dataset.js';
+import { defaultCourseDataPath } from '../../src/features/course/course-dataset.js';
 
 export const REFERENCE_DATE = '2017-07-07T00:00:00.000Z';
 

@@ -6,7 +6,7 @@ import type { CoursePredictor } from '../../src/inference/course-predictor.js';
 import { recommendCommand } from '../../src/recommend/commands.js';
 import { coursePopularityScorer, resolvePopularityScorer } from '../../src/recommend/model-popularity.js';
 import { CourseRecommender } from '../../src/recommend/recommender.js';
-import { defaultCourseDataPath } from '../../src/training/course/dataset.js';
+import { defaultCourseDataPath } from '../../src/features/course/course-dataset.js';
 import { makeCourse } from './helpers.js';
 
 const dirs: string[] = [];

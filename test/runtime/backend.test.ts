@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { initTrainingBackend, seededInitializers, wasmBinaryDir } from '../../src/training/backend.js';
+import { initTrainingBackend, wasmBinaryDir } from '../../src/inference/tfjs-backend.js';
+import { seededInitializers } from '../../src/training/seeding.js';
 
 describe('initTrainingBackend', () => {
   it('importing it leaves tfjs usable synchronously (wasm is only registered on demand)', () => {

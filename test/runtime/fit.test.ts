@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadLayersModelFromDir } from '../../src/inference/layers-model-dir.js';
-import { initTrainingBackend } from '../../src/training/backend.js';
+import { initTrainingBackend } from '../../src/inference/tfjs-backend.js';
 import { cosineLearningRate, fitModel, type Batch } from '../../src/training/fit.js';
 import { createRng, seededInitializers, seededShuffle } from '../../src/training/seeding.js';
 import { maxAbsDiff } from './parity-helpers.js';

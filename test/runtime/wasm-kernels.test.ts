@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initTrainingBackend } from '../../src/training/backend.js';
+import { initTrainingBackend } from '../../src/inference/tfjs-backend.js';
 import { seededInitializers } from '../../src/training/seeding.js';
-import { fixCpuAvgPoolGrad, WASM_GRADIENT_KERNELS, WASM_REPLACED_KERNELS } from '../../src/training/wasm-kernels.js';
+import { fixCpuAvgPoolGrad, WASM_GRADIENT_KERNELS, WASM_REPLACED_KERNELS } from '../../src/inference/tfjs-wasm-kernels.js';
 import { maxAbsDiff, seededInput } from './parity-helpers.js';
 
 type Op = (x: tf.Tensor, w: tf.Tensor) => tf.Tensor;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireDataPath } from '../../src/core/paths.js';
 import { assertReproducible, parseAudioFeatureSettings, type AudioFeatureSettingsInput } from '../../src/features/audio/settings.js';
-import { resolveModel } from '../../src/inference/model-repository.js';
+import { resolveModel } from '../../src/models/model-repository.js';
 import { classifyAudio, evalAudio } from '../../src/training/speech/commands.js';
 import { EMOTION_LABELS } from '../../src/training/speech/datasets.js';
 import { loadSpeechModel, predictClip, type SpeechModel } from '../../src/training/speech/speech-serving.js';

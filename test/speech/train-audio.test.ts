@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { requireDataPath } from '../../src/core/paths.js';
-import { readVersion } from '../../src/inference/model-repository.js';
+import { readVersion } from '../../src/models/model-repository.js';
 import { buildSpeechModel } from '../../src/training/speech/models.js';
 import { trainAudio } from '../../src/training/speech/train-audio.js';
 

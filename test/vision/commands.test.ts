@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataRoot } from '../../src/core/paths.js';
-import { resolveModel } from '../../src/inference/model-repository.js';
+import { resolveModel } from '../../src/models/model-repository.js';
 import { classifyImage, evalImage } from '../../src/training/image/commands.js';
 import { listImageDataset, splitDataset } from '../../src/training/image/dataset.js';
 

@@ -4,7 +4,7 @@ import { EmbeddedBus } from '../../src/bus/embedded.js';
 import { decodeMessage, encodeMessage, type Message } from '../../src/bus/envelope.js';
 import { StageRunner } from '../../src/bus/stage-runner.js';
 import { deadLetterTopic, TOPICS } from '../../src/bus/topics.js';
-import { featureKeyOf } from '../../src/inference/manifest.js';
+import { featureKeyOf } from '../../src/models/manifest.js';
 import { imageFeaturesStage } from '../../src/features/image/stage.js';
 import { parseImageFeatureSettings } from '../../src/features/image/settings.js';
 import { normaliseRgb } from '../../src/features/image/preprocess.js';

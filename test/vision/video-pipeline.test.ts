@@ -11,7 +11,7 @@ import { dataRoot } from '../../src/core/paths.js';
 import { imageFeaturesStageForModel } from '../../src/features/image/stage.js';
 import { loadClassifier } from '../../src/inference/classifier-loader.js';
 import { ClassifierPool } from '../../src/inference/classifier-pool.js';
-import { resolveModel } from '../../src/inference/model-repository.js';
+import { resolveModel } from '../../src/models/model-repository.js';
 import { tensorInferenceStage } from '../../src/inference/stage.js';
 import { publishVideoSource } from '../../src/ingest/publish.js';
 import { ffmpegPath, openVideoSource } from '../../src/ingest/video-source.js';

@@ -2,8 +2,8 @@ import type { MessageOf, Message } from '../../bus/envelope.js';
 import { PermanentError, type StageDefinition, type StageInput, type StageResult } from '../../bus/stage-runner.js';
 import { TOPICS } from '../../bus/topics.js';
 import { stageMetrics } from '../../core/metrics.js';
-import { featureKeyOf } from '../../inference/manifest.js';
-import { resolveModel } from '../../inference/model-repository.js';
+import { featureKeyOf } from '../../models/manifest.js';
+import { resolveModel } from '../../models/model-repository.js';
 import { parseAudioFeatureSettings, type AudioFeatureSettings, type AudioFeatureSettingsInput } from './settings.js';
 import { StreamingFeatureExtractor, type FeatureWindow } from './streaming-extractor.js';
 

@@ -1,8 +1,8 @@
 import type { Message, MessageOf } from '../../bus/envelope.js';
 import { PermanentError, type StageDefinition, type StageInput, type StageResult } from '../../bus/stage-runner.js';
 import { TOPICS } from '../../bus/topics.js';
-import { featureKeyOf } from '../../inference/manifest.js';
-import { resolveModel } from '../../inference/model-repository.js';
+import { featureKeyOf } from '../../models/manifest.js';
+import { resolveModel } from '../../models/model-repository.js';
 import { ImageDecodeError, decodeResizedRgb, preprocessImage } from './preprocess.js';
 import { parseImageFeatureSettings, type ImageFeatureSettings, type ImageFeatureSettingsInput } from './settings.js';
 

@@ -7,7 +7,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { decodeOnnxModel, encodeOnnxModel, type OnnxModel } from '../onnx-export/onnx-proto.js';
-import { createRng } from '../../training/seeding.js';
+import { mulberry32 } from '../../core/random.js';
 import { rewriteConv1dAsGemm, type RewriteResult } from './conv1d-as-gemm.js';
 
 export const REWRITE_TOLERANCE = 1e-4;
@@ -29,7 +29,7 @@ export interface ServingGraphOptions {
 
 /** A seeded normal(0, 1)-ish batch, so a failed check can be reproduced. */
 function checkBatch(count: number, seed = 12345): Float32Array {
-  const rng = createRng(seed);
+  const rng = mulberry32(seed);
   const out = new Float32Array(count);
   for (let i = 0; i < count; i++) out[i] = (rng() + rng() + rng() + rng() - 2) * 1.7; // Irwin-Hall, variance ~1
   return out;

@@ -8,7 +8,7 @@ import { rocCurve, rocCurvesOvr } from '../../analysis/curves.js';
 import { type ReportSection, writeReport } from '../../analysis/report.js';
 import { type CoursePredictor, loadCoursePredictor } from '../../inference/course-predictor.js';
 import { type CourseStatistics, courseStatistics } from './course-statistics.js';
-import { type CourseDataset, loadCourseDataset } from './dataset.js';
+import { type CourseDataset, loadCourseDataset } from '../../features/course/course-dataset.js';
 import type { CandidateResult } from './train.js';
 import { evaluationRecords, scoreCoursePredictions } from './commands.js';
 

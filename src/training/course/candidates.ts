@@ -10,7 +10,7 @@ import { fitForest } from './random-forest.js';
 import type { BlendJson } from './blend.js';
 import { type CsrMatrix, denseColumns, maskColumns, selectRows } from './sparse-matrix.js';
 import { type CourseTask, type TaskTarget, subscribersTask } from './tasks.js';
-import { SeededRandom } from '../../analysis/random.js';
+import { SeededRandom } from '../../core/random.js';
 
 /**
  * One model family with its hyper-parameters, fitted on a set of training records: the feature

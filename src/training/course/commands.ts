@@ -7,9 +7,9 @@ import { meanAbsoluteError, r2Score, rootMeanSquaredError } from '../../analysis
 import { enrichCourse, type EnrichedCourse } from '../../features/course/enrich.js';
 import { validateCourse } from '../../features/course/schema.js';
 import { type CoursePrediction, type CoursePredictor, loadCoursePredictor } from '../../inference/course-predictor.js';
-import { sha256File } from '../../inference/model-repository.js';
+import { sha256File } from '../../models/model-repository.js';
 import { analyzeCourseData } from './analyze.js';
-import { type CourseDataset, defaultCourseDataPath, loadCourseDataset } from './dataset.js';
+import { type CourseDataset, defaultCourseDataPath, loadCourseDataset } from '../../features/course/course-dataset.js';
 import { courseSplit } from './split.js';
 import { trainCourseModels } from './train.js';
 import { jsonErrorSummary } from '../../core/redact.js';

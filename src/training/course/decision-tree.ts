@@ -1,4 +1,4 @@
-import type { SeededRandom } from '../../analysis/random.js';
+import type { SeededRandom } from '../../core/random.js';
 import { round6 } from './linear-model.js';
 import { type CsrMatrix, rowToDense } from './sparse-matrix.js';
 

@@ -1,4 +1,4 @@
-import { SeededRandom } from '../../analysis/random.js';
+import { SeededRandom } from '../../core/random.js';
 import { type TreeJson, binColumns } from './decision-tree.js';
 import { TreeEnsemble } from './random-forest.js';
 

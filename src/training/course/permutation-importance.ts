@@ -1,4 +1,4 @@
-import { SeededRandom } from '../../analysis/random.js';
+import { SeededRandom } from '../../core/random.js';
 import type { CsrMatrix } from './sparse-matrix.js';
 
 /**

@@ -1,4 +1,4 @@
-import { SeededRandom } from '../../analysis/random.js';
+import { SeededRandom } from '../../core/random.js';
 import { DecisionTree, type TreeJson, binColumns, fitDecisionTree } from './decision-tree.js';
 import { type CsrMatrix, rowToDense } from './sparse-matrix.js';
 import { addTreeShap, expectedValue } from './tree-shap.js';

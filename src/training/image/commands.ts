@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { dataRoot, repoRoot } from '../../core/paths.js';
 import { loadClassifier } from '../../inference/classifier-loader.js';
-import { readVersion, resolveModel, sha256File, type ModelVersion } from '../../inference/model-repository.js';
+import { readVersion, resolveModel, sha256File, type ModelVersion } from '../../models/model-repository.js';
 import type { Classifier } from '../../inference/classifier-pool.js';
 import { ImageDecodeError, preprocessImage } from '../../features/image/preprocess.js';
 import { parseImageFeatureSettings, type ImageFeatureSettings } from '../../features/image/settings.js';

@@ -2,7 +2,9 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { trainTestSplit } from '../../analysis/validation.js';
 
-export const IMAGE_EXTENSIONS = /\.(jpe?g|png|webp|gif|tiff?|bmp|avif)$/i;
+import { IMAGE_EXTENSIONS } from '../../ingest/image-files.js';
+
+export { IMAGE_EXTENSIONS };
 
 export interface LabelledImage {
   /** Absolute path. */

@@ -5,7 +5,7 @@ import { audioFeaturesStage } from '../../features/audio/stage.js';
 import { float32View } from '../../bus/envelope.js';
 import { openAudioFileSource } from '../../ingest/audio-file-source.js';
 import { audioChunkMessage } from '../../ingest/publish-audio.js';
-import { featureKeyOf } from '../../inference/manifest.js';
+import { featureKeyOf } from '../../models/manifest.js';
 import { decide, SILENCE_LABEL } from '../../inference/stage.js';
 import { argmax, evaluateClips, meanProbabilities, type SpeechEvaluation } from './clip-metrics.js';
 import { EMOTION_LABELS, GENDER_LABELS, scanSpeechDataset, type SpeechClip } from './datasets.js';

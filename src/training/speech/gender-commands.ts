@@ -10,7 +10,7 @@
 import { resolve } from 'node:path';
 import { extractFile } from '../../features/audio/index.js';
 import { loadClassifier } from '../../inference/classifier-loader.js';
-import { modelsRoot, resolveModel, type ModelVersion } from '../../inference/model-repository.js';
+import { modelsRoot, resolveModel, type ModelVersion } from '../../models/model-repository.js';
 import { decodeAudioFile } from '../../ingest/audio-file-source.js';
 import { extractClipFeatures } from './clip-features.js';
 import { evaluateClips, meanProbabilities, type SpeechEvaluation } from './clip-metrics.js';

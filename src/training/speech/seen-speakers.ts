@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { repoRoot } from '../../core/paths.js';
-import type { ModelManifest } from '../../inference/manifest.js';
+import type { ModelManifest } from '../../models/manifest.js';
 import { scanSpeechDataset, type SpeechClip } from './datasets.js';
 
 /**

@@ -5,7 +5,7 @@ import { extractFile, type FeatureWindow } from '../../features/audio/streaming-
 import { decodeAudioFile } from '../../ingest/audio-file-source.js';
 import type { Classifier } from '../../inference/classifier-pool.js';
 import { loadClassifier } from '../../inference/classifier-loader.js';
-import { readVersion, resolveModel, type ModelVersion } from '../../inference/model-repository.js';
+import { readVersion, resolveModel, type ModelVersion } from '../../models/model-repository.js';
 import { meanProbabilities } from './clip-metrics.js';
 
 /** A served speech model: the serving loader's classifier (ONNX session + manifest normalisation) and its feature settings. */

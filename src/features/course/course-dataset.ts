@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseCsvSync } from 'csv-parse/sync';
 import { requireDataPath } from '../../core/paths.js';
-import { type EnrichedCourse, enrichCourse } from '../../features/course/enrich.js';
-import { validateCourse } from '../../features/course/schema.js';
+import { type EnrichedCourse, enrichCourse } from './enrich.js';
+import { validateCourse } from './schema.js';
 
 /**
  * The course data set for training, evaluation and analysis: the CSV read whole (it is small),
@@ -34,7 +34,7 @@ export function loadCourseDataset(path = defaultCourseDataPath(), options: { ref
   const text = readFileSync(path, 'utf8');
   if (text.trim() === '') throw new Error(`course data ${path} is empty`);
   const rows = parseCsvSync(text, { columns: (h: string[]) => h.map((c) => c.trim().toLowerCase()), skip_empty_lines: true }) as Record<string, string>[];
-  const clean: { row: number; course: import('../../features/course/schema.js').CleanCourse }[] = [];
+  const clean: { row: number; course: import('./schema.js').CleanCourse }[] = [];
   const rejected: CourseDataset['rejected'] = [];
   const duplicates: CourseDataset['duplicates'] = [];
   const seen = new Set<string>();

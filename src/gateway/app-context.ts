@@ -1,6 +1,6 @@
 import type { Bus } from '../bus/bus.js';
 import type { Prediction } from '../bus/envelope.js';
-import type { AppConfig, StreamConfig } from './config.js';
+import type { AppConfig, StreamConfig } from '../core/config.js';
 import type { CourseRecommender } from '../recommend/recommender.js';
 import type { EvaluationSummary } from '../inference/evaluation-summary.js';
 

@@ -7,10 +7,7 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { fixCpuAvgPoolGrad, registerWasmGradientKernels } from './wasm-kernels.js';
-
-export { createRng, seededInitializers, seededPermutation, seededShuffle } from './seeding.js';
-export type { SeededInitializers } from './seeding.js';
+import { fixCpuAvgPoolGrad, registerWasmGradientKernels } from './tfjs-wasm-kernels.js';
 
 /** 'auto' tries the backends in order of speed; the others force one (and fail if unavailable). */
 export type TrainingBackendPreference = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
