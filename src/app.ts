@@ -11,6 +11,7 @@ import { childLogger } from './core/logger.js';
 import { registry, stageMetrics } from './core/metrics.js';
 import { gatewayPredictionRepeats } from './gateway/gateway-metrics.js';
 import { startOpsServer } from './gateway/ops-server.js';
+import { PIPELINE_SAMPLE_RATE } from './core/audio-format.js';
 import { dataRoot, repoRoot } from './core/paths.js';
 import { rootsOf } from './core/source-paths.js';
 import { createGateway } from './gateway/index.js';
@@ -225,7 +226,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     },
     ingest: {
       async audio(streamId, pcm, sampleRate) {
-        if (sampleRate !== 16000) throw new Error(`pushed audio must be 16 kHz mono Int16 (got ${sampleRate} Hz); the dashboard resamples before sending`);
+        if (sampleRate !== PIPELINE_SAMPLE_RATE) throw new Error(`pushed audio must be ${PIPELINE_SAMPLE_RATE} Hz mono Int16 (got ${sampleRate} Hz); the dashboard resamples before sending`);
         const live = await streams.livePcm(streamId);
         live.push(pcm);
       },

@@ -1,3 +1,4 @@
+import { CHUNK_SAMPLES, PIPELINE_SAMPLE_RATE as TARGET_RATE } from '../../src/core/audio-format.js';
 import { socketProtocols, socketUrl } from './api.js';
 import { PCM_WORKLET_SOURCE } from './pcm-worklet.js';
 import { Downsampler } from './resample.js';
@@ -7,8 +8,6 @@ export interface Capture {
   stop(): void;
 }
 
-const TARGET_RATE = 16000;
-const CHUNK_SAMPLES = TARGET_RATE / 10; // 100 ms
 /** Browser-side backpressure: skip sending while this much is still unsent. */
 const MAX_UNSENT_BYTES = 512 * 1024;
 

@@ -6,6 +6,7 @@ import { CLOSE, closeWith } from './close-codes.js';
 import { gatewayMetrics } from './gateway-metrics.js';
 import { HttpError } from './http-util.js';
 import { TokenBucket } from './token-bucket.js';
+import { PIPELINE_SAMPLE_RATE } from '../core/audio-format.js';
 
 const log = childLogger({ component: 'gateway-ingest' });
 
@@ -34,12 +35,12 @@ export function parseIngestQuery(url: URL): IngestTarget {
   if (!STREAM_ID.test(streamId)) throw new HttpError(400, 'query parameter "stream": letters, digits, ".", "_" and "-", at most 64, required');
   const media = url.searchParams.get('media');
   if (media !== 'audio' && media !== 'video') throw new HttpError(400, 'query parameter "media" must be "audio" or "video"');
-  let sampleRate = 16000;
+  let sampleRate = PIPELINE_SAMPLE_RATE;
   if (media === 'audio') {
     const raw = url.searchParams.get('sampleRate');
-    sampleRate = raw === null ? 16000 : Number(raw);
-    if (!Number.isInteger(sampleRate) || sampleRate < 8000 || sampleRate > 192000) {
-      throw new HttpError(400, 'query parameter "sampleRate" must be an integer from 8000 to 192000');
+    sampleRate = raw === null ? PIPELINE_SAMPLE_RATE : Number(raw);
+    if (sampleRate !== PIPELINE_SAMPLE_RATE) {
+      throw new HttpError(400, `query parameter "sampleRate" must be ${PIPELINE_SAMPLE_RATE} (mono Int16 PCM; resample before sending, as the dashboard does with Web Audio)`);
     }
   }
   return { streamId, media, sampleRate };

@@ -1,7 +1,8 @@
-/** Sample rate of every PCM stream inside streamlens (ffmpeg resamples to it). */
-export const INGEST_SAMPLE_RATE = 16000;
-/** Samples per chunk: 100 ms at 16 kHz. */
-export const CHUNK_SAMPLES = 1600;
+import { CHUNK_SAMPLES, PIPELINE_SAMPLE_RATE } from '../core/audio-format.js';
+
+/** Sample rate of every PCM stream inside streamlens (src/core/audio-format.ts; ffmpeg resamples to it). */
+export const INGEST_SAMPLE_RATE = PIPELINE_SAMPLE_RATE;
+export { CHUNK_SAMPLES };
 
 /** ~100 ms of mono 16 kHz PCM as produced by every audio source. */
 export interface AudioChunk {

@@ -1,4 +1,4 @@
-import type { AudioChunk, AudioSource } from './audio-chunk.js';
+import { INGEST_SAMPLE_RATE, type AudioChunk, type AudioSource } from './audio-chunk.js';
 
 /**
  * Plays a source again and again as ONE continuous stream (demo loops): each pass is opened
@@ -34,7 +34,7 @@ export function loopAudioSource(open: () => AudioSource): AudioSource {
         }
         if (!last) return;
         seqOffset += last.seq + 1;
-        secOffset += last.startSec + last.pcm.length / 16000;
+        secOffset += last.startSec + last.pcm.length / INGEST_SAMPLE_RATE;
       }
     },
   };

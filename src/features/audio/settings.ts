@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PIPELINE_SAMPLE_RATE } from '../../core/audio-format.js';
 
 /**
  * Settings of the audio feature extractor. The model manifest stores the parsed object, and serving
@@ -51,7 +52,7 @@ const normalizationSchema = z.discriminatedUnion('kind', [
 
 export const audioFeatureSettingsSchema = z
   .object({
-    sampleRate: z.number().int().positive().default(16000),
+    sampleRate: z.number().int().positive().default(PIPELINE_SAMPLE_RATE),
     /** Analysis window length in samples (librosa `win_length`), 400 = 25 ms at 16 kHz. */
     frameLength: z.number().int().positive().default(400),
     /** Frame hop in samples (librosa `hop_length`), 160 = 10 ms at 16 kHz. */
