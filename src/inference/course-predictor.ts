@@ -11,6 +11,7 @@ import type { AdditiveExplainer } from '../training/course/fast-explain.js';
 import type { TreeShapTables } from '../training/course/fast-tree-shap.js';
 import { FeatureSpace } from '../training/course/feature-space.js';
 import { maskColumns, type CsrMatrix } from '../training/course/sparse-matrix.js';
+import { DEFAULT_MODEL_BY_MEDIA } from '../core/route.js';
 
 /**
  * Live scoring of enriched course records with the shipped course models
@@ -258,7 +259,7 @@ export function coursePredictorFromBundle(bundle: CourseBundleJson, manifest: Mo
 export function loadCoursePredictor(modelVersion?: string, options: CoursePredictorOptions = {}): CoursePredictor {
   const asDir = modelVersion !== undefined && !/^\d+$/.test(modelVersion);
   if (asDir && !existsSync(join(modelVersion, 'manifest.json'))) throw new ModelLoadError(modelVersion, 'not a model version folder (no manifest.json)');
-  const v = asDir ? readVersion(modelVersion) : resolveModel('course', modelVersion, options.root ?? modelsRoot());
+  const v = asDir ? readVersion(modelVersion) : resolveModel(DEFAULT_MODEL_BY_MEDIA.course, modelVersion, options.root ?? modelsRoot());
   if (v.manifest.format !== 'json' || !v.manifest.files.json) throw new ModelLoadError(v.dir, 'course models must be format "json" with files.json');
   let bundle: CourseBundleJson;
   try {

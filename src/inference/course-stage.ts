@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Message, Prediction } from '../bus/envelope.js';
 import { PermanentError, StageUnavailableError, type StageDefinition, type StageInput, type StageResult } from '../bus/stage-runner.js';
 import { TOPICS } from '../bus/topics.js';
-import { type Route, defaultRoute } from '../core/route.js';
+import { DEFAULT_MODEL_BY_MEDIA, type Route, defaultRoute } from '../core/route.js';
 import type { EnrichedCourse } from '../features/course/enrich.js';
 import { type CoursePrediction, type ExplanationTerm, coursePredictorFromBundle } from './course-predictor.js';
 import { stageMetrics } from '../core/metrics.js';
@@ -16,9 +16,9 @@ import { type LoadedModel, ModelServer } from './model-server.js';
  * so live enrichment reproduces training. Without a course model: today.
  */
 export function courseReferenceDate(root = modelsRoot()): string {
-  for (const v of listVersions('course', root)) {
+  for (const v of listVersions(DEFAULT_MODEL_BY_MEDIA.course, root)) {
     try {
-      const { manifest, dir } = readVersion(join(root, 'course', v));
+      const { manifest, dir } = readVersion(join(root, DEFAULT_MODEL_BY_MEDIA.course, v));
       const fromManifest = (manifest.training as { referenceDate?: unknown }).referenceDate ?? (manifest.features.settings as { referenceDate?: unknown }).referenceDate;
       if (typeof fromManifest === 'string') return fromManifest;
       const bundle = JSON.parse(readFileSync(join(dir, manifest.files.json!), 'utf8')) as { referenceDate?: string };

@@ -1,6 +1,7 @@
 import { type CoursePredictor, loadCoursePredictor } from '../inference/course-predictor.js';
 import { listVersions, modelsRoot } from '../models/model-repository.js';
 import { type PopularityScorer, subscriberPrior } from './popularity.js';
+import { DEFAULT_MODEL_BY_MEDIA } from '../core/route.js';
 
 /** Popularity from the course model: its predicted probability that a course is popular. */
 export function coursePopularityScorer(predictor: CoursePredictor): PopularityScorer {
@@ -30,6 +31,6 @@ export interface ResolvePopularityOptions {
 export async function resolvePopularityScorer(options: ResolvePopularityOptions = {}): Promise<PopularityScorer> {
   if (options.prefer === 'prior') return subscriberPrior;
   const root = options.modelsRoot ?? modelsRoot();
-  if (options.version === undefined && listVersions('course', root).length === 0) return subscriberPrior;
+  if (options.version === undefined && listVersions(DEFAULT_MODEL_BY_MEDIA.course, root).length === 0) return subscriberPrior;
   return coursePopularityScorer(loadCoursePredictor(options.version, { root }));
 }

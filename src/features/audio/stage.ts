@@ -6,6 +6,7 @@ import { featureKeyOf } from '../../models/manifest.js';
 import { resolveModel } from '../../models/model-repository.js';
 import { parseAudioFeatureSettings, type AudioFeatureSettings, type AudioFeatureSettingsInput } from './settings.js';
 import { StreamingFeatureExtractor, type FeatureWindow } from './streaming-extractor.js';
+import { DEFAULT_MODEL_BY_MEDIA } from '../../core/route.js';
 
 export const AUDIO_FEATURES_STAGE = 'features:audio';
 
@@ -171,9 +172,9 @@ export function audioFeaturesStage(options: AudioFeaturesStageOptions): StageDef
   };
 }
 
-/** The stage with the settings of a served model (default: the newest "emotion" version). */
+/** The stage with the settings of a served model (default: the newest version of the default audio model). */
 export function audioFeaturesStageForModel(
-  modelName = 'emotion',
+  modelName: string = DEFAULT_MODEL_BY_MEDIA.audio,
   options: Omit<AudioFeaturesStageOptions, 'settings' | 'featureKey'> & { version?: string; root?: string } = {},
 ): ReturnType<typeof audioFeaturesStage> {
   const { manifest } = resolveModel(modelName, options.version, options.root);

@@ -5,6 +5,7 @@ import { featureKeyOf } from '../../models/manifest.js';
 import { resolveModel } from '../../models/model-repository.js';
 import { ImageDecodeError, decodeResizedRgb, preprocessImage } from './preprocess.js';
 import { parseImageFeatureSettings, type ImageFeatureSettings, type ImageFeatureSettingsInput } from './settings.js';
+import { DEFAULT_MODEL_BY_MEDIA } from '../../core/route.js';
 
 export const IMAGE_FEATURES_STAGE = 'features:image';
 
@@ -85,7 +86,7 @@ export function imageFeaturesStage(options: ImageFeaturesStageOptions): StageDef
 }
 
 /** The stage configured from the served animal model's manifest (models/<name>/<latest or pinned>). */
-export function imageFeaturesStageForModel(name = 'animal', version?: string, root?: string, extra: Omit<ImageFeaturesStageOptions, 'settings'> = {}): StageDefinition {
+export function imageFeaturesStageForModel(name: string = DEFAULT_MODEL_BY_MEDIA.video, version?: string, root?: string, extra: Omit<ImageFeaturesStageOptions, 'settings'> = {}): StageDefinition {
   const { manifest } = resolveModel(name, version, root);
   if (manifest.features.kind !== 'image') throw new Error(`model ${name} v${manifest.version} is not an image model (features.kind = ${manifest.features.kind})`);
   return imageFeaturesStage({ ...extra, settings: manifest.features.settings as ImageFeatureSettingsInput, featureKey: featureKeyOf(manifest.features) });
