@@ -7,7 +7,6 @@ import type { EnrichedCourse } from '../features/course/enrich.js';
 import { loadClassifier } from '../inference/classifier-loader.js';
 import { loadCoursePredictor } from '../inference/course-predictor.js';
 import type { ModelVersion } from '../models/model-repository.js';
-import { IMAGE_EXTENSIONS } from '../training/image/dataset.js';
 import { audioObservation, courseObservation, imageObservation, toBatch, type Observation } from './observations.js';
 import type { ObservationBatch, PredictionBatch } from './reference.js';
 

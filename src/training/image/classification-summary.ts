@@ -23,7 +23,7 @@ export function summariseClassification(labels: readonly string[], yTrue: readon
   const report = classificationReport(yTrue, yPred, labels);
   const cm = confusionMatrix(yTrue, yPred, labels);
   // AUC needs probabilities that sum to 1 and every class present.
-  let auc: Record<string, number> = {};
+  let auc: Record<string, number>;
   try {
     const norm = probs.map((p) => {
       const s = p.reduce((a, b) => a + b, 0);

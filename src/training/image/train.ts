@@ -15,7 +15,7 @@ import { argMax, summariseClassification, type ClassificationSummary } from './c
 import { DARKNET_FEATURE_SIZE, loadDarknetTiny } from './darknet-backbone.js';
 import { listImageDataset, splitDataset, type LabelledImage } from './dataset.js';
 import { calibrateNoneGate, composeGatedTransferModel, animalMass, NONE_LABEL, type NoneGateCalibration } from './none-gate.js';
-import { GENERATED_OOD_KINDS, labelledOutOfDistributionImages, outOfDistributionImages, renderedSceneImages } from './ood-images.js';
+import { GENERATED_OOD_KINDS, labelledOutOfDistributionImages, renderedSceneImages } from './ood-images.js';
 import { scoreFilesOnnx } from './onnx-scoring.js';
 import { buildSmallCnn, buildTransferHead, composeTransferModel } from './models.js';
 import { writeImageTrainingReport } from './report.js';
