@@ -1,3 +1,4 @@
+import { envValue } from './core/environment.js';
 /**
  * Shared behaviour of the command line: exit codes, one-line errors, per-input failures.
  *
@@ -26,7 +27,7 @@ export function setVerbose(v: boolean): void {
 
 /** `--verbose` or LOG_LEVEL=debug/trace: stack traces on errors. */
 export function isVerbose(): boolean {
-  const level = process.env.LOG_LEVEL?.trim().toLowerCase();
+  const level = envValue('LOG_LEVEL');
   return verboseFlag || level === 'debug' || level === 'trace';
 }
 

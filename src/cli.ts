@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { EXIT_USAGE, exitCodeOf, isVerbose, printError, setVerbose, UsageError } from './cli-support.js';
 import { type AppConfig, loadConfigFile, parseConfig } from './core/config.js';
 import { configureLogging } from './core/logger.js';
+import { envValue } from './core/environment.js';
 import { repoRoot, runnableFile } from './core/paths.js';
 
 /**
@@ -58,25 +59,31 @@ async function resolveConfig(opts: { bus?: string; brokers?: string; config?: st
   } else if (opts.bus === 'embedded') {
     raw.bus = { kind: 'embedded', partitions: base.bus.partitions };
   }
-  const namespace = process.env.STREAMLENS_KAFKA_NAMESPACE?.trim();
+  const namespace = envValue('STREAMLENS_KAFKA_NAMESPACE');
   if (raw.bus.kind === 'kafka' && namespace) raw.bus.namespace = namespace;
-  const client = process.env.STREAMLENS_KAFKA_CLIENT?.trim();
-  if (raw.bus.kind === 'kafka' && client) raw.bus.client = client as typeof raw.bus.client; // validated by parseConfig below
+  const client = envValue('STREAMLENS_KAFKA_CLIENT');
+  if (raw.bus.kind === 'kafka' && client) raw.bus.client = client;
   if (raw.bus.kind === 'kafka') {
-    const e = process.env;
-    if (e.KAFKA_SASL_MECHANISM || e.KAFKA_SASL_USERNAME || e.KAFKA_SASL_PASSWORD) {
+    const mechanism = envValue('KAFKA_SASL_MECHANISM');
+    const username = envValue('KAFKA_SASL_USERNAME');
+    const password = envValue('KAFKA_SASL_PASSWORD');
+    if (mechanism || username || password) {
       raw.bus.sasl = {
-        mechanism: (e.KAFKA_SASL_MECHANISM?.trim().toLowerCase() || raw.bus.sasl?.mechanism || 'plain') as 'plain', // validated by parseConfig below
-        username: e.KAFKA_SASL_USERNAME ?? raw.bus.sasl?.username ?? '',
-        password: e.KAFKA_SASL_PASSWORD ?? raw.bus.sasl?.password ?? '',
+        mechanism: (mechanism?.toLowerCase() || raw.bus.sasl?.mechanism || 'plain') as 'plain', // validated by parseConfig below
+        username: username ?? raw.bus.sasl?.username ?? '',
+        password: password ?? raw.bus.sasl?.password ?? '',
       };
     }
-    if (e.KAFKA_SSL) raw.bus.ssl = /^(1|true|yes)$/i.test(e.KAFKA_SSL.trim());
+    if (process.env.KAFKA_SSL?.trim()) raw.bus.ssl = envValue('KAFKA_SSL');
   }
-  if (opts.port !== undefined || process.env.PORT) raw.gateway.port = Number(opts.port ?? process.env.PORT);
-  if (opts.host !== undefined || process.env.HOST) raw.gateway.host = String(opts.host ?? process.env.HOST);
-  if (process.env.STREAMLENS_TOKEN) raw.gateway.token = process.env.STREAMLENS_TOKEN;
-  if (process.env.STREAMLENS_METRICS_TOKEN) raw.gateway.metricsToken = process.env.STREAMLENS_METRICS_TOKEN;
+  const port = envValue('PORT');
+  const host = envValue('HOST');
+  if (opts.port !== undefined || port) raw.gateway.port = Number(opts.port ?? port);
+  if (opts.host !== undefined || host) raw.gateway.host = String(opts.host ?? host);
+  const token = envValue('STREAMLENS_TOKEN');
+  const metricsToken = envValue('STREAMLENS_METRICS_TOKEN');
+  if (token) raw.gateway.token = token;
+  if (metricsToken) raw.gateway.metricsToken = metricsToken;
   const { sourceDirsFromEnv } = await import('./core/source-paths.js');
   const sourceDirs = sourceDirsFromEnv();
   if (sourceDirs) raw.sources = { ...raw.sources, allowedDirs: sourceDirs };

@@ -3,6 +3,7 @@ import { EmbeddedBus, type EmbeddedBusOptions } from './embedded.js';
 import { KafkaBus } from './kafka.js';
 import { KAFKA_CLIENTS, type KafkaBusOptions, type KafkaClient } from './kafka-common.js';
 import { PlatformaticKafkaBus } from './platformatic-kafka.js';
+import { envValue } from '../core/environment.js';
 
 export type BusConfig =
   | ({ kind: 'embedded' } & EmbeddedBusOptions)
@@ -17,7 +18,7 @@ export const DEFAULT_KAFKA_CLIENT: KafkaClient = 'platformatic';
 
 /** Brokers named by `KAFKA_BROKERS=host:port,host:port` (an existing cluster), or undefined. */
 export function kafkaBrokersFromEnv(env: NodeJS.ProcessEnv = process.env): string[] | undefined {
-  const raw = env.KAFKA_BROKERS?.trim();
+  const raw = envValue('KAFKA_BROKERS', env);
   if (!raw) return undefined;
   const brokers = raw.split(',').map((b) => b.trim()).filter(Boolean);
   for (const b of brokers) {
@@ -29,11 +30,10 @@ export function kafkaBrokersFromEnv(env: NodeJS.ProcessEnv = process.env): strin
 /** The Kafka client named by `STREAMLENS_KAFKA_CLIENT` (kafkajs | platformatic), or undefined. */
 export function kafkaClientFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaClient | undefined {
   const raw = env.STREAMLENS_KAFKA_CLIENT?.trim();
-  if (!raw) return undefined;
-  if (!(KAFKA_CLIENTS as readonly string[]).includes(raw)) {
+  if (raw && !(KAFKA_CLIENTS as readonly string[]).includes(raw.toLowerCase())) {
     throw new Error(`STREAMLENS_KAFKA_CLIENT "${raw}" is not a Kafka client (expected ${KAFKA_CLIENTS.join(' or ')})`);
   }
-  return raw as KafkaClient;
+  return envValue('STREAMLENS_KAFKA_CLIENT', env);
 }
 
 /**
@@ -43,7 +43,7 @@ export function kafkaClientFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaC
 export function busConfigFromEnv(env: NodeJS.ProcessEnv = process.env): BusConfig {
   const brokers = kafkaBrokersFromEnv(env);
   if (!brokers) return { kind: 'embedded' };
-  const namespace = env.STREAMLENS_KAFKA_NAMESPACE?.trim();
+  const namespace = envValue('STREAMLENS_KAFKA_NAMESPACE', env);
   const client = kafkaClientFromEnv(env);
   return { kind: 'kafka', brokers, ...(namespace ? { namespace } : {}), ...(client ? { client } : {}) };
 }

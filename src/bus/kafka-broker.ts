@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { cacheRoot, repoRoot } from '../core/paths.js';
+import { envValue } from '../core/environment.js';
 
 /** Newest 3.9.x on Maven Central (the last line kafkajs' protocol versions work with). */
 export const KAFKA_VERSION = '3.9.2';
@@ -158,7 +159,8 @@ function listJars(dir: string): string[] {
 // ---- start / stop ---------------------------------------------------------------------------
 
 function javaBinary(): string {
-  return process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+  const home = envValue('JAVA_HOME');
+  return home ? join(home, 'bin', 'java') : 'java';
 }
 
 /** Starts a broker and resolves once clients can use it. */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { ConfigError } from './config-error.js';
 import { jsonErrorSummary, redactValue } from './redact.js';
 import { type Route, routeFor } from './route.js';
 
@@ -124,12 +125,7 @@ export const configSchema = z
   });
 export type AppConfig = z.infer<typeof configSchema>;
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 /** Validates a parsed config object; the error lists every bad field by path. */
 export function parseConfig(raw: unknown, origin = 'config'): AppConfig {

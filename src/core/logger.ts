@@ -1,5 +1,6 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { redactSecrets, redactValue } from './redact.js';
+import { envValue } from './environment.js';
 
 /**
  * Logs go to stderr only (stdout is kept for command output such as JSON results).
@@ -26,12 +27,12 @@ export function configureLogging(s: LogSettings): void {
 }
 
 export function logLevel(): string {
-  return process.env.LOG_LEVEL?.trim() || settings.level || (process.env.VITEST ? 'warn' : 'info');
+  return envValue('LOG_LEVEL') || settings.level || (process.env.VITEST ? 'warn' : 'info');
 }
 
 export function logFormat(): LogFormat {
-  const env = process.env.LOG_FORMAT?.trim().toLowerCase();
-  if (env === 'json' || env === 'pretty') return env;
+  const env = envValue('LOG_FORMAT');
+  if (env) return env;
   return settings.format ?? (process.stderr.isTTY ? 'pretty' : 'json');
 }
 

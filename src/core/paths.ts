@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { envValue } from './environment.js';
 
 /**
  * Repository root (the folder holding package.json): two folders up from src/core, three from the
@@ -36,12 +37,12 @@ export function nodeArgsFor(repoRelativeTs: string): string[] {
  * `STREAMLENS_DATA` overrides; the default is `../shared/data` beside the repository.
  */
 export function dataRoot(): string {
-  return resolve(process.env.STREAMLENS_DATA ?? join(repoRoot, '..', 'shared', 'data'));
+  return resolve(envValue('STREAMLENS_DATA') ?? join(repoRoot, '..', 'shared', 'data'));
 }
 
 /** Root of shared pretrained models (Darknet-Tiny). `STREAMLENS_SHARED_MODELS` overrides. */
 export function sharedModelsRoot(): string {
-  return resolve(process.env.STREAMLENS_SHARED_MODELS ?? join(repoRoot, '..', 'shared', 'models'));
+  return resolve(envValue('STREAMLENS_SHARED_MODELS') ?? join(repoRoot, '..', 'shared', 'models'));
 }
 
 /** Resolve a data sub-path and fail with a message that says what is missing and how to point at it. */
@@ -57,5 +58,5 @@ export function requireDataPath(sub: string, what: string): string {
 
 /** Folder for caches (Kafka jars, extracted features). `STREAMLENS_CACHE` overrides. */
 export function cacheRoot(): string {
-  return resolve(process.env.STREAMLENS_CACHE ?? join(repoRoot, '.cache'));
+  return resolve(envValue('STREAMLENS_CACHE') ?? join(repoRoot, '.cache'));
 }

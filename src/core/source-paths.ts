@@ -3,6 +3,7 @@ import { basename, delimiter, join, resolve, sep } from 'node:path';
 import type { AppConfig, SourceConfig } from './config.js';
 import { dataRoot, repoRoot } from './paths.js';
 import { excerpt } from './redact.js';
+import { envValue } from './environment.js';
 
 /**
  * Confinement of file sources: a stream may read only files inside the directories the config
@@ -33,7 +34,7 @@ export function defaultSourceDirs(): string[] {
 
 /** STREAMLENS_SOURCE_DIRS (a list separated by the platform's path delimiter), or undefined. */
 export function sourceDirsFromEnv(env: Record<string, string | undefined> = process.env): string[] | undefined {
-  const raw = env.STREAMLENS_SOURCE_DIRS?.trim();
+  const raw = envValue('STREAMLENS_SOURCE_DIRS', env);
   if (!raw) return undefined;
   const dirs = raw.split(delimiter).map((d) => d.trim()).filter(Boolean);
   return dirs.length > 0 ? dirs : undefined;

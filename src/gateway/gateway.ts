@@ -37,6 +37,7 @@ import {
   writeRefusal,
 } from './security.js';
 import { dashboardCacheControl, safeResolve, serveFile } from './static-files.js';
+import { envValue } from '../core/environment.js';
 
 const log = childLogger({ component: 'gateway' });
 
@@ -123,8 +124,8 @@ export async function createGateway(app: AppContext, opts: GatewayOptions = {}):
   const host = opts.host ?? cfg.host;
   const port = opts.port ?? cfg.port;
   const env = opts.env ?? process.env;
-  const token = resolveToken(host, opts.token ?? cfg.token, env.STREAMLENS_TOKEN);
-  const metricsToken = resolveMetricsToken(opts.metricsToken ?? cfg.metricsToken, env.STREAMLENS_METRICS_TOKEN, token);
+  const token = resolveToken(host, opts.token ?? cfg.token, envValue('STREAMLENS_TOKEN', env));
+  const metricsToken = resolveMetricsToken(opts.metricsToken ?? cfg.metricsToken, envValue('STREAMLENS_METRICS_TOKEN', env), token);
   const roots = displayRoots(rootsOf(app.config));
   const publicStreams = () => app.streams.list().map((s) => publicStreamInfo(s, roots));
   const allowedOrigins = opts.allowedOrigins ?? cfg.allowedOrigins;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { metricsText, registry } from '../core/metrics.js';
 import { isLoopbackHost, resolveMetricsToken, resolveToken } from './security.js';
+import { envValue } from '../core/environment.js';
 
 /**
  * `/healthz` and `/metrics` of a worker process, served off the hot path: the HTTP server runs in
@@ -120,8 +121,8 @@ server.listen(workerData.port, workerData.host, () => {
 export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
   const heartbeatMs = options.heartbeatMs ?? 250;
   const env = options.env ?? process.env;
-  const token = resolveToken(options.host, options.token, env.STREAMLENS_TOKEN);
-  const metricsToken = resolveMetricsToken(options.metricsToken, env.STREAMLENS_METRICS_TOKEN, token);
+  const token = resolveToken(options.host, options.token, envValue('STREAMLENS_TOKEN', env));
+  const metricsToken = resolveMetricsToken(options.metricsToken, envValue('STREAMLENS_METRICS_TOKEN', env), token);
   // The thread gets digests only; it hashes what a request presents and compares in constant time.
   const tokenDigests = [token, metricsToken].filter((t): t is string => t !== undefined).map((t) => createHash('sha256').update(t).digest('hex'));
   const worker = new Worker(THREAD_SOURCE, {

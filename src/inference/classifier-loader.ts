@@ -10,6 +10,7 @@ import { createOnnxSession } from './onnx-session.js';
 import type { InferenceSession } from './session.js';
 import { createTfjsSession } from './tfjs-session.js';
 import type { ModelVersion } from '../models/model-repository.js';
+import { envValue } from '../core/environment.js';
 
 const log = childLogger({ component: 'onnx' });
 
@@ -25,9 +26,7 @@ export function assertFeaturesReproducible(dir: string, features: FeatureSpec): 
 
 /** Which runtime serves classifiers: onnxruntime-node (default) or tfjs on wasm (`STREAMLENS_RUNTIME=tfjs`, needs nothing native). */
 export function servingRuntime(): 'onnx' | 'tfjs' {
-  const v = (process.env.STREAMLENS_RUNTIME ?? 'onnx').toLowerCase();
-  if (v !== 'onnx' && v !== 'tfjs') throw new Error(`STREAMLENS_RUNTIME must be 'onnx' or 'tfjs', got '${v}'`);
-  return v;
+  return envValue('STREAMLENS_RUNTIME') ?? 'onnx';
 }
 
 /**
@@ -46,7 +45,7 @@ export async function loadClassifier(v: ModelVersion): Promise<Classifier> {
   try {
     const onnxSession = (file: string) =>
       createOnnxSession(join(v.dir, file), {
-        intraOpThreads: Number(process.env.STREAMLENS_ORT_THREADS ?? 1),
+        intraOpThreads: envValue('STREAMLENS_ORT_THREADS'),
         log: (line) => log.warn(line),
       });
     if (runtime === 'tfjs') session = await createTfjsSession(join(v.dir, dirname(m.files.tfjs!)));

@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { createServingGraph, type ServingGraphOptions } from './onnx-rewrite/verified-rewrite.js';
 import { checkInput, type InferenceSession, type TensorResult } from './session.js';
+import { envValue } from '../core/environment.js';
 
 export type OnnxExecutionProvider = 'cpu' | 'cuda';
 
@@ -36,16 +37,11 @@ export interface OnnxSessionOptions {
 }
 
 export function rewriteFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
-  const v = (env.STREAMLENS_ONNX_REWRITE ?? 'on').trim().toLowerCase();
-  if (v === 'on' || v === '1' || v === 'true' || v === '') return true;
-  if (v === 'off' || v === '0' || v === 'false') return false;
-  throw new Error(`STREAMLENS_ONNX_REWRITE must be 'on' or 'off', got '${env.STREAMLENS_ONNX_REWRITE}'`);
+  return envValue('STREAMLENS_ONNX_REWRITE', env);
 }
 
 export function executionProviderFromEnv(env: NodeJS.ProcessEnv = process.env): OnnxExecutionProvider {
-  const v = (env.STREAMLENS_EP ?? 'cpu').trim().toLowerCase();
-  if (v === 'cuda' || v === 'cpu' || v === '') return v === 'cuda' ? 'cuda' : 'cpu';
-  throw new Error(`STREAMLENS_EP must be 'cpu' or 'cuda', got '${env.STREAMLENS_EP}'`);
+  return envValue('STREAMLENS_EP', env) ?? 'cpu';
 }
 
 function positiveInt(v: number | undefined, fallback: number, what: string): number {

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
+import { envValue } from '../core/environment.js';
 
 const require = createRequire(import.meta.url);
 
@@ -8,7 +9,7 @@ const require = createRequire(import.meta.url);
  * `@ffmpeg-installer/ffmpeg`. Throws naming both ways to fix it when neither exists.
  */
 export function ffmpegPath(): string {
-  const fromEnv = process.env.FFMPEG_PATH;
+  const fromEnv = envValue('FFMPEG_PATH');
   if (fromEnv) {
     if (!existsSync(fromEnv)) throw new Error(`FFMPEG_PATH=${fromEnv} does not exist`);
     return fromEnv;

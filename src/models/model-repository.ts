@@ -4,10 +4,11 @@ import { basename, join, resolve } from 'node:path';
 import { repoRoot } from '../core/paths.js';
 import { type ModelManifest, ModelLoadError, parseManifest } from './manifest.js';
 import { jsonErrorSummary } from '../core/redact.js';
+import { envValue } from '../core/environment.js';
 
 /** Root of the model repository; `STREAMLENS_MODELS` overrides. */
 export function modelsRoot(): string {
-  return resolve(process.env.STREAMLENS_MODELS ?? join(repoRoot, 'models'));
+  return resolve(envValue('STREAMLENS_MODELS') ?? join(repoRoot, 'models'));
 }
 
 export interface ModelVersion {

@@ -29,7 +29,6 @@ export function minimizeLbfgs(fg: (x: Float64Array, grad: Float64Array) => numbe
   const ftol = options.functionTolerance ?? 1e-10;
   const x = Float64Array.from(x0);
   const g = new Float64Array(n);
-  let evals = 1;
   let f = fg(x, g);
   const S: Float64Array[] = [];
   const Y: Float64Array[] = [];
@@ -90,7 +89,6 @@ export function minimizeLbfgs(fg: (x: Float64Array, grad: Float64Array) => numbe
     for (let ls = 0; ls < 40; ls++) {
       for (let i = 0; i < n; i++) xNew[i] = x[i] + step * d[i];
       fNew = fg(xNew, gNew);
-      evals++;
       if (Number.isFinite(fNew) && fNew <= f + 1e-4 * step * gd) break;
       step *= 0.5;
     }
@@ -123,6 +121,5 @@ export function minimizeLbfgs(fg: (x: Float64Array, grad: Float64Array) => numbe
       break;
     }
   }
-  if (process.env.LBFGS_DEBUG) console.error(`lbfgs: ${it} iterations, ${evals} evaluations, f=${f}`);
   return { x, f, iterations: it, converged };
 }
