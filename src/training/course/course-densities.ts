@@ -34,7 +34,7 @@ export const COURSE_HISTOGRAMS: readonly { name: string; title: string; xTitle: 
     bins: 30,
     samples: (rs) => ({ paid: rs.filter((r) => !r.isFree).map(logSubs), free: rs.filter((r) => r.isFree).map(logSubs) }),
   },
-  { name: 'price', title: 'Price', xTitle: 'price (USD)', bins: 40, samples: (rs) => ({ all: rs.map((r) => r.price) }) },
+  { name: 'price', title: 'price', xTitle: 'price (USD)', bins: 40, samples: (rs) => ({ all: rs.map((r) => r.price) }) },
   { name: 'log1p_lectures', title: 'log1p(lectures)', xTitle: 'log1p(num_lectures)', bins: 30, samples: (rs) => ({ all: rs.map((r) => Math.log1p(r.numLectures)) }) },
   { name: 'log1p_content_hours', title: 'log1p(content hours)', xTitle: 'log1p(content_duration hours)', bins: 30, samples: (rs) => ({ all: rs.map((r) => Math.log1p(r.contentDurationHours)) }) },
 ];
