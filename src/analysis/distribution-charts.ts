@@ -28,7 +28,7 @@ export function featureSummaryChart(rows: readonly FeatureSummaryDatum[], option
       if (!Number.isFinite(r[k])) throw new Error(`feature ${r.feature}: ${k} is ${r[k]}`);
     }
   }
-  const x = { type: 'quantitative', title: null, scale: { zero: false }, axis: { format: '~g' } };
+  const x = { type: 'quantitative', title: null, scale: { zero: false }, axis: { format: '.10~g' } };
   return {
     ...chartBase(options),
     data: { values: rows.map((r) => ({ ...r })) },

@@ -72,36 +72,19 @@ export async function analyzeCourseData(o: AnalyzeCourseDataOptions): Promise<{ 
   const outliers = courseOutliers(records);
   sections.push(featureStatisticsChartSection(stats.features, outliers));
   sections.push(...outlierSections(outliers));
-  sections.push({
-    kind: 'chart',
-    title: 'Subscribers against publication date',
-    format: 'png',
-    spec: scatterChart(records.map((r) => ({ x: yearFrac(r), y: logSubs(r), group: subjectOf(r) })), { title: 'log1p(subscribers) by publication date', xTitle: 'published (year)', yTitle: 'log1p(num_subscribers)', width: 640 }),
-  });
-  sections.push({
-    kind: 'chart',
-    title: 'Reviews against publication date',
-    format: 'png',
-    spec: scatterChart(records.map((r) => ({ x: yearFrac(r), y: Math.log1p(r.numReviews ?? 0), group: subjectOf(r) })), { title: 'log1p(reviews) by publication date', xTitle: 'published (year)', yTitle: 'log1p(num_reviews)', width: 640 }),
-  });
-  sections.push({
-    kind: 'chart',
-    title: 'Lectures against publication date',
-    format: 'png',
-    spec: scatterChart(records.map((r) => ({ x: yearFrac(r), y: Math.log1p(r.numLectures), group: subjectOf(r) })), { title: 'log1p(lectures) by publication date', xTitle: 'published (year)', yTitle: 'log1p(num_lectures)', width: 640 }),
-  });
-  sections.push({
-    kind: 'chart',
-    title: 'Price against publication date',
-    format: 'png',
-    spec: scatterChart(records.map((r) => ({ x: yearFrac(r), y: r.price, group: r.isFree ? 'free' : 'paid' })), { title: 'Price by publication date', xTitle: 'published (year)', yTitle: 'price (USD)', width: 640 }),
-  });
-  sections.push({
-    kind: 'chart',
-    title: 'Content duration against publication date',
-    format: 'png',
-    spec: scatterChart(records.map((r) => ({ x: yearFrac(r), y: Math.log1p(r.contentDurationHours), group: subjectOf(r) })), { title: 'log1p(content hours) by publication date', xTitle: 'published (year)', yTitle: 'log1p(hours)', width: 640 }),
-  });
+  // scatter plots against the publication date (fractional year, printed without a thousands separator)
+  const byDate: [string, string, string, (r: (typeof records)[number]) => number, (r: (typeof records)[number]) => string][] = [
+    ['Subscribers', 'log1p(subscribers)', 'log1p(num_subscribers)', logSubs, subjectOf],
+    ['Reviews', 'log1p(reviews)', 'log1p(num_reviews)', (r) => Math.log1p(r.numReviews ?? 0), subjectOf],
+    ['Lectures', 'log1p(lectures)', 'log1p(num_lectures)', (r) => Math.log1p(r.numLectures), subjectOf],
+    ['Price', 'Price', 'price (USD)', (r) => r.price, (r) => (r.isFree ? 'free' : 'paid')],
+    ['Content duration', 'log1p(content hours)', 'log1p(hours)', (r) => Math.log1p(r.contentDurationHours), subjectOf],
+  ];
+  for (const [what, chartTitle, yTitle, y, group] of byDate) {
+    const spec = scatterChart(records.map((r) => ({ x: yearFrac(r), y: y(r), group: group(r) })), { title: `${chartTitle} by publication date`, xTitle: 'published (year)', yTitle, width: 640 });
+    (spec as { encoding: { x: { axis?: object } } }).encoding.x.axis = { format: '.10~g' };
+    sections.push({ kind: 'chart', title: `${what} against publication date`, format: 'png', spec });
+  }
   const histograms = courseHistograms(records);
   sections.push(...histogramSections(histograms));
   const bySubject: Record<string, number[]> = {};

@@ -50,7 +50,7 @@ export function outlierSections(outliers: readonly FeatureOutliers[]): ReportSec
           { label: `${o.feature} (IQR)`, value: o.iqr.count, group: 'IQR rule (1.5 IQR)' },
           { label: `${o.feature} (z)`, value: o.z.count, group: 'z rule (|z| > 3)' },
         ]),
-        { title: 'Courses flagged as outliers, by feature and rule', xTitle: 'feature', yTitle: 'courses flagged' },
+        { title: 'Courses flagged as outliers, by feature and rule', xTitle: 'feature (rule)', yTitle: 'courses flagged', horizontal: true, sortByValue: false },
       ),
     },
     {
