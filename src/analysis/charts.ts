@@ -401,3 +401,6 @@ export function barChart(bars: readonly BarDatum[], options: ChartOptions & Axis
   const step = horizontal ? { height: options.height ?? Math.max(120, 22 * bars.length), width: options.width ?? 380 } : size(options);
   return { ...base(options), ...step, data: { values }, layer: layers } as ChartSpec;
 }
+
+/** The shared spec header (schema, title, config) and default size, for chart builders in other files. */
+export { base as chartBase, size as chartSize };

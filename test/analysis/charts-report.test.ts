@@ -1,7 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -31,6 +30,7 @@ import {
   type ChartSpec,
 } from '../../src/analysis/index.js';
 import { launchChromium } from '../helpers/chromium.js';
+import { openReportPage } from '../helpers/report-page.js';
 
 const rng = new SeededRandom(7);
 const labels = ['angry', 'calm', 'happy', 'sad'];
@@ -114,16 +114,7 @@ describe('HTML report', () => {
 
     const browser = await launchChromium();
     try {
-      const page = await browser.newPage();
-      const problems: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
-      });
-      page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-      page.on('request', (r) => {
-        if (!/^(file|data):/.test(r.url())) problems.push(`external request: ${r.url()}`);
-      });
-      await page.goto(pathToFileURL(htmlPath).href, { waitUntil: 'load' });
+      const { page, problems } = await openReportPage(browser, htmlPath);
       expect(await page.title()).toBe('Speech emotion <run 42> & "friends"');
       const images = await page.$$eval('img', (imgs) => imgs.map((i) => ({ ok: i.complete && i.naturalWidth > 0, w: i.naturalWidth })));
       expect(images).toHaveLength(3);

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { barChart, boxPlotChart, confusionMatrixChart, correlationHeatmapChart, histogramChart, rocChart, scatterChart } from '../../analysis/charts.js';
+import { barChart, boxPlotChart, confusionMatrixChart, correlationHeatmapChart, rocChart, scatterChart } from '../../analysis/charts.js';
 import { confusionMatrix } from '../../analysis/confusion.js';
 import { correlationMatrix } from '../../analysis/descriptive.js';
 import { rocCurve, rocCurvesOvr } from '../../analysis/curves.js';
@@ -11,13 +11,22 @@ import { type CourseStatistics, courseStatistics } from './course-statistics.js'
 import { type CourseDataset, loadCourseDataset } from '../../features/course/course-dataset.js';
 import type { CandidateResult } from './train.js';
 import { evaluationRecords, scoreCoursePredictions } from './commands.js';
+import { courseOutliers } from './course-outliers.js';
+import { courseHistograms } from './course-densities.js';
+import { courseTimeSeries } from './course-time-series.js';
+import { featureStatisticsChartSection, histogramSections, outlierSections, timeSeriesSections } from './exploration-sections.js';
+import { comparedClassifiers } from './comparison-classification.js';
+import { classifierSections } from './classifier-sections.js';
+import { courseSplit } from './split.js';
 
 /**
- * The course analysis report: feature statistics, distributions, relations to the publication
- * year, correlations, hypothesis tests with effect sizes and a reading of the error risks, and —
- * when a shipped model exists — the model comparison, confusion matrices, ROC curves and feature
- * importances. Writes report.html (self-contained, charts embedded), report.json and
- * course-analysis.json (the numbers).
+ * The course analysis report: feature statistics (table and chart), outliers (IQR and z rules),
+ * distributions with kernel density estimates, relations to the publication year, correlations,
+ * the monthly publication series with seasonal forecast baselines, hypothesis tests with effect
+ * sizes and a reading of the error risks, and — when a shipped model exists — the model comparison,
+ * precision / recall and a confusion matrix for every classifier compared, the shipped model's
+ * confusion matrices, ROC curves and feature importances. Writes report.html (self-contained,
+ * charts embedded), report.json and course-analysis.json (the numbers).
  */
 export interface AnalyzeCourseDataOptions {
   data?: string;
@@ -30,7 +39,10 @@ function fmt(x: number): string {
   return Math.abs(x) < 1e-4 && x !== 0 ? x.toExponential(3) : x.toFixed(4);
 }
 
-export async function analyzeCourseData(o: AnalyzeCourseDataOptions): Promise<{ htmlPath: string; jsonPath: string; numbersPath: string }> {
+/** Hold-out errors of the forecast baselines, per series and method (also in the CLI's summary). */
+export type ForecastSummary = Record<'courses' | 'subscribers', Record<string, { mae: number; mape: number | null; smape: number }>>;
+
+export async function analyzeCourseData(o: AnalyzeCourseDataOptions): Promise<{ htmlPath: string; jsonPath: string; numbersPath: string; forecast: ForecastSummary }> {
   let predictor: CoursePredictor | null = null;
   try {
     predictor = loadCoursePredictor(o.model, { root: o.models });
@@ -57,31 +69,24 @@ export async function analyzeCourseData(o: AnalyzeCourseDataOptions): Promise<{ 
     columns: ['feature', 'n', 'mean', 'median', 'mode', 'variance', 'std', 'skewness', 'kurtosis'],
     rows: stats.features.map((f) => [f.feature, f.n, f.mean, f.median, f.mode, f.variance, f.std, f.skewness, f.kurtosis]),
   });
-  sections.push({
-    kind: 'chart',
-    title: 'Subscribers against publication date',
-    format: 'png',
-    spec: scatterChart(records.map((r) => ({ x: yearFrac(r), y: logSubs(r), group: subjectOf(r) })), { title: 'log1p(subscribers) by publication date', xTitle: 'published (year)', yTitle: 'log1p(num_subscribers)', width: 640 }),
-  });
-  sections.push({
-    kind: 'chart',
-    title: 'Price against publication date',
-    format: 'png',
-    spec: scatterChart(records.map((r) => ({ x: yearFrac(r), y: r.price, group: r.isFree ? 'free' : 'paid' })), { title: 'Price by publication date', xTitle: 'published (year)', yTitle: 'price (USD)', width: 640 }),
-  });
-  sections.push({
-    kind: 'chart',
-    title: 'Content duration against publication date',
-    format: 'png',
-    spec: scatterChart(records.map((r) => ({ x: yearFrac(r), y: Math.log1p(r.contentDurationHours), group: subjectOf(r) })), { title: 'log1p(content hours) by publication date', xTitle: 'published (year)', yTitle: 'log1p(hours)', width: 640 }),
-  });
-  sections.push({
-    kind: 'chart',
-    title: 'Distribution of subscribers, paid vs free',
-    spec: histogramChart({ paid: records.filter((r) => !r.isFree).map(logSubs), free: records.filter((r) => r.isFree).map(logSubs) }, { title: 'log1p(subscribers): paid vs free', xTitle: 'log1p(num_subscribers)' }),
-  });
-  sections.push({ kind: 'chart', title: 'Distribution of prices', spec: histogramChart(records.map((r) => r.price), { title: 'Price', xTitle: 'price (USD)', maxBins: 40 }) });
-  sections.push({ kind: 'chart', title: 'Distribution of lectures', spec: histogramChart(records.map((r) => Math.log1p(r.numLectures)), { title: 'log1p(lectures)', xTitle: 'log1p(num_lectures)' }) });
+  const outliers = courseOutliers(records);
+  sections.push(featureStatisticsChartSection(stats.features, outliers));
+  sections.push(...outlierSections(outliers));
+  // scatter plots against the publication date (fractional year, printed without a thousands separator)
+  const byDate: [string, string, string, (r: (typeof records)[number]) => number, (r: (typeof records)[number]) => string][] = [
+    ['Subscribers', 'log1p(subscribers)', 'log1p(num_subscribers)', logSubs, subjectOf],
+    ['Reviews', 'log1p(reviews)', 'log1p(num_reviews)', (r) => Math.log1p(r.numReviews ?? 0), subjectOf],
+    ['Lectures', 'log1p(lectures)', 'log1p(num_lectures)', (r) => Math.log1p(r.numLectures), subjectOf],
+    ['Price', 'Price', 'price (USD)', (r) => r.price, (r) => (r.isFree ? 'free' : 'paid')],
+    ['Content duration', 'log1p(content hours)', 'log1p(hours)', (r) => Math.log1p(r.contentDurationHours), subjectOf],
+  ];
+  for (const [what, chartTitle, yTitle, y, group] of byDate) {
+    const spec = scatterChart(records.map((r) => ({ x: yearFrac(r), y: y(r), group: group(r) })), { title: `${chartTitle} by publication date`, xTitle: 'published (year)', yTitle, width: 640 });
+    (spec as { encoding: { x: { axis?: object } } }).encoding.x.axis = { format: '.10~g' };
+    sections.push({ kind: 'chart', title: `${what} against publication date`, format: 'png', spec });
+  }
+  const histograms = courseHistograms(records);
+  sections.push(...histogramSections(histograms));
   const bySubject: Record<string, number[]> = {};
   for (const r of records) (bySubject[subjectOf(r)] ??= []).push(logSubs(r));
   sections.push({ kind: 'chart', title: 'Subscribers by subject', spec: boxPlotChart(bySubject, { title: 'log1p(subscribers) by subject', xTitle: 'subject', yTitle: 'log1p(num_subscribers)' }) });
@@ -102,6 +107,11 @@ export async function analyzeCourseData(o: AnalyzeCourseDataOptions): Promise<{ 
     is_free: records.map((r) => (r.isFree ? 1 : 0)),
   });
   sections.push({ kind: 'chart', title: 'Correlations (Pearson)', spec: correlationHeatmapChart(corr, { title: 'Pearson correlation of course features' }) });
+  const timeSeries = courseTimeSeries(records);
+  sections.push(...timeSeriesSections(timeSeries));
+  const forecast = Object.fromEntries(
+    (['courses', 'subscribers'] as const).map((k) => [k, Object.fromEntries(timeSeries.forecasts[k].map((f) => [f.method, { mae: f.errors.mae, mape: Number.isFinite(f.errors.mape) ? f.errors.mape : null, smape: f.errors.smape }]))]),
+  ) as ForecastSummary;
 
   const t = stats.tests;
   const testRows = [t.tTestWelch, t.tTestStudent, t.anova, t.chiSquare].map((r) => [
@@ -127,7 +137,14 @@ export async function analyzeCourseData(o: AnalyzeCourseDataOptions): Promise<{ 
   });
   sections.push({ kind: 'text', title: 'Reading the tests: Type I and Type II error risk', text: [t.tTestWelch, t.anova, t.chiSquare].map((r) => r.reading).join('\n\n') });
 
-  const numbers: Record<string, unknown> = { dataset: { path: ds.path, records: ds.records.length, rejected: ds.rejected.length, duplicates: ds.duplicates.length, referenceDate: ds.referenceDate }, statistics: stats, correlation: corr };
+  const numbers: Record<string, unknown> = {
+    dataset: { path: ds.path, records: ds.records.length, rejected: ds.rejected.length, duplicates: ds.duplicates.length, referenceDate: ds.referenceDate },
+    statistics: stats,
+    outliers,
+    densities: histograms.map((h) => ({ name: h.name, densities: h.densities })),
+    correlation: corr,
+    timeSeries: { ...timeSeries, forecastErrors: forecast },
+  };
 
   if (!predictor) {
     sections.push({ kind: 'text', title: 'Models', text: 'No shipped course model was found (train one with `streamlens train course`); the model sections are left out.' });
@@ -171,7 +188,18 @@ export async function analyzeCourseData(o: AnalyzeCourseDataOptions): Promise<{ 
       numbers.comparison = comparison.results;
     }
     // shipped models on the held-out split (through the served predictor)
-    const { records: evalRecs, split } = evaluationRecords(predictor, ds.path);
+    const { ds: evalDs, records: evalRecs, split } = evaluationRecords(predictor, ds.path);
+    if (comparison) {
+      const training = predictor.manifest.training as { split?: { seed: number; testSize: number } };
+      const parts = split === 'test' && training.split ? courseSplit(evalDs, training.split.seed, training.split.testSize) : null;
+      const compared = comparedClassifiers(
+        comparison.results,
+        predictor,
+        parts && training.split ? { train: parts.train.map((i) => evalDs.records[i]), test: parts.test.map((i) => evalDs.records[i]), seed: training.split.seed } : null,
+      );
+      sections.push(...classifierSections(compared.classifiers, compared.missing));
+      numbers.comparedClassifiers = compared.classifiers.map((c) => ({ task: c.result.task, includeReviews: c.result.includeReviews, algorithm: c.result.algorithm, source: c.source, reproduced: c.reproduced, ...c.classification }));
+    }
     const preds = predictor.predict(evalRecs);
     const evaluation = scoreCoursePredictions(evalRecs, preds);
     numbers.evaluation = { model: predictor.version, split, ...evaluation };
@@ -214,5 +242,5 @@ export async function analyzeCourseData(o: AnalyzeCourseDataOptions): Promise<{ 
   await mkdir(o.out, { recursive: true });
   const numbersPath = join(o.out, 'course-analysis.json');
   await writeFile(numbersPath, JSON.stringify(numbers, null, 1) + '\n');
-  return { htmlPath, jsonPath, numbersPath };
+  return { htmlPath, jsonPath, numbersPath, forecast };
 }

@@ -49,7 +49,13 @@ export async function trainCourseCommand(o: TrainCourseCommandOptions = {}): Pro
     model: { name: 'course', version: r.version.manifest.version, dir: r.version.dir },
     dataset: r.dataset,
     shipped: Object.fromEntries(Object.entries(r.shipped).map(([k, v]) => [k, { algorithm: v.algorithm, params: v.params, test: v.test }])),
-    comparison: r.results.map((c) => ({ task: c.task + (c.includeReviews ? '+reviews' : ''), algorithm: c.algorithm, cv: { [c.cvMetric]: c.cvScore, std: c.cvStd }, test: c.test })),
+    comparison: r.results.map((c) => ({
+      task: c.task + (c.includeReviews ? '+reviews' : ''),
+      algorithm: c.algorithm,
+      cv: { [c.cvMetric]: c.cvScore, std: c.cvStd },
+      test: c.test,
+      ...(c.classification ? { macroPrecision: c.classification.macro.precision, macroRecall: c.classification.macro.recall, confusion: { labels: c.classification.labels, counts: c.classification.confusion } } : {}),
+    })),
   };
   o.write?.(JSON.stringify(summary));
   return summary;
@@ -250,7 +256,7 @@ export interface AnalyzeCoursesOptions {
 }
 
 /** `streamlens analyze courses --out DIR`: HTML report + JSON of the same numbers; returns the paths (printed by the CLI). */
-export async function analyzeCourses(o: AnalyzeCoursesOptions): Promise<{ htmlPath: string; jsonPath: string; numbersPath: string }> {
+export async function analyzeCourses(o: AnalyzeCoursesOptions): Promise<Awaited<ReturnType<typeof analyzeCourseData>>> {
   const r = await analyzeCourseData(o);
   o.write?.(JSON.stringify(r));
   return r;

@@ -18,6 +18,7 @@ import { accuracy } from '../../analysis/classification.js';
 import { argmax } from './evaluate.js';
 import type { CourseModelJson } from './course-model.js';
 import { SIGNATURE_MAX_SPLITS } from './fast-tree-shap.js';
+import { type CandidateClassification, candidateClassification } from './candidate-classification.js';
 
 /**
  * Trains and compares the course models: for each task (subject; popularity and subscribers,
@@ -65,6 +66,8 @@ export interface CandidateResult {
   cvScore: number;
   cvStd: number;
   test: ClassificationMetrics | RegressionMetrics;
+  /** Classifiers: per-class and macro precision / recall and the confusion matrix on the test part. */
+  classification?: CandidateClassification;
   importance: Importance[];
   modelBytes: number;
   /** Table operations per record of the model's exact explanations (explanationCost). */
@@ -238,7 +241,8 @@ export async function trainCourseModels(options: TrainCourseOptions = {}): Promi
   const fitted = new Map<CandidateResult, FittedCandidate>();
   const recordFor = (task: CourseTask, algorithm: Algorithm, best: CandidateParams, cvScore: number, cvStd: number, started: number): void => {
     const c = fitCandidate(task, algorithm, best, train, seed);
-    const testMetrics = metricsOf(task, predictRecords(task, c, test));
+    const testPredictions = predictRecords(task, c, test);
+    const testMetrics = metricsOf(task, testPredictions);
     const importance = courseImportance(task, c, test, seed, options.quick ? 2 : 5);
     const r: CandidateResult = {
       task: task.name,
@@ -249,6 +253,7 @@ export async function trainCourseModels(options: TrainCourseOptions = {}): Promi
       cvScore,
       cvStd,
       test: testMetrics,
+      ...(task.kind === 'classification' ? { classification: candidateClassification(c.target.labels, testPredictions, c.target.threshold) } : {}),
       importance,
       modelBytes: JSON.stringify(c.model.toJSON()).length,
       explanationCost: explanationCost(c.model.toJSON()),

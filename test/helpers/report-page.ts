@@ -1,0 +1,21 @@
+/** Opens a self-contained HTML report in Chromium and collects what a clean page must not have. */
+import { pathToFileURL } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+
+/**
+ * The page after `load`, and its problems: console errors and warnings, uncaught page errors, and any
+ * request that is not file: or data: (a report embeds everything).
+ */
+export async function openReportPage(browser: Browser, htmlPath: string): Promise<{ page: Page; problems: string[] }> {
+  const page = await browser.newPage();
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('request', (r) => {
+    if (!/^(file|data):/.test(r.url())) problems.push(`external request: ${r.url()}`);
+  });
+  await page.goto(pathToFileURL(htmlPath).href, { waitUntil: 'load' });
+  return { page, problems };
+}
