@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../../src/core/paths.js';
-import { loadCourseDataset } from '../../src/training/course/dataset.js';
+import { loadCourseDataset } from '../../src/features/course/course-dataset.js';
 import { courseOutliers } from '../../src/training/course/course-outliers.js';
 import { courseHistograms } from '../../src/training/course/course-densities.js';
 import { courseTimeSeries } from '../../src/training/course/course-time-series.js';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCoursePredictor } from '../../src/inference/course-predictor.js';
 import { analyzeCourseData } from '../../src/training/course/analyze.js';
 import { comparedClassifiers } from '../../src/training/course/comparison-classification.js';
-import { loadCourseDataset } from '../../src/training/course/dataset.js';
+import { loadCourseDataset } from '../../src/features/course/course-dataset.js';
 import { courseSplit } from '../../src/training/course/split.js';
 import { type TrainCourseResult, trainCourseModels } from '../../src/training/course/train.js';
 import { launchChromium } from '../helpers/chromium.js';
