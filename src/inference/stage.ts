@@ -2,11 +2,13 @@ import type { Message, MessageOf, Prediction } from '../bus/envelope.js';
 import { type Route, defaultRoute } from '../core/route.js';
 import { PermanentError, StageUnavailableError, type StageDefinition, type StageInput, type StageResult } from '../bus/stage-runner.js';
 import { TOPICS } from '../bus/topics.js';
+import { predictionId } from '../bus/prediction-id.js';
 import { normaliseRgb } from '../features/image/preprocess.js';
 import { type ImageFeatureSettings, type ImageFeatureSettingsInput, parseImageFeatureSettings } from '../features/image/settings.js';
 import type { Classifier, ClassifierPool } from './classifier-pool.js';
 import { liveMonitoring } from '../monitoring/live.js';
 import { tensorObservation } from '../monitoring/observations.js';
+import { scoreShadow, type ShadowItem, type ShadowServing } from './shadow-scoring.js';
 
 export interface InferenceRouting {
   /**
@@ -55,7 +57,7 @@ type TensorMessage = MessageOf<'audio.window'> | MessageOf<'video.tensor'>;
  * (micro-batched across streams), applies the "unknown" threshold and publishes a Prediction.
  * Silent audio windows are not classified as an emotion: they get the label "silence".
  */
-export function tensorInferenceStage(media: 'audio' | 'video', pool: ClassifierPool, routing: InferenceRouting = {}): StageDefinition {
+export function tensorInferenceStage(media: 'audio' | 'video', pool: ClassifierPool, routing: InferenceRouting = {}, shadow?: ShadowServing): StageDefinition {
   const name = media === 'audio' ? 'inference:audio' : 'inference:image';
   const fallback = routing.fallback ?? defaultRoute(media);
   const missingUntil = new Map<string, number>();
@@ -73,7 +75,8 @@ export function tensorInferenceStage(media: 'audio' | 'video', pool: ClassifierP
     accepts: media === 'audio' ? ['audio.window'] : ['video.tensor'],
     maxBatchSize: 64,
     async process(batch: StageInput[]): Promise<StageResult[]> {
-      return Promise.all(
+      const shadowItems: ShadowItem[] = [];
+      const results = await Promise.all(
         batch.map(async ({ message, source }): Promise<StageResult> => {
           const m = message as TensorMessage;
           const started = performance.now();
@@ -110,6 +113,7 @@ export function tensorInferenceStage(media: 'audio' | 'video', pool: ClassifierP
             let confidence: number;
             ({ label, scores, confidence } = decide(model, probs));
             if (liveMonitoring) observeForMonitoring(m, model, { label, confidence, unknown: label === UNKNOWN_LABEL });
+            if (shadow) shadowItems.push({ model: route.model, servedVersion: model.version.manifest.version, servedLabel: label, featureKey: m.meta.featureKey, input, stage: name });
             for (const companion of route.companions ?? []) {
               if (!companionAvailable(companion)) continue;
               try {
@@ -124,9 +128,11 @@ export function tensorInferenceStage(media: 'audio' | 'video', pool: ClassifierP
             }
           }
           else if (liveMonitoring) observeForMonitoring(m, model);
+          const kind = media === 'audio' ? 'audio' : 'image';
           const prediction: Prediction = {
+            id: predictionId({ streamId: m.env.streamId, kind, seq: m.env.seq, capturedAt: m.env.capturedAt }),
             streamId: m.env.streamId,
-            kind: media === 'audio' ? 'audio' : 'image',
+            kind,
             seq: m.env.seq,
             ...(m.type === 'audio.window'
               ? { window: { start: m.meta.startSec, end: m.meta.endSec } }
@@ -145,6 +151,10 @@ export function tensorInferenceStage(media: 'audio' | 'video', pool: ClassifierP
           return [{ topic: TOPICS.predictions, message: out }];
         }),
       );
+      // The shadow version (config models.<name>.shadow) scores the same inputs once the batch's answers are
+      // handed to the runner for publishing (best effort, src/inference/shadow-scoring.ts).
+      for (const item of shadowItems) scoreShadow(shadow!, item, decide);
+      return results;
     },
   };
 }
