@@ -1,10 +1,6 @@
 import type { Prediction } from '../bus/envelope.js';
 import { capturedAtOfPredictionId } from '../bus/prediction-id.js';
-
-/** Truth labels that fit every model beside its own classes: the input was none of them. */
-export const NONE_OF_THE_CLASSES = 'unknown';
-/** A truth label for audio windows: there was no speech. */
-export const NO_SPEECH = 'silence';
+import { truthLabels } from './truth-labels.js';
 
 /** What the gateway keeps of a prediction it showed, so feedback on it can be scored. */
 export interface RememberedPrediction {
@@ -52,7 +48,7 @@ export class RecentPredictions {
     const key = `${p.kind}\u0000${p.model.name}\u0000${p.model.version}\u0000${classes.join('\u0000')}`;
     let labels = this.labelSets.get(key);
     if (!labels) {
-      labels = [...classes, ...[NONE_OF_THE_CLASSES, ...(p.kind === 'audio' ? [NO_SPEECH] : [])].filter((l) => !classes.includes(l))];
+      labels = truthLabels(p.kind, classes);
       if (this.labelSets.size > 1000) this.labelSets.clear();
       this.labelSets.set(key, labels);
     }
