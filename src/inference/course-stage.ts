@@ -72,7 +72,7 @@ export function courseInferenceStage(
 ): StageDefinition {
   /** One hot-reloading server per route (model name, pinned version), started on first use; shadow versions apart. */
   const servers = new Map<string, { server: ModelServer<EnrichedCourse, CoursePrediction>; started?: Promise<unknown> }>();
-  const shadowQueue = options.shadowQueue ?? new ShadowQueue(16);
+  const shadowQueue = options.shadowQueue ?? new ShadowQueue(4096);
   const agreement = options.agreement ?? processShadowAgreement;
   const serverFor = async (route: Route, role: 'served' | 'shadow' = 'served') => {
     const key = `${role === 'shadow' ? 'shadow:' : ''}${route.version ? `${route.model}@${route.version}` : route.model}`;
@@ -109,12 +109,18 @@ export function courseInferenceStage(
         g.items.push(i);
       });
       const results: StageResult[] = new Array(batch.length);
-      for (const { route, items } of groups.values()) {
-        const model = await serverFor(route);
-        const part = await scoreWith(model, items.map((i) => batch[i]));
-        items.forEach((i, k) => (results[i] = part[k]));
-        const shadow = options.shadows?.[route.model];
-        if (shadow) scheduleShadow(route.model, shadow, items.map((i) => batch[i]), part);
+      // While a served batch is scored no shadow scoring starts (src/inference/shadow-queue.ts).
+      shadowQueue.servedStarted();
+      try {
+        for (const { route, items } of groups.values()) {
+          const model = await serverFor(route);
+          const part = await scoreWith(model, items.map((i) => batch[i]));
+          items.forEach((i, k) => (results[i] = part[k]));
+          const shadow = options.shadows?.[route.model];
+          if (shadow) scheduleShadow(route.model, shadow, items.map((i) => batch[i]), part);
+        }
+      } finally {
+        shadowQueue.servedEnded();
       }
       return results;
     },
@@ -150,7 +156,7 @@ export function courseInferenceStage(
       } finally {
         agreement.timeSpent(name, version, (performance.now() - t0) / 1000);
       }
-    });
+    }, pairs.length);
     if (!accepted) agreement.skipped(name, version, 'busy', pairs.length);
   }
 }

@@ -164,3 +164,30 @@ describe('shadow of the course model: v3 beside the served v4', () => {
     console.log(`course v4 served, v3 shadow: agreement ${s.share.toFixed(4)} on ${records.length} held-out records (kappa ${s.kappa?.toFixed(4)})`);
   }, 120_000);
 });
+
+describe('ShadowQueue: the served path first', () => {
+  it('starts no shadow task while a served batch runs, one task at a time, and refuses beyond maxPending items', async () => {
+    const q = new ShadowQueue(10);
+    const log: string[] = [];
+    let running = 0;
+    let most = 0;
+    const task = (name: string) => async () => {
+      running++;
+      most = Math.max(most, running);
+      log.push(`start ${name}`);
+      await new Promise((r) => setTimeout(r, 5));
+      running--;
+    };
+    q.servedStarted();
+    expect(q.submit(task('a'), 4)).toBe(true);
+    expect(q.submit(task('b'), 4)).toBe(true);
+    expect(q.submit(task('c'), 4)).toBe(false); // 12 items > 10
+    await new Promise((r) => setTimeout(r, 30));
+    expect(log).toEqual([]); // the served batch is still running
+    q.servedEnded();
+    await q.idle();
+    expect(log).toEqual(['start a', 'start b']);
+    expect(most).toBe(1);
+    expect(q.size).toBe(0);
+  });
+});
