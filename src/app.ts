@@ -22,7 +22,7 @@ import { loadClassifier } from './inference/classifier-loader.js';
 import { DEFAULT_COMPANIONS_BY_MEDIA, DEFAULT_MODEL_BY_MEDIA } from './core/route.js';
 import { evaluationSummary } from './inference/evaluation-summary.js';
 import { listModels, listVersions, modelsRoot, readVersion } from './models/model-repository.js';
-import { STAGE_NAMES, buildStage } from './stages.js';
+import { STAGE_NAMES, buildStage, shadowServingFor } from './stages.js';
 import { StreamManager } from './streams.js';
 import { followEnrichedCourses } from './recommend/bus-consumer.js';
 import { openCatalogue } from './recommend/catalogue-source.js';
@@ -119,6 +119,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   // Each stream's route travels in its messages' envelopes; stages in this process read it from there too.
   const routing = { hasModel: (name: string) => listVersions(name, root).length > 0 };
   const pool = new ClassifierPool(loadClassifier, { ...config.inference, root });
+  const shadow = shadowServingFor(config, root);
   const stageNames = options.stages ?? [...STAGE_NAMES];
   const runners: StageRunner[] = [];
   const latency = new LatencyWindow();
@@ -287,7 +288,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       for (const name of stageNames) {
         let def;
         try {
-          def = buildStage(name, { pool, routing, modelsRoot: root });
+          def = buildStage(name, { pool, routing, modelsRoot: root, shadow });
         } catch (e) {
           log.error({ stage: name, err: (e as Error).message }, 'stage cannot start; its input waits on the bus until it can');
           continue;
@@ -369,6 +370,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       await predictionConsumer?.stop();
       await gateway?.close();
       await pool.close();
+      await shadow?.pool.close();
       await bus.close();
     },
   };
@@ -385,7 +387,8 @@ export async function runWorker(config: AppConfig, stage: string, options: { mod
   if (!(STAGE_NAMES as readonly string[]).includes(stage)) throw new Error(`unknown stage "${stage}"; stages: ${STAGE_NAMES.join(', ')}`);
   const root = options.modelsRoot ?? modelsRoot();
   const pool = new ClassifierPool(loadClassifier, { ...config.inference, root });
-  const def = buildStage(stage, { pool, routing: { hasModel: (name) => listVersions(name, root).length > 0 }, modelsRoot: root });
+  const shadow = shadowServingFor(config, root);
+  const def = buildStage(stage, { pool, routing: { hasModel: (name) => listVersions(name, root).length > 0 }, modelsRoot: root, shadow });
   const bus = busFor(config);
   const ops = await startOpsServer({ host: config.gateway.host, port: config.gateway.port, info: { stage, bus: bus.kind, pid: process.pid }, token: config.gateway.token, metricsToken: config.gateway.metricsToken });
   const runner = new StageRunner(bus, def);
@@ -405,6 +408,7 @@ export async function runWorker(config: AppConfig, stage: string, options: { mod
     async stop() {
       await runner.stop();
       await pool.close();
+      await shadow?.pool.close();
       await bus.close();
       await ops.close();
     },

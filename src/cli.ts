@@ -226,6 +226,7 @@ const BENCH_SUITES: Record<string, string> = {
   recommend: 'bench/recommend.ts',
   faults: 'bench/faults.ts',
   monitoring: 'bench/monitoring.ts',
+  shadow: 'bench/shadow.ts',
 };
 program
   .command('bench')

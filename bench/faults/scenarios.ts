@@ -414,6 +414,8 @@ export async function composeTopology(broker: FaultBroker, inputs: { audioFile: 
   services: string[];
   predictionsByKind: Record<string, number>;
   streams: Record<string, string>;
+  /** Feedback posted to the gateway for a prediction a worker made: its answer and the gateway's counter after it. */
+  feedback: { status: number; body: Record<string, unknown>; counted: number };
 }> {
   const { readFileSync } = await import('node:fs');
   const { parse } = await import('yaml');
@@ -426,6 +428,7 @@ export async function composeTopology(broker: FaultBroker, inputs: { audioFile: 
   const procs: StreamlensProcess[] = [];
   const observer = new Observer(broker.brokers, namespace);
   const kinds = new Map<string, number>();
+  const made: { id?: string; label: string; model: { name: string; version: string } }[] = [];
   try {
     const services = Object.entries(compose.services).filter(([, s]) => Array.isArray(s.command) && (s.command[0] === 'worker' || s.command[0] === 'start'));
     const workers = services.filter(([, s]) => s.command![0] === 'worker');
@@ -442,7 +445,9 @@ export async function composeTopology(broker: FaultBroker, inputs: { audioFile: 
     await c.run(async (batch) => {
       for (const m of batch.messages) {
         const d = decodeMessage(m.value);
-        if (d.type === 'prediction') kinds.set(d.prediction.kind, (kinds.get(d.prediction.kind) ?? 0) + 1);
+        if (d.type !== 'prediction') continue;
+        kinds.set(d.prediction.kind, (kinds.get(d.prediction.kind) ?? 0) + 1);
+        if (d.prediction.kind === 'image') made.push(d.prediction);
       }
     });
     const add = async (body: unknown) => {
@@ -453,6 +458,18 @@ export async function composeTopology(broker: FaultBroker, inputs: { audioFile: 
     await add({ id: 'compose-voice', source: { kind: 'audio-file', path: inputs.audioFile, realtime: false } });
     await add({ id: 'compose-camera', source: { kind: 'images', path: inputs.imagesDir, fps: 20 } });
     await until(() => ['audio', 'image', 'course'].every((k) => (kinds.get(k) ?? 0) > 0), 120_000);
+    // Feedback through the gateway for a prediction an inference worker made: the gateway remembers what it
+    // consumed from the predictions topic (it may not have read this one yet: retried while it answers 404).
+    const target = made[made.length - 1];
+    let feedback = { status: 0, body: {} as Record<string, unknown>, counted: 0 };
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((res) => setTimeout(res, 250))) {
+      const r = await fetch(`${gw.url}/api/feedback`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ predictionId: target.id, label: target.label }) });
+      feedback = { status: r.status, body: (await r.json()) as Record<string, unknown>, counted: 0 };
+      if (r.status !== 404) break;
+    }
+    const metricsText = await (await fetch(`${gw.url}/metrics`)).text();
+    const line = metricsText.split('\n').find((l) => l.startsWith('streamlens_feedback_total{') && l.includes(`model="${target.model.name}"`) && l.includes('correct="true"'));
+    feedback.counted = line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
     const list = (await (await fetch(`${gw.url}/api/streams`)).json()) as { streams: { id: string; status: string; error?: string }[] };
     await c.stop();
     await watch.close();
@@ -460,6 +477,7 @@ export async function composeTopology(broker: FaultBroker, inputs: { audioFile: 
       services: services.map(([n]) => n),
       predictionsByKind: Object.fromEntries(kinds),
       streams: Object.fromEntries(list.streams.map((s) => [s.id, s.error ? `${s.status}: ${s.error}` : s.status])),
+      feedback,
     };
   } finally {
     await observer.stop();

@@ -1,4 +1,5 @@
 import { labelColor } from './colors.js';
+import { feedbackControl } from './feedback-control.js';
 import { fmtNum, h, pct } from './dom.js';
 import type { Prediction, StreamInfo } from './types.js';
 import { explanationDisplayName } from '../../src/core/feature-names.js';
@@ -60,7 +61,8 @@ export function audioTile(s: StreamInfo): Tile {
   const timeline = h('canvas', { class: 'timeline', width: 600, height: 60, 'aria-label': 'emotion timeline' });
   const bars = h('div', {});
   const legend = h('div', { class: 'legend' });
-  f.body.append(h('div', { class: 'headline' }, label, conf), voice, level, timeline, legend, bars);
+  const feedback = feedbackControl();
+  f.body.append(h('div', { class: 'headline' }, label, conf), feedback.el, voice, level, timeline, legend, bars);
   const history: { label: string; confidence: number; speech: boolean }[] = [];
   const seen = new Set<string>();
   let latest: Prediction | undefined;
@@ -96,6 +98,7 @@ export function audioTile(s: StreamInfo): Tile {
       levelFill.style.width = rms === undefined ? '0%' : `${Math.max(0, Math.min(100, ((rms + 60) / 60) * 100))}%`;
       levelText.textContent = rms === undefined ? '– dB' : `${rms.toFixed(0)} dB`;
       bars.replaceChildren(scoreBars(p.scores, 3));
+      feedback.target(p);
       f.model.textContent = `${p.model.name} v${p.model.version} · window ${p.window ? `${p.window.start.toFixed(1)}–${p.window.end.toFixed(1)} s` : '–'}`;
       const g = timeline.getContext('2d');
       if (!g) return;
@@ -122,7 +125,8 @@ export function videoTile(s: StreamInfo): Tile {
   const placeholder = h('div', { class: 'frame placeholder', text: 'waiting for a frame…' });
   const caption = h('div', { class: 'headline' });
   const bars = h('div', {});
-  f.body.append(placeholder, caption, bars);
+  const feedback = feedbackControl();
+  f.body.append(placeholder, caption, feedback.el, bars);
   let latest: Prediction | undefined;
   let dirty = false;
   const tile: Tile = {
@@ -146,6 +150,7 @@ export function videoTile(s: StreamInfo): Tile {
       }
       caption.replaceChildren(h('span', { class: 'big-label', style: { color: labelColor(p.label) }, text: p.label }), h('span', { class: 'confidence', text: `${pct(p.scores[p.label] ?? 0)} confidence` }));
       bars.replaceChildren(scoreBars(p.scores, 3));
+      feedback.target(p);
       f.model.textContent = `${p.model.name} v${p.model.version} · frame #${p.seq}`;
     },
   };
@@ -207,6 +212,11 @@ export function courseTile(s: StreamInfo): Tile {
           h('div', { text: Object.entries(p.scores).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${pct(v)}`).join(' · ') }),
           h('div', { text: `${p.model.name} v${p.model.version} · record #${p.seq}` }),
         );
+        // The record's true subject (POST /api/feedback); clicks on it do not fold the detail.
+        const feedback = feedbackControl();
+        feedback.target(p);
+        for (const ev of ['click', 'keydown']) feedback.el.addEventListener(ev, (e) => e.stopPropagation());
+        detail.append(feedback.el);
         const item = h(
           'li',
           { tabindex: 0, title },

@@ -17,6 +17,7 @@ export * from './contingency-tests.js';
 export * from './correlation-tests.js';
 export * from './multiple-comparisons.js';
 export * from './bootstrap.js';
+export * from './proportion-interval.js';
 export * from './validation.js';
 export * from './charts.js';
 export * from './report.js';

@@ -119,6 +119,11 @@ export const videoTensorMeta = tensorMeta.extend({
 export type VideoTensorMeta = z.infer<typeof videoTensorMeta>;
 
 export const predictionSchema = z.object({
+  /**
+   * Stable id of the prediction (src/bus/prediction-id.ts: from stream, kind, seq and capture time), the
+   * key of feedback (POST /api/feedback). Absent from older producers; the gateway derives it then.
+   */
+  id: z.string().max(64).optional(),
   streamId: z.string(),
   kind: z.enum(['audio', 'image', 'course']),
   seq: z.number().int().nonnegative(),

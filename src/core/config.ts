@@ -114,6 +114,17 @@ export const configSchema = z
         allowedDirs: z.array(z.string().min(1)).min(1).optional(),
       })
       .default({}),
+    /**
+     * Per model name: `shadow`, a version scored beside the served one on the same items by the
+     * inference stages, after the served answer is published (never shown to users); the agreement
+     * between the two is exported (src/monitoring/shadow-agreement.ts, docs/MONITORING.md).
+     */
+    models: z
+      .record(
+        z.string().regex(/^[a-z0-9_-]{1,64}$/, 'a model name: lower-case letters, digits, "_" and "-"'),
+        z.object({ shadow: z.string().regex(/^\d+$/, 'a version number, e.g. "3"').optional() }).strict(),
+      )
+      .default({}),
     streams: z.array(streamSchema).default([]),
   })
   .superRefine((c, ctx) => {
@@ -126,6 +137,11 @@ export const configSchema = z
 export type AppConfig = z.infer<typeof configSchema>;
 
 export { ConfigError };
+
+/** Shadow version per model name, from the config's `models.<name>.shadow`. */
+export function shadowVersions(config: Pick<AppConfig, 'models'>): Record<string, string> {
+  return Object.fromEntries(Object.entries(config.models ?? {}).flatMap(([name, m]) => (m.shadow ? [[name, m.shadow]] : [])));
+}
 
 /** Validates a parsed config object; the error lists every bad field by path. */
 export function parseConfig(raw: unknown, origin = 'config'): AppConfig {

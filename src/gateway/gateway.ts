@@ -17,6 +17,10 @@ import { HttpError, sendError, sendJson } from './http-util.js';
 import { redactSecrets } from '../core/redact.js';
 import { parseIngestQuery, serveIngestSocket, type IngestLimits } from './ingest-socket.js';
 import { handleApi, type RestLimits } from './rest-api.js';
+import { handleFeedback } from './feedback-api.js';
+import { predictionId } from '../bus/prediction-id.js';
+import { LiveQuality } from '../monitoring/live-quality.js';
+import { RecentPredictions } from '../monitoring/recent-predictions.js';
 import { LOGIN_PAGE_CSP, LOGIN_PAGE_HTML } from './login-page.js';
 import { publicStreamInfo } from './public-stream.js';
 import {
@@ -80,6 +84,8 @@ export interface GatewayOptions {
   limits?: Partial<GatewayLimits>;
   /** Environment for STREAMLENS_TOKEN (tests pass their own). Default: process.env. */
   env?: Record<string, string | undefined>;
+  /** Predictions remembered for feedback (POST /api/feedback). Default 100,000. */
+  rememberPredictions?: number;
 }
 
 export interface GatewayCounters {
@@ -140,6 +146,9 @@ export async function createGateway(app: AppContext, opts: GatewayOptions = {}):
   const latestByStream = new Map<string, Buffer>();
   const ingestActive = new Set<string>();
   const counters = { predictionsIn: 0, droppedSlowOfClosed: 0, sentOfClosed: 0 };
+  // Feedback (true labels for predictions): the predictions this gateway forwarded, by id, and the quality per model version.
+  const recent = new RecentPredictions(opts.rememberPredictions ?? 100_000, startedAt);
+  const quality = new LiveQuality();
 
   // ---- predictions, stats and stream list fan-out -------------------------------------------
   let flushScheduled = false;
@@ -154,8 +163,11 @@ export async function createGateway(app: AppContext, opts: GatewayOptions = {}):
       setImmediate(flushAll);
     }
   };
-  const unsubscribe = app.predictions.subscribe((p: Prediction) => {
+  const unsubscribe = app.predictions.subscribe((received: Prediction) => {
     counters.predictionsIn++;
+    // Older producers send no id: derive one from the input and the arrival time (src/bus/prediction-id.ts).
+    const p = received.id ? (received as Prediction & { id: string }) : { id: predictionId({ ...received, capturedAt: Date.now() }), ...received };
+    recent.remember(p);
     const message = Buffer.from(JSON.stringify({ type: 'prediction', prediction: p }));
     latestByStream.set(p.streamId, message);
     for (const c of clients) c.enqueuePrediction(p.streamId, message);
@@ -268,6 +280,7 @@ export async function createGateway(app: AppContext, opts: GatewayOptions = {}):
       if (token !== undefined && !bearerIs(req, token)) return refuse(req, res, url, 'rest', path, TOKEN_HELP);
       if (path === '/api/session') return handleSession(req, res, method);
       if (path === '/api/reports/courses') return handleCourseReport(res, method);
+      if (path === '/api/feedback') return handleFeedback(req, res, recent, quality);
       if (await handleApi(req, res, url, app, limits, () => pushStreams(true), roots)) return;
       throw new HttpError(404, `no API route ${method} ${path}`);
     }

@@ -102,8 +102,10 @@ export async function handleApi(
   if (path === '/api/monitoring') {
     if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, `${method} is not allowed on /api/monitoring (GET)`);
     const { liveMonitoring, firingAlerts } = await import('../monitoring/live.js');
+    const { shadowAgreement } = await import('../monitoring/shadow-agreement.js');
     const monitors = liveMonitoring?.snapshot() ?? [];
-    sendJson(res, 200, { enabled: liveMonitoring !== undefined, monitors, alerts: firingAlerts(monitors) });
+    // shadows: served vs shadow version agreement of the inference stages in this process (Kafka workers: their /metrics).
+    sendJson(res, 200, { enabled: liveMonitoring !== undefined, monitors, alerts: firingAlerts(monitors), shadows: shadowAgreement.snapshot() });
     return true;
   }
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Message, Prediction } from '../bus/envelope.js';
 import { PermanentError, StageUnavailableError, type StageDefinition, type StageInput, type StageResult } from '../bus/stage-runner.js';
 import { TOPICS } from '../bus/topics.js';
+import { predictionId } from '../bus/prediction-id.js';
 import { DEFAULT_MODEL_BY_MEDIA, type Route, defaultRoute } from '../core/route.js';
 import type { EnrichedCourse } from '../features/course/enrich.js';
 import { type CoursePrediction, type ExplanationTerm, coursePredictorFromBundle } from './course-predictor.js';
@@ -10,6 +11,8 @@ import { stageMetrics } from '../core/metrics.js';
 import { featureKeyOf } from '../models/manifest.js';
 import { listVersions, modelsRoot, readVersion, type ModelVersion } from '../models/model-repository.js';
 import { type LoadedModel, ModelServer } from './model-server.js';
+import { ShadowQueue } from './shadow-queue.js';
+import { shadowAgreement as processShadowAgreement, type ShadowAgreement } from '../monitoring/shadow-agreement.js';
 
 /**
  * The reference date the course model was trained with (course age is computed against it),
@@ -57,11 +60,22 @@ function terms(explanation: ExplanationTerm[]): { term: string; weight: number }
  * popularity probability, predicted subscribers and the top explanation terms. Hot-reloads new
  * versions like the tensor models.
  */
-export function courseInferenceStage(options: { root?: string; reloadIntervalMs?: number } = {}): StageDefinition {
-  /** One hot-reloading server per route (model name, pinned version), started on first use. */
+export function courseInferenceStage(
+  options: {
+    root?: string;
+    reloadIntervalMs?: number;
+    /** Shadow version per model name (config models.<name>.shadow): scored on the same records after the served answers are handed back. */
+    shadows?: Record<string, string>;
+    shadowQueue?: ShadowQueue;
+    agreement?: ShadowAgreement;
+  } = {},
+): StageDefinition {
+  /** One hot-reloading server per route (model name, pinned version), started on first use; shadow versions apart. */
   const servers = new Map<string, { server: ModelServer<EnrichedCourse, CoursePrediction>; started?: Promise<unknown> }>();
-  const serverFor = async (route: Route) => {
-    const key = route.version ? `${route.model}@${route.version}` : route.model;
+  const shadowQueue = options.shadowQueue ?? new ShadowQueue(4096);
+  const agreement = options.agreement ?? processShadowAgreement;
+  const serverFor = async (route: Route, role: 'served' | 'shadow' = 'served') => {
+    const key = `${role === 'shadow' ? 'shadow:' : ''}${route.version ? `${route.model}@${route.version}` : route.model}`;
     let entry = servers.get(key);
     if (!entry) {
       const server = new ModelServer<EnrichedCourse, CoursePrediction>(route.model, loadCourseModel, {
@@ -99,17 +113,56 @@ export function courseInferenceStage(options: { root?: string; reloadIntervalMs?
         g.items.push(i);
       });
       const results: StageResult[] = new Array(batch.length);
-      for (const { route, items } of groups.values()) {
-        const model = await serverFor(route);
-        const part = await scoreWith(model, items.map((i) => batch[i]));
-        items.forEach((i, k) => (results[i] = part[k]));
+      // While a served batch is scored no shadow scoring starts (src/inference/shadow-queue.ts).
+      shadowQueue.servedStarted();
+      try {
+        for (const { route, items } of groups.values()) {
+          const model = await serverFor(route);
+          const part = await scoreWith(model, items.map((i) => batch[i]));
+          items.forEach((i, k) => (results[i] = part[k]));
+          const shadow = options.shadows?.[route.model];
+          if (shadow) scheduleShadow(route.model, shadow, items.map((i) => batch[i]), part);
+        }
+      } finally {
+        shadowQueue.servedEnded();
       }
       return results;
     },
     async close() {
+      await shadowQueue.idle();
       await Promise.all([...servers.values()].map((e) => e.server.close()));
     },
   };
+
+  /** The shadow version scores the same records once the batch's answers are handed back (best effort); its subjects are compared with the served ones. */
+  function scheduleShadow(name: string, version: string, inputs: StageInput[], served: StageResult[]): void {
+    const pairs = inputs.flatMap((b, k) => {
+      const r = served[k];
+      if (r instanceof Error || b.message.type !== 'course.enriched') return [];
+      const out = r[0].message;
+      return out.type === 'prediction' ? [{ record: b.message.record as unknown as EnrichedCourse, served: out.prediction }] : [];
+    });
+    if (pairs.length === 0) return;
+    const accepted = shadowQueue.submit(async () => {
+      const t0 = performance.now();
+      let model;
+      try {
+        model = await serverFor({ model: name, version }, 'shadow');
+      } catch {
+        agreement.skipped(name, version, 'unavailable', pairs.length);
+        return;
+      }
+      try {
+        const answers = await model.predict(pairs.map((p) => p.record));
+        pairs.forEach((p, k) => agreement.record(name, p.served.model.version, version, p.served.label, answers[k].subject.label, model.version.manifest.labels));
+      } catch {
+        agreement.skipped(name, version, 'error', pairs.length);
+      } finally {
+        agreement.timeSpent(name, version, (performance.now() - t0) / 1000);
+      }
+    }, pairs.length);
+    if (!accepted) agreement.skipped(name, version, 'busy', pairs.length);
+  }
 }
 
 const FALLBACK_ROUTE = defaultRoute('course');
@@ -145,6 +198,7 @@ async function scoreWith(model: LoadedModel<EnrichedCourse, CoursePrediction>, b
     latencyMs.inference = Math.round(perRecordMs * 1000) / 1000;
     latencyMs.endToEnd = Math.max(0, Date.now() - message.env.capturedAt);
     const prediction: Prediction = {
+      id: predictionId({ streamId: message.env.streamId, kind: 'course', seq: message.env.seq, capturedAt: message.env.capturedAt }),
       streamId: message.env.streamId,
       kind: 'course',
       seq: message.env.seq,

@@ -2,11 +2,13 @@ import type { Message, MessageOf, Prediction } from '../bus/envelope.js';
 import { type Route, defaultRoute } from '../core/route.js';
 import { PermanentError, StageUnavailableError, type StageDefinition, type StageInput, type StageResult } from '../bus/stage-runner.js';
 import { TOPICS } from '../bus/topics.js';
+import { predictionId } from '../bus/prediction-id.js';
 import { normaliseRgb } from '../features/image/preprocess.js';
 import { type ImageFeatureSettings, type ImageFeatureSettingsInput, parseImageFeatureSettings } from '../features/image/settings.js';
 import type { Classifier, ClassifierPool } from './classifier-pool.js';
 import { liveMonitoring } from '../monitoring/live.js';
 import { tensorObservation } from '../monitoring/observations.js';
+import { scoreShadow, shadowQueueOf, type ShadowItem, type ShadowServing } from './shadow-scoring.js';
 
 export interface InferenceRouting {
   /**
@@ -55,7 +57,7 @@ type TensorMessage = MessageOf<'audio.window'> | MessageOf<'video.tensor'>;
  * (micro-batched across streams), applies the "unknown" threshold and publishes a Prediction.
  * Silent audio windows are not classified as an emotion: they get the label "silence".
  */
-export function tensorInferenceStage(media: 'audio' | 'video', pool: ClassifierPool, routing: InferenceRouting = {}): StageDefinition {
+export function tensorInferenceStage(media: 'audio' | 'video', pool: ClassifierPool, routing: InferenceRouting = {}, shadow?: ShadowServing): StageDefinition {
   const name = media === 'audio' ? 'inference:audio' : 'inference:image';
   const fallback = routing.fallback ?? defaultRoute(media);
   const missingUntil = new Map<string, number>();
@@ -73,78 +75,93 @@ export function tensorInferenceStage(media: 'audio' | 'video', pool: ClassifierP
     accepts: media === 'audio' ? ['audio.window'] : ['video.tensor'],
     maxBatchSize: 64,
     async process(batch: StageInput[]): Promise<StageResult[]> {
-      return Promise.all(
-        batch.map(async ({ message, source }): Promise<StageResult> => {
-          const m = message as TensorMessage;
-          const started = performance.now();
-          const queueMs = Math.max(0, Date.now() - source.timestamp);
-          const route = m.env.route ?? fallback;
-          let server;
-          try {
-            server = await pool.server(route.model, route.version);
-          } catch (e) {
-            // No model can be loaded: transient for the pipeline (a model may be published), so retry.
-            throw new StageUnavailableError(`model ${route.model}${route.version ? ` v${route.version}` : ''} unavailable: ${(e as Error).message}`);
-          }
-          const model = server.forFeatureKey(m.meta.featureKey);
-          if (!model) {
-            return new PermanentError(
-              `input made with feature settings ${m.meta.featureKey} that no loaded version of ${route.model} uses`,
-              'feature-mismatch',
-            );
-          }
-          const expected = model.version.manifest.inputs[0].shape.slice(1);
-          const shape = m.meta.shape;
-          if (expected.length !== shape.length || expected.some((d, i) => d !== -1 && d !== shape[i])) {
-            return new PermanentError(`tensor shape [${shape}] does not fit model input [${expected}]`, 'shape');
-          }
-          const input = m.data instanceof Float32Array ? m.data : normaliseRgb(m.data, imageSettingsOf(model));
-          const speech = m.type === 'audio.window' ? m.meta.speech : undefined;
-          const extra: Record<string, unknown> = {};
-          if (m.type === 'audio.window' && m.meta.rmsDb !== undefined) extra.rmsDb = round3(m.meta.rmsDb);
-          if (m.type === 'video.tensor' && m.jpeg && m.jpeg.length <= 48 * 1024) extra.frame = m.jpeg.toString('base64');
-          let label = SILENCE_LABEL;
-          let scores: Record<string, number> = {};
-          if (speech !== false) {
-            const probs = await pool.score(model, input, name);
-            let confidence: number;
-            ({ label, scores, confidence } = decide(model, probs));
-            if (liveMonitoring) observeForMonitoring(m, model, { label, confidence, unknown: label === UNKNOWN_LABEL });
-            for (const companion of route.companions ?? []) {
-              if (!companionAvailable(companion)) continue;
-              try {
-                const cs = await pool.server(companion);
-                const cm = cs.forFeatureKey(m.meta.featureKey);
-                if (!cm) continue;
-                const d = decide(cm, await pool.score(cm, input, name));
-                extra[companion] = { label: d.label, scores: d.scores, version: cm.version.manifest.version };
-              } catch {
-                /* a companion model is optional */
+      const shadowItems: ShadowItem[] = [];
+      // While a served batch is processed no shadow scoring starts (src/inference/shadow-queue.ts).
+      const queue = shadow ? shadowQueueOf(shadow) : undefined;
+      queue?.servedStarted();
+      try {
+        const results = await Promise.all(
+          batch.map(async ({ message, source }): Promise<StageResult> => {
+            const m = message as TensorMessage;
+            const started = performance.now();
+            const queueMs = Math.max(0, Date.now() - source.timestamp);
+            const route = m.env.route ?? fallback;
+            let server;
+            try {
+              server = await pool.server(route.model, route.version);
+            } catch (e) {
+              // No model can be loaded: transient for the pipeline (a model may be published), so retry.
+              throw new StageUnavailableError(`model ${route.model}${route.version ? ` v${route.version}` : ''} unavailable: ${(e as Error).message}`);
+            }
+            const model = server.forFeatureKey(m.meta.featureKey);
+            if (!model) {
+              return new PermanentError(
+                `input made with feature settings ${m.meta.featureKey} that no loaded version of ${route.model} uses`,
+                'feature-mismatch',
+              );
+            }
+            const expected = model.version.manifest.inputs[0].shape.slice(1);
+            const shape = m.meta.shape;
+            if (expected.length !== shape.length || expected.some((d, i) => d !== -1 && d !== shape[i])) {
+              return new PermanentError(`tensor shape [${shape}] does not fit model input [${expected}]`, 'shape');
+            }
+            const input = m.data instanceof Float32Array ? m.data : normaliseRgb(m.data, imageSettingsOf(model));
+            const speech = m.type === 'audio.window' ? m.meta.speech : undefined;
+            const extra: Record<string, unknown> = {};
+            if (m.type === 'audio.window' && m.meta.rmsDb !== undefined) extra.rmsDb = round3(m.meta.rmsDb);
+            if (m.type === 'video.tensor' && m.jpeg && m.jpeg.length <= 48 * 1024) extra.frame = m.jpeg.toString('base64');
+            let label = SILENCE_LABEL;
+            let scores: Record<string, number> = {};
+            if (speech !== false) {
+              const probs = await pool.score(model, input, name);
+              let confidence: number;
+              ({ label, scores, confidence } = decide(model, probs));
+              if (liveMonitoring) observeForMonitoring(m, model, { label, confidence, unknown: label === UNKNOWN_LABEL });
+              if (shadow) shadowItems.push({ model: route.model, servedVersion: model.version.manifest.version, servedLabel: label, featureKey: m.meta.featureKey, input, stage: name });
+              for (const companion of route.companions ?? []) {
+                if (!companionAvailable(companion)) continue;
+                try {
+                  const cs = await pool.server(companion);
+                  const cm = cs.forFeatureKey(m.meta.featureKey);
+                  if (!cm) continue;
+                  const d = decide(cm, await pool.score(cm, input, name));
+                  extra[companion] = { label: d.label, scores: d.scores, version: cm.version.manifest.version };
+                } catch {
+                  /* a companion model is optional */
+                }
               }
             }
-          }
-          else if (liveMonitoring) observeForMonitoring(m, model);
-          const prediction: Prediction = {
-            streamId: m.env.streamId,
-            kind: media === 'audio' ? 'audio' : 'image',
-            seq: m.env.seq,
-            ...(m.type === 'audio.window'
-              ? { window: { start: m.meta.startSec, end: m.meta.endSec } }
-              : m.meta.ptsSec !== undefined
-                ? { window: { start: m.meta.ptsSec, end: m.meta.ptsSec } }
-                : {}),
-            label,
-            scores,
-            ...(speech !== undefined ? { speech } : {}),
-            extra,
-            model: { name: route.model, version: model.version.manifest.version },
-            latencyMs: latencies(m, performance.now() - started, queueMs),
-            explanation: null,
-          };
-          const out: Message = { type: 'prediction', env: { ...m.env }, prediction };
-          return [{ topic: TOPICS.predictions, message: out }];
-        }),
-      );
+            else if (liveMonitoring) observeForMonitoring(m, model);
+            const kind = media === 'audio' ? 'audio' : 'image';
+            const prediction: Prediction = {
+              id: predictionId({ streamId: m.env.streamId, kind, seq: m.env.seq, capturedAt: m.env.capturedAt }),
+              streamId: m.env.streamId,
+              kind,
+              seq: m.env.seq,
+              ...(m.type === 'audio.window'
+                ? { window: { start: m.meta.startSec, end: m.meta.endSec } }
+                : m.meta.ptsSec !== undefined
+                  ? { window: { start: m.meta.ptsSec, end: m.meta.ptsSec } }
+                  : {}),
+              label,
+              scores,
+              ...(speech !== undefined ? { speech } : {}),
+              extra,
+              model: { name: route.model, version: model.version.manifest.version },
+              latencyMs: latencies(m, performance.now() - started, queueMs),
+              explanation: null,
+            };
+            const out: Message = { type: 'prediction', env: { ...m.env }, prediction };
+            return [{ topic: TOPICS.predictions, message: out }];
+          }),
+        );
+        // The shadow version (config models.<name>.shadow) scores the same inputs once the batch's answers are
+        // handed to the runner for publishing (best effort, src/inference/shadow-scoring.ts).
+        if (shadow && shadowItems.length > 0) scoreShadow(shadow, shadowItems, decide);
+        return results;
+      } finally {
+        queue?.servedEnded();
+      }
     },
   };
 }

@@ -46,6 +46,10 @@ describe.sequential('Kafka production mode under faults (multi-process, real bro
       expect(r.predictionsByKind.audio, JSON.stringify(r)).toBeGreaterThan(0);
       expect(r.predictionsByKind.image, JSON.stringify(r)).toBeGreaterThan(0);
       expect(r.predictionsByKind.course, JSON.stringify(r)).toBeGreaterThan(0);
+      // Feedback on a worker's prediction, through the gateway process: counted there.
+      expect(r.feedback.status, JSON.stringify(r.feedback)).toBe(201);
+      expect(r.feedback.body).toMatchObject({ model: 'animal', counted: true, correct: true });
+      expect(r.feedback.counted).toBe(1);
     } finally {
       rmSync(images, { recursive: true, force: true });
     }

@@ -8,6 +8,8 @@ import { createGateway, type Gateway } from '../../src/gateway/index.js';
 import { FakeApp } from '../helpers/fake-app.js';
 // The inference workers' monitoring gauges (registered when the module loads, as in a worker).
 import '../../src/monitoring/live.js';
+// ... and their shadow-version metrics (the gateway's feedback metrics come with the gateway).
+import '../../src/monitoring/shadow-agreement.js';
 
 const file = JSON.parse(readFileSync(join(repoRoot, 'deploy', 'grafana', 'dashboards', 'streamlens.json'), 'utf8')) as {
   uid: string;
@@ -42,6 +44,13 @@ describe('Grafana dashboard', () => {
     expect(exprs).toMatch(/histogram_quantile\(0\.5, sum by \(le\) \(rate\(streamlens_stage_end_to_end_latency_seconds_bucket/);
     expect(exprs).toMatch(/histogram_quantile\(0\.99,/);
     for (const m of ['streamlens_stage_messages_in_total', 'streamlens_stage_batch_size_sum', 'streamlens_dropped_total', 'streamlens_stage_dead_lettered_total', 'streamlens_consumer_lag', 'streamlens_model_version_info']) expect(exprs).toContain(m);
+  });
+
+  it('has the live quality panels: accuracy from feedback (PromQL from the counters), its confusion matrix, shadow agreement', () => {
+    const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr)).join('\n');
+    expect(exprs).toContain('sum by (model, version) (increase(streamlens_feedback_total{correct="true"}[1h])) / sum by (model, version) (increase(streamlens_feedback_total[1h]))');
+    expect(exprs).toContain('sum by (model, version, label, predicted) (streamlens_feedback_total)');
+    expect(exprs).toContain('streamlens_shadow_agreement');
   });
 
   it('exports the served model versions for the versions panel', async () => {

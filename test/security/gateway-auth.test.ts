@@ -59,6 +59,9 @@ const ENDPOINTS: Endpoint[] = [
   { method: 'GET', path: '/api/models', ok: 200, marker: 'emotion' },
   { method: 'GET', path: '/api/stats', ok: 200, marker: 'latencyMs' },
   { method: 'GET', path: '/api/monitoring', ok: 200, marker: '"monitors"' },
+  { method: 'GET', path: '/api/feedback', ok: 200, marker: '"versions"' },
+  // A well-formed id the gateway never showed: 404 says the call got past the token check.
+  { method: 'POST', path: '/api/feedback', ok: 404, type: 'application/json', body: () => JSON.stringify({ predictionId: `${Date.now().toString(36)}-0123456789abcdef0123`, label: 'calm' }), marker: 'was shown by this gateway' },
   // FakeApp runs no recommender: 503 says the call got past the token check.
   { method: 'GET', path: '/api/recommendations?q=python', ok: 503 },
   { method: 'GET', path: '/api/session', ok: 200, marker: '"token"' },
