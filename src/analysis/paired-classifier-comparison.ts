@@ -30,8 +30,8 @@ export const Z_TEST_CAVEAT =
 export function comparePairedClassifiers(yTrue: readonly Label[], predA: readonly Label[], predB: readonly Label[]): PairedClassifierComparison {
   const table = mcnemarTable(yTrue, predA, predB);
   const n = yTrue.length;
-  const correctA = yTrue.map((y, i) => (predA[i] === y ? 1 : 0));
-  const correctB = yTrue.map((y, i) => (predB[i] === y ? 1 : 0));
+  const correctA: number[] = yTrue.map((y, i) => (predA[i] === y ? 1 : 0));
+  const correctB: number[] = yTrue.map((y, i) => (predB[i] === y ? 1 : 0));
   const discordant = table[0][1] + table[1][0];
   let zTest: TestResult | null = null;
   try {
