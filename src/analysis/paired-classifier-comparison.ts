@@ -3,7 +3,8 @@
  * binomial, and chi-square with continuity correction) is the right test: each item is scored by both
  * models, so the outcomes are paired. The two-sample z-test on the 0/1 correct indicators is given
  * beside it because it is what is often reported, but it assumes two independent samples, which these
- * are not (statsmodels ztest semantics; with strongly correlated models it is far too conservative).
+ * are not (statsmodels ztest semantics): it misstates the variance of the difference, too conservative
+ * when the two models' errors are positively correlated, as similar models' are.
  */
 import { mcnemar, mcnemarTable } from './contingency-tests.js';
 import type { Label } from './labels.js';

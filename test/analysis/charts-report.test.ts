@@ -1,7 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -30,7 +29,7 @@ import {
   writeReport,
   type ChartSpec,
 } from '../../src/analysis/index.js';
-import { launchChromium } from '../helpers/chromium.js';
+import { reportPageProblems } from '../helpers/report-page.js';
 
 const rng = new SeededRandom(7);
 const labels = ['angry', 'calm', 'happy', 'sad'];
@@ -112,26 +111,13 @@ describe('HTML report', () => {
     const json = JSON.parse(readFileSync(jsonPath, 'utf8'));
     expect(json.sections[2].metrics[1]).toMatchObject({ name: 'macro F1', value: ci.estimate, interval: [ci.lower, ci.upper] });
 
-    const browser = await launchChromium();
-    try {
-      const page = await browser.newPage();
-      const problems: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
-      });
-      page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-      page.on('request', (r) => {
-        if (!/^(file|data):/.test(r.url())) problems.push(`external request: ${r.url()}`);
-      });
-      await page.goto(pathToFileURL(htmlPath).href, { waitUntil: 'load' });
+    const problems = await reportPageProblems(htmlPath, async (page) => {
       expect(await page.title()).toBe('Speech emotion <run 42> & "friends"');
       const images = await page.$$eval('img', (imgs) => imgs.map((i) => ({ ok: i.complete && i.naturalWidth > 0, w: i.naturalWidth })));
       expect(images).toHaveLength(3);
       expect(images.every((i) => i.ok)).toBe(true);
       expect(await page.$$eval('table', (t) => t.length)).toBe(3);
-      expect(problems).toEqual([]);
-    } finally {
-      await browser.close();
-    }
+    });
+    expect(problems).toEqual([]);
   });
 });

@@ -4,13 +4,13 @@
  * has every section and opens in headless Chromium without console errors. Feature caches go to a
  * temporary STREAMLENS_CACHE.
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendSectionsToReportHtml } from '../../src/analysis/report-append.js';
-import { writeReport } from '../../src/analysis/report.js';
+import { escapeHtml, writeReport } from '../../src/analysis/report.js';
+import { resolveModel, sha256File } from '../../src/inference/model-repository.js';
 import { dataRoot, repoRoot } from '../../src/core/paths.js';
 import { decodeResizedRgb } from '../../src/features/image/preprocess.js';
 import { DARKNET_INPUT_SETTINGS } from '../../src/features/image/settings.js';
@@ -23,7 +23,7 @@ import { LUMA_WEIGHTS, rgbToGray3 } from '../../src/training/image/grayscale.js'
 import { runImageAnalyses, type ImageAnalyses } from '../../src/training/image/image-analyses.js';
 import { IMAGE_ANALYSIS_SECTION_TITLES, imageAnalysesSections } from '../../src/training/image/image-analyses-report.js';
 import { servedProbabilities } from '../../src/training/image/served-scoring.js';
-import { launchChromium } from '../helpers/chromium.js';
+import { reportPageProblems } from '../helpers/report-page.js';
 import { animalPhoto } from './helpers.js';
 
 const cacheDir = mkdtempSync(join(tmpdir(), 'streamlens-analyses-cache-'));
@@ -149,30 +149,30 @@ describe('image analyses on a small real split, beside the shipped model', () =>
     expect(count(twice, IMAGE_ANALYSIS_SECTION_TITLES.pairedTests)).toBe(1);
     expect(count(original, '<section>') + sections.length + 1).toBe(count(twice, '<section>'));
     expect(twice).toContain(original.slice(original.indexOf('<h1>'), original.indexOf('</body>')).slice(0, 2000));
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(copy, twice);
     await expectOpensCleanly(copy, count(original, '<img') + sections.filter((s) => s.kind === 'chart').length);
   });
 });
 
 async function expectOpensCleanly(htmlPath: string, images: number): Promise<void> {
-  const browser = await launchChromium();
-  try {
-    const page = await browser.newPage();
-    const problems: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-    page.on('request', (r) => {
-      if (!/^(file|data):/.test(r.url())) problems.push(`external request: ${r.url()}`);
-    });
-    await page.goto(pathToFileURL(htmlPath).href, { waitUntil: 'load' });
+  const problems = await reportPageProblems(htmlPath, async (page) => {
     const imgs = await page.$$eval('img', (els) => els.map((i) => i.complete && i.naturalWidth > 0));
     expect(imgs).toHaveLength(images);
     expect(imgs.every(Boolean)).toBe(true);
-    expect(problems).toEqual([]);
-  } finally {
-    await browser.close();
-  }
+  });
+  expect(problems).toEqual([]);
 }
+
+describe('the shipped version report', () => {
+  it('has every analysis section (written by analyze images --update-model-report) and opens without console errors', async () => {
+    const { dir, manifest } = resolveModel('animal');
+    const html = readFileSync(join(dir, manifest.files.report!), 'utf8');
+    for (const t of ['Data and protocol', 'Held-out test results', ...Object.values(IMAGE_ANALYSIS_SECTION_TITLES)]) expect(html, t).toContain(`<h2>${escapeHtml(t)}</h2>`);
+    expect(html).toContain('streamlens analyze images --out DIR --update-model-report');
+    for (const what of ['ROC curves, one-vs-rest per class, micro and macro average', 'precision-recall curves with average precision']) expect(html.split(`${what}</h2>`).length - 1).toBe(3);
+    expect(html).toMatch(/<h2>CNN from scratch[^<]*: confusion matrix \(test\)<\/h2>/);
+    // The manifest's hash of the report is the report's, and the version still loads (its model files are checked by hash).
+    expect(manifest.sha256[manifest.files.report!]).toBe(sha256File(join(dir, manifest.files.report!)));
+    await expectOpensCleanly(join(dir, manifest.files.report!), html.split('<img').length - 1);
+  });
+});
