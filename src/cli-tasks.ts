@@ -82,6 +82,8 @@ export function registerTaskCommands(program: Command): void {
     .option('--none-gate', 'add the "none of these" answer gated on Darknet\'s ImageNet animal mass (see BENCHMARKS.md)')
     .option('--no-cascade', 'serve the full transfer model alone (default: a 2x-downsampled fast stage answers the photos it is sure of)')
     .option('--cascade-tolerance <acc>', 'validation accuracy the cascade may lose against the full model (default 0.01)', Number)
+    .option('--no-analyses', 'leave the image analyses (grayscale vs RGB, head search, McNemar, ROC/PR) out of the report')
+    .option('--search-budget <n>', 'random trials of the analyses\' head search (default 12)', int('--search-budget'))
     .action(async (o) => {
       const { trainImageCommand } = await import('./training/image/commands.js');
       // trainImageCommand prints its JSON result itself.
@@ -95,6 +97,8 @@ export function registerTaskCommands(program: Command): void {
         noneGate: o.noneGate === true,
         cascade: o.cascade !== false,
         cascadeTolerance: o.cascadeTolerance,
+        analyses: o.analyses !== false,
+        searchBudget: o.searchBudget,
       });
     });
   train
@@ -186,6 +190,19 @@ export function registerTaskCommands(program: Command): void {
       const { analyzeSpeech, speechSummary } = await import('./training/speech/speech-statistics.js');
       const r = await analyzeSpeech({ data: o.data ?? (await defaultRavdess()), out: o.out });
       printJson(speechSummary(r));
+    });
+  analyze
+    .command('images')
+    .description('the image analyses of a shipped animal model on its recorded split: grayscale vs RGB, head hyperparameter search, from-scratch CNN, McNemar / z-tests, ROC and PR curves; writes the report to --out and prints a summary')
+    .option('--model <name|dir>', 'model name or version folder (default animal)')
+    .option('--data <dir>', 'folder the model was trained on (default: the one its manifest records)')
+    .requiredOption('--out <dir>', 'output folder')
+    .option('--update-model-report', "also append the sections to the model version's report.html (model files untouched)")
+    .option('--search-budget <n>', 'random trials of the head search (default 12)', int('--search-budget'))
+    .option('--cnn-epochs <n>', 'max epochs of the from-scratch CNN (default 12)', int('--cnn-epochs'))
+    .action(async (o) => {
+      const { analyzeImages } = await import('./training/image/analyze-images-command.js');
+      printJson(await analyzeImages({ model: o.model, data: o.data, out: o.out, updateModelReport: o.updateModelReport === true, searchBudget: o.searchBudget, cnnEpochs: o.cnnEpochs }));
     });
   analyze
     .command('courses')

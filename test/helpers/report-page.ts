@@ -1,6 +1,7 @@
 /** Opens a self-contained HTML report in Chromium and collects what a clean page must not have. */
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './chromium.js';
 
 /**
  * The page after `load`, and its problems: console errors and warnings, uncaught page errors, and any
@@ -18,4 +19,16 @@ export async function openReportPage(browser: Browser, htmlPath: string): Promis
   });
   await page.goto(pathToFileURL(htmlPath).href, { waitUntil: 'load' });
   return { page, problems };
+}
+
+/** Launches Chromium, loads `htmlPath`, runs `inspect` on the page, and returns the problems seen meanwhile. */
+export async function reportPageProblems(htmlPath: string, inspect: (page: Page) => Promise<void> = async () => {}): Promise<string[]> {
+  const browser = await launchChromium();
+  try {
+    const { page, problems } = await openReportPage(browser, htmlPath);
+    await inspect(page);
+    return problems;
+  } finally {
+    await browser.close();
+  }
 }

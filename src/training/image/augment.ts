@@ -20,6 +20,22 @@ export interface AugmentOptions {
 
 export const DEFAULT_AUGMENT: AugmentOptions = { maxRotateDeg: 15, maxZoom: 1.25, maxShift: 0.08, flip: true, brightness: 0.15, contrast: 0.2 };
 
+/**
+ * Augmentation `strength` times the default ranges (rotation, zoom above 1, shift, brightness,
+ * contrast); 0 leaves only the mirror. The image head's hyperparameter search varies it.
+ */
+export function scaledAugment(strength: number, base: AugmentOptions = DEFAULT_AUGMENT): AugmentOptions {
+  if (!(strength >= 0) || !Number.isFinite(strength)) throw new Error(`augmentation strength must be a finite number >= 0, got ${strength}`);
+  return {
+    maxRotateDeg: base.maxRotateDeg * strength,
+    maxZoom: 1 + (base.maxZoom - 1) * strength,
+    maxShift: base.maxShift * strength,
+    flip: base.flip,
+    brightness: base.brightness * strength,
+    contrast: base.contrast * strength,
+  };
+}
+
 /** One concrete draw of the random parameters (recorded so a variant can be reproduced). */
 export interface AugmentDraw {
   angle: number;

@@ -7,6 +7,7 @@ import { createRng } from '../seeding.js';
 import { augmentedRgb, drawAugment, FLIP_ONLY, DEFAULT_AUGMENT, type AugmentOptions } from './augment.js';
 import { DARKNET_FEATURE_SIZE, darknetFeatureModel, downsampledFeatureModel, loadDarknetTiny } from './darknet-backbone.js';
 import { FeatureCache } from './feature-cache.js';
+import { rgbToGray3 } from './grayscale.js';
 
 /** Frozen-backbone outputs for one image variant: pooled 512-d features and the 1000 ImageNet logits. */
 export interface BackboneOutputs {
@@ -81,7 +82,12 @@ export async function backboneOutputsFor(
   requests: ReadonlyArray<{ file: string; variant: ImageVariant }>,
   options: {
     batchSize?: number;
+    /** Ranges of the `augN` variants (default DEFAULT_AUGMENT); other ranges need `augmentTag`. */
     augment?: AugmentOptions;
+    /** Names non-default `augment` ranges in the cache key of the `augN` variants (e.g. "s0.5"). */
+    augmentTag?: string;
+    /** 'gray': every variant converted to grayscale (luma in all three channels) before the backbone. Default 'rgb'. */
+    colour?: 'rgb' | 'gray';
     settings?: ImageFeatureSettings;
     /** > 1: the cascade's fast features (see DarknetFeatureExtractor.create); no logits. */
     downsample?: number;
@@ -90,7 +96,10 @@ export async function backboneOutputsFor(
 ): Promise<BackboneOutputs[]> {
   const s = options.settings ?? DARKNET_INPUT_SETTINGS;
   const factor = options.downsample ?? 1;
-  const cache = new FeatureCache(`darknet-tiny-${factor > 1 ? `fast${factor}-` : ''}${imageFeatureKey(s)}`);
+  if (options.augment && options.augment !== DEFAULT_AUGMENT && !options.augmentTag) throw new Error('backboneOutputsFor: non-default augment ranges need an augmentTag (their cache key)');
+  const gray = options.colour === 'gray';
+  const cache = new FeatureCache(`darknet-tiny-${factor > 1 ? `fast${factor}-` : ''}${gray ? 'gray-' : ''}${imageFeatureKey(s)}`);
+  const cacheVariant = (v: ImageVariant) => (options.augmentTag && v.startsWith('aug') ? `${v}@${options.augmentTag}` : v);
   const nLogits = factor > 1 ? 0 : 1000;
   const per = DARKNET_FEATURE_SIZE + nLogits;
   const results: BackboneOutputs[] = new Array(requests.length);
@@ -98,7 +107,7 @@ export async function backboneOutputsFor(
   for (let i = 0; i < requests.length; i++) {
     const bytes = readFileSync(requests[i].file);
     const key = FeatureCache.contentKey(bytes);
-    const hit = cache.get(key, requests[i].variant, per);
+    const hit = cache.get(key, cacheVariant(requests[i].variant), per);
     if (hit) results[i] = { features: hit.subarray(0, DARKNET_FEATURE_SIZE), logits: hit.subarray(DARKNET_FEATURE_SIZE) };
     else pending.push({ index: i, key, variant: requests[i].variant, bytes });
   }
@@ -110,14 +119,19 @@ export async function backboneOutputsFor(
       for (let start = 0; start < pending.length; start += bs) {
         const chunk = pending.slice(start, start + bs);
         const batch = new Float32Array(chunk.length * size);
-        const rgbs = await Promise.all(chunk.map((p) => variantRgb(p.bytes, p.variant, s, p.key, options.augment ?? DEFAULT_AUGMENT)));
+        const rgbs = await Promise.all(
+          chunk.map(async (p) => {
+            const rgb = await variantRgb(p.bytes, p.variant, s, p.key, options.augment ?? DEFAULT_AUGMENT);
+            return gray ? rgbToGray3(rgb) : rgb;
+          }),
+        );
         rgbs.forEach((rgb, j) => normaliseRgb(rgb, s, batch, j * size));
         const outs = await extractor.run(batch, chunk.length);
         chunk.forEach((p, j) => {
           const both = new Float32Array(per);
           both.set(outs[j].features, 0);
           both.set(outs[j].logits, DARKNET_FEATURE_SIZE);
-          cache.set(p.key, p.variant, both);
+          cache.set(p.key, cacheVariant(p.variant), both);
           results[p.index] = outs[j];
         });
         options.onProgress?.(requests.length - pending.length + start + chunk.length, requests.length, start + chunk.length);

@@ -1,4 +1,6 @@
 import { confusionMatrixChart, trainingCurvesChart, writeReport, type ReportSection } from '../../analysis/index.js';
+import type { FitHistory } from '../fit.js';
+import type { ClassificationSummary } from './classification-summary.js';
 import type { TrainedModelResult, TrainImageResult } from './train.js';
 
 const TITLES: Record<TrainedModelResult['kind'], string> = {
@@ -11,7 +13,10 @@ const TITLES: Record<TrainedModelResult['kind'], string> = {
 };
 
 /** The HTML report of an image training run (analysis toolkit: tables, confusion matrices, curves). */
-export async function writeImageTrainingReport(dir: string, run: { summary: TrainImageResult; results: TrainedModelResult[]; dataDir: string }): Promise<void> {
+export async function writeImageTrainingReport(
+  dir: string,
+  run: { summary: TrainImageResult; results: TrainedModelResult[]; dataDir: string; /** Appended after the training sections (the image analyses). */ extraSections?: ReportSection[] },
+): Promise<void> {
   const { summary, results } = run;
   const labels = summary.labels;
   const sections: ReportSection[] = [
@@ -66,36 +71,46 @@ export async function writeImageTrainingReport(dir: string, run: { summary: Trai
     });
   }
   for (const r of results) {
-    sections.push({
-      kind: 'table',
-      title: `${TITLES[r.kind]}: per class (test)`,
-      columns: ['class', 'precision', 'recall', 'F1', 'support', 'ROC AUC'],
-      rows: labels.map((l) => [l, r.test.perClass[l].precision, r.test.perClass[l].recall, r.test.perClass[l].f1, r.test.perClass[l].support, r.test.perClass[l].rocAuc]),
-    });
-    sections.push({
-      kind: 'chart',
-      title: `${TITLES[r.kind]}: confusion matrix (test)`,
-      spec: confusionMatrixChart({ labels, counts: r.test.confusion }, { title: `Confusion matrix, ${r.kind}, test`, normalize: 'true', width: 260, height: 260 }),
-    });
-    if (r.history) {
-      const h = r.history;
-      const epoch = h.loss.map((_, i) => i + 1);
-      const acc = h.metrics.acc ?? h.metrics.accuracy;
-      const vacc = h.metrics.val_acc ?? h.metrics.val_accuracy;
-      sections.push({
-        kind: 'chart',
-        title: `${TITLES[r.kind]}: loss and accuracy per epoch`,
-        caption: `early stopping on validation loss; best epoch ${h.bestEpoch + 1} of ${h.epochs}${h.restoredBestWeights ? ' (its weights restored)' : ''}`,
-        spec: trainingCurvesChart(
-          {
-            epoch,
-            train: { loss: h.loss, ...(acc ? { accuracy: acc } : {}) },
-            ...(h.val_loss ? { validation: { loss: h.val_loss, ...(vacc ? { accuracy: vacc } : {}) } } : {}),
-          },
-          { title: `Training curves, ${r.kind}` },
-        ),
-      });
-    }
+    sections.push(...perClassSections(TITLES[r.kind], r.kind, labels, r.test));
+    if (r.history) sections.push(trainingCurvesSection(TITLES[r.kind], r.kind, r.history));
   }
+  sections.push(...(run.extraSections ?? []));
   await writeReport(dir, { title: 'streamlens animal recogniser: training report', sections });
+}
+
+/** Loss and accuracy per epoch of one trained model (train vs validation). */
+export function trainingCurvesSection(title: string, kind: string, h: FitHistory): ReportSection {
+  const epoch = h.loss.map((_, i) => i + 1);
+  const acc = h.metrics.acc ?? h.metrics.accuracy;
+  const vacc = h.metrics.val_acc ?? h.metrics.val_accuracy;
+  return {
+    kind: 'chart',
+    title: `${title}: loss and accuracy per epoch`,
+    caption: `early stopping on validation loss; best epoch ${h.bestEpoch + 1} of ${h.epochs}${h.restoredBestWeights ? ' (its weights restored)' : ''}`,
+    spec: trainingCurvesChart(
+      {
+        epoch,
+        train: { loss: h.loss, ...(acc ? { accuracy: acc } : {}) },
+        ...(h.val_loss ? { validation: { loss: h.val_loss, ...(vacc ? { accuracy: vacc } : {}) } } : {}),
+      },
+      { title: `Training curves, ${kind}` },
+    ),
+  };
+}
+
+/** Per-class table and normalised confusion matrix of one model on the test split. */
+export function perClassSections(title: string, kind: string, labels: readonly string[], test: ClassificationSummary): ReportSection[] {
+  return [
+    {
+      kind: 'table',
+      title: `${title}: per class (test)`,
+      columns: ['class', 'precision', 'recall', 'F1', 'support', 'ROC AUC'],
+      rows: labels.map((l) => [l, test.perClass[l].precision, test.perClass[l].recall, test.perClass[l].f1, test.perClass[l].support, test.perClass[l].rocAuc]),
+    },
+    {
+      kind: 'chart',
+      title: `${title}: confusion matrix (test)`,
+      spec: confusionMatrixChart({ labels: [...labels], counts: test.confusion }, { title: `Confusion matrix, ${kind}, test`, normalize: 'true', width: 260, height: 260 }),
+    },
+  ];
 }

@@ -4,20 +4,25 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { exportToOnnx } from '../../inference/onnx-export/index.js';
 import { publishVersion, modelsRoot, type ModelVersion } from '../../models/model-repository.js';
-import { decodePipeline, decodeResizedRgb, normaliseRgb } from '../../features/image/preprocess.js';
+import { decodeResizedRgb, normaliseRgb } from '../../features/image/preprocess.js';
 import { darknetInputSettings, SMALL_CNN_INPUT_SETTINGS, type ImageFeatureSettings } from '../../features/image/settings.js';
 import { initTrainingBackend } from '../../inference/tfjs-backend.js';
-import { fitModel, type Batch, type FitHistory } from '../fit.js';
+import type { FitHistory } from '../fit.js';
 import { createRng, seededPermutation } from '../seeding.js';
-import { augmentedRgb, drawAugment, DEFAULT_AUGMENT } from './augment.js';
+import { DEFAULT_AUGMENT } from './augment.js';
 import { backboneOutputsFor, type BackboneOutputs, type ImageVariant } from './backbone-features.js';
 import { argMax, summariseClassification, type ClassificationSummary } from './classification-summary.js';
-import { DARKNET_FEATURE_SIZE, loadDarknetTiny } from './darknet-backbone.js';
+import { loadDarknetTiny } from './darknet-backbone.js';
 import { listImageDataset, splitDataset, type LabelledImage } from './dataset.js';
 import { calibrateNoneGate, composeGatedTransferModel, animalMass, NONE_LABEL, type NoneGateCalibration } from './none-gate.js';
 import { GENERATED_OOD_KINDS, labelledOutOfDistributionImages, renderedSceneImages } from './ood-images.js';
 import { scoreFilesOnnx } from './onnx-scoring.js';
-import { buildSmallCnn, buildTransferHead, composeTransferModel } from './models.js';
+import { composeTransferModel } from './models.js';
+import { trainSmallCnn } from './small-cnn-training.js';
+import { featureMatrix, fitFeatureHead, predictRows } from './head-training.js';
+import { runImageAnalyses, type ModelScores } from './image-analyses.js';
+import { imageAnalysesSections, imageAnalysesSummary } from './image-analyses-report.js';
+import type { ReportSection } from '../../analysis/report.js';
 import { writeImageTrainingReport } from './report.js';
 import { calibrateUnknownThreshold } from './unknown-threshold.js';
 import { calibrateCascade, cascadeProbs, composeFastModel, CASCADE_DOWNSAMPLE, type CascadeCalibration } from './cascade.js';
@@ -76,6 +81,14 @@ export interface TrainImageOptions {
   cascadeDownsample?: number;
   /** Validation accuracy the cascade may lose against the full model (default 0.01). */
   cascadeTolerance?: number;
+  /**
+   * Add the seed report's image analyses to the report (default true): grayscale vs RGB, a search of
+   * the head's hyperparameters on validation, McNemar / z-tests between the models, ROC and PR curves
+   * (image-analyses.ts). A few minutes on 2 cores, most of it the backbone features of new variants.
+   */
+  analyses?: boolean;
+  /** Random trials of the analyses' head search (default 12). */
+  searchBudget?: number;
   /** Progress lines (default stderr). */
   log?: (line: string) => void;
 }
@@ -93,6 +106,8 @@ export interface TrainImageResult {
   labels: string[];
   split: { train: number; validation: number; test: number; seed: number; testFraction: number; validationFraction: number };
   results: TrainedModelResult[];
+  /** Summary of the image analyses in the report (absent with analyses: false). */
+  analyses?: Record<string, unknown>;
   shipped: {
     kind: 'cnn' | 'transfer';
     labels: string[];
@@ -201,27 +216,12 @@ export async function trainImage(options: TrainImageOptions): Promise<TrainImage
   const cascadeDownsample = options.cascadeDownsample ?? CASCADE_DOWNSAMPLE;
   if (which !== 'cnn') {
     const trainY = split.train.flatMap((it) => trainVariants.map(() => labels.indexOf(it.label)));
-    const toX = (outs: { features: Float32Array }[]) => {
-      const x = new Float32Array(outs.length * DARKNET_FEATURE_SIZE);
-      outs.forEach((o, i) => x.set(o.features, i * DARKNET_FEATURE_SIZE));
-      return tf.tensor2d(x, [outs.length, DARKNET_FEATURE_SIZE]);
-    };
     /** Trains a standardised softmax head on pooled backbone features, records it, and returns it. */
     const trainHead = async (kind: 'transfer' | 'transfer-fast', outs: { train: BackboneOutputs[]; val: BackboneOutputs[]; test: BackboneOutputs[] }) => {
-      const [xTrain, xVal, xTest] = [toX(outs.train), toX(outs.val), toX(outs.test)];
-      const { mean, variance } = tf.moments(xTrain, 0);
-      const model = buildTransferHead({ featureSize: DARKNET_FEATURE_SIZE, classes: labels.length, seed, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D, l2: 1e-3, dropout: 0.3 });
-      model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
-      const history = await fitModel(model, { x: xTrain, y: tf.oneHot(trainY, labels.length) }, {
-        epochs: options.epochs ?? 60,
-        batchSize: 32,
-        shuffleSeed: seed,
-        validation: { x: xVal, y: tf.oneHot(yIndex(split.validation), labels.length) },
-        earlyStopping: { monitor: 'val_loss', patience, restoreBestWeights: true },
-        progress: 'none',
-      });
+      const [xTrain, xVal, xTest] = [featureMatrix(outs.train), featureMatrix(outs.val), featureMatrix(outs.test)];
+      const { model, history } = await fitFeatureHead({ xTrain, yTrain: trainY, xVal, yVal: yIndex(split.validation), classes: labels.length, seed, epochs: options.epochs ?? 60, patience });
       recordTrained(kind, model, history, xVal, xTest);
-      tf.dispose([xTrain, xVal, xTest, mean, variance]);
+      tf.dispose([xTrain, xVal, xTest]);
       return model;
     };
     head = await trainHead('transfer', { train: await backbone(split.train, trainVariants), val: valOut, test: testOut });
@@ -234,55 +234,13 @@ export async function trainImage(options: TrainImageOptions): Promise<TrainImage
 
   // ---- (a) CNN from scratch on 64x64 -------------------------------------------------------------
   let cnn: tf.LayersModel | undefined;
+  let cnnScores: (ModelScores & { history: FitHistory }) | undefined;
   if (which !== 'transfer') {
-    const s = SMALL_CNN_INPUT_SETTINGS;
-    // Shrink every image once (to 1.25x the input), so per-epoch augmentation is cheap.
-    const shrink = async (it: LabelledImage) =>
-      decodePipeline(it.file, s)
-        .resize({ width: Math.round(s.width * 1.25), height: Math.round(s.height * 1.25), fit: 'fill' })
-        .png({ compressionLevel: 1 })
-        .toBuffer();
-    const small = new Map<string, Buffer>();
-    for (const it of [...split.train, ...split.validation, ...split.test]) small.set(it.id, await shrink(it));
-    const plain = async (list: LabelledImage[]) => {
-      const size = s.width * s.height * 3;
-      const x = new Float32Array(list.length * size);
-      for (let i = 0; i < list.length; i++) {
-        // The served path resizes the original straight to 64x64; so does evaluation here.
-        normaliseRgb((await decodeResizedRgb(list[i].file, s)).rgb, s, x, i * size);
-      }
-      return tf.tensor4d(x, [list.length, s.height, s.width, 3]);
-    };
-    const xVal = await plain(split.validation);
-    const xTest = await plain(split.test);
-    const rng = createRng(seed + 101);
-    const trainY = yIndex(split.train);
-    const batchSize = 32;
-    const generator = async function* (): AsyncGenerator<Batch> {
-      const perm = seededPermutation(split.train.length, rng);
-      const size = s.width * s.height * 3;
-      for (let start = 0; start < perm.length; start += batchSize) {
-        const idx = Array.from(perm.slice(start, start + batchSize));
-        const x = new Float32Array(idx.length * size);
-        await Promise.all(
-          idx.map(async (k, j) => normaliseRgb(await augmentedRgb(small.get(split.train[k].id)!, s, drawAugment(rng, DEFAULT_AUGMENT)), s, x, j * size)),
-        );
-        yield { xs: tf.tensor4d(x, [idx.length, s.height, s.width, 3]), ys: tf.oneHot(idx.map((k) => trainY[k]), labels.length) };
-      }
-    };
-    cnn = buildSmallCnn({ inputSize: s.width, classes: labels.length, seed, l2: 1e-4, dropout: 0.3 });
-    cnn.compile({ optimizer: tf.train.adam(2e-3), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
-    const cnnStart = Date.now();
-    const history = await fitModel(cnn, generator, {
-      epochs: options.cnnEpochs ?? 40,
-      batchesPerEpoch: Math.ceil(split.train.length / batchSize),
-      validation: { x: xVal, y: tf.oneHot(yIndex(split.validation), labels.length) },
-      earlyStopping: { monitor: 'val_loss', patience, restoreBestWeights: true },
-      lrSchedule: { kind: 'reduceOnPlateau', factor: 0.5, patience: 4, minLr: 1e-4 },
-      progress: 'none',
-      onEpochEnd: (epoch, logs) => log(`[train:image] cnn epoch ${epoch + 1}: loss ${logs.loss?.toFixed(4)} val_loss ${logs.val_loss?.toFixed(4)} val_acc ${(logs.val_acc ?? logs.val_accuracy)?.toFixed(4)} (${Math.round((Date.now() - cnnStart) / 1000)} s)`),
-    });
+    const trained = await trainSmallCnn({ split, labels, seed, epochs: options.cnnEpochs ?? 40, patience, log });
+    cnn = trained.model;
+    const { history, xVal, xTest } = trained;
     recordTrained('cnn', cnn!, history, xVal, xTest);
+    cnnScores = { validation: predictRows(cnn, xVal), test: predictRows(cnn, xTest), history };
     tf.dispose([xVal, xTest]);
   }
 
@@ -323,6 +281,8 @@ export async function trainImage(options: TrainImageOptions): Promise<TrainImage
   let unknownCalibration: ReturnType<typeof calibrateUnknownThreshold> | null = null;
   let noneGate: NoneGateReport | null = null;
   let oodRejected: number;
+  /** What the published model answers on validation and test (over `labels`), for the analyses. */
+  let servedScores: ModelScores | undefined;
   const gateApplies = options.noneGate === true && shippedKind === 'transfer' && labels.every((l) => ['cat', 'dog', 'fox'].includes(l));
   if (gateApplies) {
     // ---- "none of these": gate the head by the backbone's own ImageNet cat/dog/fox mass -----------
@@ -336,6 +296,7 @@ export async function trainImage(options: TrainImageOptions): Promise<TrainImage
     const valGated = await scoreFilesOnnx(onnx, settings, split.validation.map((i) => i.file));
     const testGated = await scoreFilesOnnx(onnx, settings, split.test.map((i) => i.file));
     const animalsOnly = (rows: number[][]) => rows.map((p) => p.slice(0, labels.length));
+    servedScores = { validation: animalsOnly(valGated), test: animalsOnly(testGated) };
     results.push({
       kind: 'transfer-gated',
       validation: summariseClassification(labels, split.validation.map((i) => i.label), animalsOnly(valGated), decide(valGated)),
@@ -388,6 +349,7 @@ export async function trainImage(options: TrainImageOptions): Promise<TrainImage
       const fullTest = await scoreFilesOnnx(onnx, settings, split.test.map((i) => i.file));
       const test = cascadeProbs(fastTest, fullTest, calibration.threshold);
       const val = cascadeProbs(fastVal, valProbs, calibration.threshold);
+      servedScores = { validation: val.probs, test: test.probs };
       results.push({
         kind: 'transfer-cascade',
         validation: summariseClassification(labels, split.validation.map((i) => i.label), val.probs),
@@ -416,6 +378,7 @@ export async function trainImage(options: TrainImageOptions): Promise<TrainImage
   const referencePredictions = referenceItems.map((it, i) => ({ id: it.id, label: it.label, probs: referenceProbs[i].map((p) => Number(p.toFixed(6))) }));
   log(`[train:image] shipping ${shippedKind} (validation accuracy ${best.validation.accuracy.toFixed(4)}), labels ${outLabels.join('/')}; ONNX vs tfjs max |diff| ${maxDiff.toExponential(2)}`);
 
+  let extraSections: ReportSection[] = [];
   const summary: TrainImageResult = {
     labels,
     split: { train: split.train.length, validation: split.validation.length, test: split.test.length, seed, testFraction: options.testFraction ?? 0.2, validationFraction: options.validationFraction ?? 0.15 },
@@ -423,10 +386,26 @@ export async function trainImage(options: TrainImageOptions): Promise<TrainImage
     shipped: { kind: shippedKind, labels: outLabels, unknownThreshold, oodRejected, noneGate, onnxMaxAbsDiff: maxDiff, onnxBytes: onnx.byteLength, cascade },
   };
 
+  if (options.analyses !== false) {
+    const analyses = await runImageAnalyses({
+      split,
+      labels,
+      seed,
+      served: { name: `served ${shippedKind} model of this run${cascade ? ' (cascade)' : ''}`, ...(servedScores ?? { validation: valProbs, test: await scoreFilesOnnx(onnx, settings, split.test.map((i) => i.file)) }) },
+      cnn: cnnScores,
+      searchBudget: options.searchBudget,
+      epochs: options.epochs,
+      patience,
+      log,
+    });
+    extraSections = imageAnalysesSections(analyses, 'streamlens train image --data DIR');
+    summary.analyses = imageAnalysesSummary(analyses);
+  }
+
   if (options.publish !== false) {
     const reportDir = mkdtempSync(join(tmpdir(), 'streamlens-image-report-'));
     try {
-      await writeImageTrainingReport(reportDir, { summary, results, dataDir: options.data });
+      await writeImageTrainingReport(reportDir, { summary, results, dataDir: options.data, extraSections });
       const version: ModelVersion = publishVersion(
         options.name ?? ANIMAL_MODEL,
         {
