@@ -34,7 +34,7 @@ export function comparePairedClassifiers(yTrue: readonly Label[], predA: readonl
   const correctA: number[] = yTrue.map((y, i) => (predA[i] === y ? 1 : 0));
   const correctB: number[] = yTrue.map((y, i) => (predB[i] === y ? 1 : 0));
   const discordant = table[0][1] + table[1][0];
-  let zTest: TestResult | null = null;
+  let zTest: TestResult | null;
   try {
     zTest = zTestTwoSample(correctA, correctB);
   } catch {
