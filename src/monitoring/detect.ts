@@ -1,6 +1,6 @@
 import { adjustPValues } from '../analysis/multiple-comparisons.js';
 import { type ModelReference, type ObservationBatch, type PredictionBatch, OTHER_CATEGORY, CONFIDENCE_EDGES } from './reference.js';
-import { chiSquareGoodnessOfFit, histogram, jensenShannon, ksAgainstQuantiles, psi, wassersteinScaled } from './stats.js';
+import { chiSquareGoodnessOfFit, histogram, jensenShannon, ksAgainstQuantiles, psi, sortedFinite, wassersteinScaled } from './stats.js';
 
 /**
  * Drift decision, per feature: PSI at or above `psiThreshold` (default 0.25, "major" by the usual
@@ -14,7 +14,7 @@ export interface DriftOptions {
   psiThreshold?: number;
   psiModerate?: number;
   alpha?: number;
-  /** Fewer observations than this give no decision (drift false, reported as "insufficient"). */
+  /** Fewer observations than this give no decision (drift false, reported as "insufficient"); the same holds per feature. */
   minObservations?: number;
 }
 
@@ -73,9 +73,9 @@ export function detectDrift(ref: ModelReference, batch: ObservationBatch, predic
   let observations = 0;
   for (const f of ref.features) {
     if (f.kind === 'numeric') {
-      const values = (batch.numeric[f.name] ?? []).filter(Number.isFinite);
+      const values = sortedFinite(batch.numeric[f.name] ?? []);
       observations = Math.max(observations, values.length);
-      const ks = ksAgainstQuantiles({ ...f.quantiles, n: f.n }, values);
+      const ks = ksAgainstQuantiles({ ...f.quantiles, n: f.n }, values, true);
       const score = psi(f.shares, histogram(values, f.edges));
       tests.push({ name: 'ks', ...ks });
       rows.push({
@@ -84,7 +84,7 @@ export function detectDrift(ref: ModelReference, batch: ObservationBatch, predic
         score,
         threshold: o.psiThreshold,
         level: level(score, o),
-        distance: { name: 'wasserstein_iqr', value: wassersteinScaled(f.quantiles, values) },
+        distance: { name: 'wasserstein_iqr', value: wassersteinScaled(f.quantiles, values, true) },
         batch: { n: values.length, mean: values.length ? values.reduce((a, b) => a + b, 0) / values.length : undefined },
         reference: { n: f.n, mean: f.mean },
       });
@@ -111,7 +111,11 @@ export function detectDrift(ref: ModelReference, batch: ObservationBatch, predic
   let labelCounts: number[] = [];
   const out = ref.outputs;
   if (out && predictions && predictions.labels.length > 0) {
-    labelCounts = out.labels.map((l) => predictions.labels.filter((x, i) => x === l && !predictions.unknown[i]).length);
+    const counted = new Map<string, number>();
+    predictions.labels.forEach((x, i) => {
+      if (!predictions.unknown[i]) counted.set(x, (counted.get(x) ?? 0) + 1);
+    });
+    labelCounts = out.labels.map((l) => counted.get(l) ?? 0);
     labelChi = chiSquareGoodnessOfFit(out.labelShares, labelCounts);
   }
   const pValues = [...tests.map((t) => t.pValue), ...(labelChi ? [labelChi.pValue] : [])];
@@ -120,7 +124,8 @@ export function detectDrift(ref: ModelReference, batch: ObservationBatch, predic
   const features: FeatureDrift[] = rows.map((r, i) => ({
     ...r,
     test: { ...tests[i], adjustedP: adjusted[i] },
-    drift: !insufficient && r.score >= o.psiThreshold && adjusted[i] < o.alpha,
+    // A feature observed more sparsely than the window (image embeddings: 1 photo in N) decides only with enough values of its own.
+    drift: !insufficient && r.batch.n >= o.minObservations && r.score >= o.psiThreshold && adjusted[i] < o.alpha,
   }));
   let predictionDrift: PredictionDrift | undefined;
   if (out && predictions && labelChi) {

@@ -2,8 +2,9 @@ import { Counter, Gauge } from 'prom-client';
 import { registry } from '../core/metrics.js';
 import type { ModelVersion } from '../inference/model-repository.js';
 import { detectDrift, type DriftOptions, type DriftReport } from './detect.js';
-import { toBatch, type Observation } from './observations.js';
-import type { ModelReference } from './reference.js';
+import type { Observation } from './observations.js';
+import type { ModelReference, ObservationBatch } from './reference.js';
+import { LiveEmbedder } from './live-embedding.js';
 import { loadReference } from './shipped.js';
 
 /**
@@ -23,8 +24,16 @@ export interface LiveMonitorOptions extends DriftOptions {
    * non-overlapping one; the others repeat 75 % of its frames and add little but cost.
    */
   audioSampleEvery?: number;
+  /** Monitor one image in this many (default 2): consecutive frames of a camera are close to alike. */
+  imageSampleEvery?: number;
+  /**
+   * Of the monitored images, also take the backbone embedding of one in this many (default 16, so one
+   * image in 32): an embedding is one more backbone pass (about 2.7 ms on the cascade's fast graph).
+   * The embedding features keep their own last `windowSize` values, spanning more images.
+   */
+  embeddingSampleEvery?: number;
 }
-export const LIVE_DEFAULTS = { windowSize: 300, every: 100, historyLength: 120, audioSampleEvery: 4 } as const;
+export const LIVE_DEFAULTS = { windowSize: 300, every: 100, historyLength: 120, audioSampleEvery: 4, imageSampleEvery: 2, embeddingSampleEvery: 16 } as const;
 
 const labelNames = ['stream', 'model', 'version'] as const;
 export const monitorMetrics = {
@@ -56,10 +65,35 @@ interface Answer {
   unknown: boolean;
 }
 
-/** One stream x model version: ring buffers of observations and answers. */
+/** A fixed-size ring of the last values of one feature (order inside the ring is irrelevant to the detectors). */
+class Ring<T extends Float64Array | string[]> {
+  n = 0;
+  private next = 0;
+  constructor(readonly values: T) {}
+  push(x: T[number]): void {
+    this.values[this.next] = x;
+    this.next = (this.next + 1) % this.values.length;
+    if (this.n < this.values.length) this.n++;
+  }
+  /** The values held, as a plain array (copied at evaluation time only). */
+  toArray(): T[number][] {
+    return Array.prototype.slice.call(this.values, 0, this.n) as T[number][];
+  }
+}
+
+/**
+ * One stream x model version: per reference feature, a ring of its last `windowSize` values
+ * (preallocated, so adding an observation allocates nothing), and rings of the model's answers.
+ * A feature observed more sparsely (image embeddings, 1 photo in N) keeps its own last
+ * `windowSize` values, spanning more items.
+ */
 export class WindowMonitor {
-  private readonly obs: Observation[] = [];
-  private readonly answers: Answer[] = [];
+  private readonly numeric: { name: string; ring: Ring<Float64Array> }[];
+  private readonly categorical: { name: string; ring: Ring<string[]> }[];
+  private readonly labels: Ring<string[]>;
+  private readonly confidences: Ring<Float64Array>;
+  private readonly unknown: Ring<Float64Array>;
+  private observed = 0;
   private sinceLast = 0;
   readonly history: MonitorPoint[] = [];
   last?: DriftReport;
@@ -70,24 +104,41 @@ export class WindowMonitor {
     options: LiveMonitorOptions = {},
   ) {
     this.o = { ...LIVE_DEFAULTS, psiThreshold: 0.25, psiModerate: 0.1, alpha: 0.05, minObservations: 30, ...options };
+    const w = this.o.windowSize;
+    this.numeric = reference.features.filter((f) => f.kind === 'numeric').map((f) => ({ name: f.name, ring: new Ring(new Float64Array(w)) }));
+    this.categorical = reference.features.filter((f) => f.kind === 'categorical').map((f) => ({ name: f.name, ring: new Ring(new Array<string>(w)) }));
+    this.labels = new Ring(new Array<string>(w));
+    this.confidences = new Ring(new Float64Array(w));
+    this.unknown = new Ring(new Float64Array(w));
   }
 
   /** Adds one observation (and the model's answer when it gave one); returns the report when a window was evaluated. */
   add(o: Observation, answer?: Answer, now = Date.now()): DriftReport | undefined {
-    this.obs.push(o);
-    if (this.obs.length > this.o.windowSize) this.obs.shift();
-    if (answer) {
-      this.answers.push(answer);
-      if (this.answers.length > this.o.windowSize) this.answers.shift();
+    for (const c of this.numeric) {
+      const x = o.numeric[c.name];
+      if (x !== undefined) c.ring.push(x);
     }
-    if (++this.sinceLast < this.o.every || this.obs.length < this.o.windowSize) return undefined;
+    for (const c of this.categorical) {
+      const x = o.categorical[c.name];
+      if (x !== undefined) c.ring.push(x);
+    }
+    if (answer) {
+      this.labels.push(answer.label);
+      this.confidences.push(answer.confidence);
+      this.unknown.push(answer.unknown ? 1 : 0);
+    }
+    if (this.observed < this.o.windowSize) this.observed++;
+    if (++this.sinceLast < this.o.every || this.observed < this.o.windowSize) return undefined;
     this.sinceLast = 0;
-    const r = detectDrift(
-      this.reference,
-      toBatch(this.obs),
-      this.answers.length ? { labels: this.answers.map((a) => a.label), confidences: this.answers.map((a) => a.confidence), unknown: this.answers.map((a) => a.unknown) } : undefined,
-      this.o,
-    );
+    return this.evaluate(now);
+  }
+
+  private evaluate(now: number): DriftReport {
+    const batch: ObservationBatch = { numeric: {}, categorical: {} };
+    for (const c of this.numeric) if (c.ring.n) batch.numeric[c.name] = c.ring.toArray();
+    for (const c of this.categorical) if (c.ring.n) batch.categorical[c.name] = c.ring.toArray();
+    const predictions = this.labels.n ? { labels: this.labels.toArray(), confidences: this.confidences.toArray(), unknown: this.unknown.toArray().map((u) => u === 1) } : undefined;
+    const r = detectDrift(this.reference, batch, predictions, this.o);
     this.last = r;
     this.history.push({
       at: now,
@@ -109,33 +160,71 @@ export class WindowMonitor {
 export class LiveMonitoring {
   private readonly monitors = new Map<string, { stream: string; model: string; version: string; m: WindowMonitor }>();
   private readonly refs = new Map<string, ModelReference | null>();
-
   private readonly seen = new Map<string, number>();
+  private readonly embedded = new Map<string, number>();
+  private readonly embedder = new LiveEmbedder();
+  private readonly pending = new Set<Promise<void>>();
 
   constructor(private readonly options: LiveMonitorOptions = {}) {}
 
-  /** Whether this item of the stream is monitored (audio: one window in audioSampleEvery; others: all). Call once per item. */
+  /** Whether this item of the stream is monitored (audio: one window in audioSampleEvery; images: one in imageSampleEvery; course records: all). Call once per item. */
   sample(stream: string, kind: string): boolean {
-    if (kind !== 'audio') return true;
-    const every = this.options.audioSampleEvery ?? LIVE_DEFAULTS.audioSampleEvery;
-    const n = this.seen.get(stream) ?? 0;
-    this.seen.set(stream, n + 1);
+    const every = kind === 'audio' ? (this.options.audioSampleEvery ?? LIVE_DEFAULTS.audioSampleEvery) : kind === 'image' ? (this.options.imageSampleEvery ?? LIVE_DEFAULTS.imageSampleEvery) : 1;
+    if (every <= 1) return true;
+    const key = `${kind}\u0000${stream}`;
+    const n = this.seen.get(key) ?? 0;
+    this.seen.set(key, n + 1);
     return n % every === 0;
   }
 
-  observe(stream: string, v: ModelVersion, o: Observation, answer?: Answer, now = Date.now()): void {
-    const model = v.manifest.name;
-    const version = v.manifest.version;
-    const refKey = `${v.dir}`;
-    let ref = this.refs.get(refKey);
+  private referenceOf(v: ModelVersion): ModelReference | null {
+    let ref = this.refs.get(v.dir);
     if (ref === undefined) {
       try {
         ref = loadReference(v) ?? null;
       } catch {
         ref = null;
       }
-      this.refs.set(refKey, ref);
+      this.refs.set(v.dir, ref);
     }
+    return ref;
+  }
+
+  /**
+   * A monitored image: its pixel observation, and for one in embeddingSampleEvery (when the version's
+   * reference has an embedding summary) its backbone-embedding features, computed off the caller's
+   * path; that image is observed once they are ready.
+   */
+  observeImage(stream: string, v: ModelVersion, o: Observation, modelInput: Float32Array, answer?: Answer): void {
+    const summary = this.referenceOf(v)?.embedding;
+    const every = this.options.embeddingSampleEvery ?? LIVE_DEFAULTS.embeddingSampleEvery;
+    const n = this.embedded.get(stream) ?? 0;
+    this.embedded.set(stream, n + 1);
+    if (!summary || n % every !== 0) return this.observe(stream, v, o, answer);
+    const p: Promise<void> = this.embedder
+      .features(v, summary, modelInput)
+      .then(
+        (f) => this.observe(stream, v, f ? { numeric: { ...o.numeric, ...f }, categorical: o.categorical } : o, answer),
+        () => this.observe(stream, v, o, answer),
+      )
+      .finally(() => this.pending.delete(p));
+    this.pending.add(p);
+  }
+
+  /** Resolves when every embedding under way has been observed (tests, benchmarks, shutdown). */
+  async idle(): Promise<void> {
+    while (this.pending.size) await Promise.all([...this.pending]);
+  }
+
+  async close(): Promise<void> {
+    await this.idle();
+    await this.embedder.close();
+  }
+
+  observe(stream: string, v: ModelVersion, o: Observation, answer?: Answer, now = Date.now()): void {
+    const model = v.manifest.name;
+    const version = v.manifest.version;
+    const ref = this.referenceOf(v);
     if (!ref) return;
     const key = `${stream}\u0000${model}\u0000${version}`;
     let e = this.monitors.get(key);
