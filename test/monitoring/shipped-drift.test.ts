@@ -23,8 +23,9 @@ describe('shipped references', () => {
     for (const name of listModels()) {
       const v = readVersion(resolveModel(name).dir);
       expect(v.manifest.files.reference).toBe('reference.json');
-      expect(statSync(join(v.dir, 'reference.json')).size).toBeLessThan(16 * 1024);
       const ref = loadReference(v)!;
+      // Image references also hold the embedding summary (8 vectors of 512: mean, 4 components, 3 class means).
+      expect(statSync(join(v.dir, 'reference.json')).size).toBeLessThan((ref.embedding ? 64 : 16) * 1024);
       expect(ref.model).toBe(name);
       expect(ref.outputs?.labels).toEqual(v.manifest.labels);
     }
@@ -93,6 +94,34 @@ describe('image (animal) drift on the held-out test split', () => {
     };
     const b = await shippedBatch(v, 'heldOut', { transformRgb: (rgb, w, h) => blur(blur(rgb, w, h), w, h), predict: false });
     expect(names(detectDrift(ref, b.observations))).toContain('sharpness');
+  }, 120_000);
+  it('clean: the backbone-embedding features are among those tested, and none drifts', async () => {
+    const b = await shippedBatch(v, 'heldOut', { predict: false });
+    const r = detectDrift(ref, b.observations);
+    const emb = r.features.filter((f) => f.name.startsWith('emb_'));
+    expect(emb.map((f) => f.name)).toEqual(['emb_pc1', 'emb_pc2', 'emb_pc3', 'emb_pc4', 'emb_class_distance']);
+    expect(emb.every((f) => f.batch.n === 203 && !f.drift)).toBe(true);
+  }, 120_000);
+  it('upside-down photos: pixel statistics cannot see it (same pixels), the backbone embedding drifts', async () => {
+    const flip = (rgb: Buffer, w: number, h: number): Buffer => {
+      const out = Buffer.alloc(rgb.length);
+      for (let y = 0; y < h; y++) out.set(rgb.subarray((h - 1 - y) * w * 3, (h - y) * w * 3), y * w * 3);
+      return out;
+    };
+    const b = await shippedBatch(v, 'heldOut', { transformRgb: flip, predict: false });
+    const drifting = names(detectDrift(ref, b.observations));
+    expect(drifting.length).toBeGreaterThan(0);
+    expect(drifting.every((n) => n.startsWith('emb_'))).toBe(true);
+    expect(drifting).toContain('emb_pc1');
+  }, 120_000);
+  it('grey photos: saturation and the embedding drift', async () => {
+    const grey = (rgb: Buffer): Buffer => {
+      const out = Buffer.from(rgb);
+      for (let i = 0; i < rgb.length; i += 3) out[i] = out[i + 1] = out[i + 2] = Math.round(0.299 * rgb[i] + 0.587 * rgb[i + 1] + 0.114 * rgb[i + 2]);
+      return out;
+    };
+    const b = await shippedBatch(v, 'heldOut', { transformRgb: grey, predict: false });
+    expect(names(detectDrift(ref, b.observations))).toEqual(expect.arrayContaining(['saturation', 'emb_pc1']));
   }, 120_000);
 });
 
