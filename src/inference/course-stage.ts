@@ -137,7 +137,7 @@ async function scoreWith(model: LoadedModel<EnrichedCourse, CoursePrediction>, b
     const p = preds[k++];
     if (p instanceof Error) return p;
     const record = message.record as unknown as EnrichedCourse;
-    if (liveMonitoring) observeCourse(message.env.streamId, model.version, record, p);
+    if (liveMonitoring?.sample(message.env.streamId, 'course')) observeCourse(message.env.streamId, model.version, record, p);
     const latencyMs: Record<string, number> = {};
     for (const [stage, ms] of Object.entries(message.env.stageTimes ?? {})) latencyMs[stage.replace(/^.*:/, '')] = ms;
     latencyMs.queue = Math.max(0, Date.now() - source.timestamp);
@@ -169,7 +169,7 @@ async function scoreWith(model: LoadedModel<EnrichedCourse, CoursePrediction>, b
 /**
  * Live drift monitoring (src/monitoring/live.ts) of a scored record: every numeric and categorical
  * field of the course reference, and the subject answer (the label the reference's outputs describe),
- * per stream and model version; never fails the record.
+ * per stream and model version, for one record in courseSampleEvery; never fails the record.
  */
 function observeCourse(stream: string, version: ModelVersion, record: EnrichedCourse, p: CoursePrediction): void {
   try {

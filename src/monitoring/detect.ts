@@ -66,7 +66,18 @@ export interface DriftReport {
   predictions?: PredictionDrift;
 }
 
-export function detectDrift(ref: ModelReference, batch: ObservationBatch, predictions?: PredictionBatch, options: DriftOptions = {}): DriftReport {
+/** What detectDrift reads: an ObservationBatch / PredictionBatch, or typed columns (the live window rings, read without copying). */
+export interface DriftInput {
+  numeric: Record<string, ArrayLike<number>>;
+  categorical: Record<string, readonly string[]>;
+}
+export interface DriftPredictions {
+  labels: readonly string[];
+  confidences: ArrayLike<number>;
+  unknown: ArrayLike<boolean | number>;
+}
+
+export function detectDrift(ref: ModelReference, batch: DriftInput | ObservationBatch, predictions?: DriftPredictions | PredictionBatch, options: DriftOptions = {}): DriftReport {
   const o = { ...DRIFT_DEFAULTS, ...options };
   const rows: Omit<FeatureDrift, 'drift' | 'test'>[] = [];
   const tests: { name: 'ks' | 'chi2'; statistic: number; pValue: number }[] = [];
@@ -85,7 +96,7 @@ export function detectDrift(ref: ModelReference, batch: ObservationBatch, predic
         threshold: o.psiThreshold,
         level: level(score, o),
         distance: { name: 'wasserstein_iqr', value: wassersteinScaled(f.quantiles, values, true) },
-        batch: { n: values.length, mean: values.length ? values.reduce((a, b) => a + b, 0) / values.length : undefined },
+        batch: { n: values.length, mean: values.length ? sum(values) / values.length : undefined },
         reference: { n: f.n, mean: f.mean },
       });
     } else {
@@ -143,8 +154,8 @@ export function detectDrift(ref: ModelReference, batch: ObservationBatch, predic
       labelTest: { ...labelChi, adjustedP },
       maxShareChange: Math.max(...out.labelShares.map((s, i) => Math.abs(s - batchShares[i]))),
       confidencePsi: psi(out.confidenceShares, histogram(predictions.confidences, out.confidenceEdges ?? CONFIDENCE_EDGES)),
-      meanConfidence: { reference: out.meanConfidence, batch: predictions.confidences.reduce((a, b) => a + b, 0) / Math.max(1, n) },
-      unknownRate: { reference: out.unknownRate, batch: predictions.unknown.filter(Boolean).length / Math.max(1, n) },
+      meanConfidence: { reference: out.meanConfidence, batch: sum(predictions.confidences) / Math.max(1, n) },
+      unknownRate: { reference: out.unknownRate, batch: sum(Array.from(predictions.unknown, Number)) / Math.max(1, n) },
     };
   }
   const driftingFeatures = features.filter((f) => f.drift).length;
@@ -162,6 +173,12 @@ export function detectDrift(ref: ModelReference, batch: ObservationBatch, predic
     score: features.reduce((m, f) => Math.max(m, f.score), 0),
     predictions: predictionDrift,
   };
+}
+
+function sum(x: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i];
+  return s;
 }
 
 function level(score: number, o: { psiThreshold: number; psiModerate: number }): FeatureDrift['level'] {

@@ -5,7 +5,7 @@ import type { ObservationBatch } from './reference.js';
 /**
  * The monitored features of one observation, computed from what the serving pipeline already has:
  * - audio: one feature window of the shared extractor (src/features/audio): its loudness (rmsDb,
- *   dBFS), whether it holds speech, and the temporal spread (std over every 2nd frame) of the
+ *   dBFS), whether it holds speech, and the temporal spread (std over every 4th frame) of the
  *   model's log-mel bands averaged in 8 groups of adjacent bands (the per-window CMVN removes band
  *   means, so the spread is what is left of the band statistics; added noise flattens it, a gain
  *   moves rmsDb);
@@ -19,15 +19,15 @@ export type Observation = { numeric: Record<string, number>; categorical: Record
 export const AUDIO_BAND_GROUPS = 8;
 
 const BAND_SPREAD_NAMES = Array.from({ length: AUDIO_BAND_GROUPS }, (_, g) => `band${g}_spread`);
-/** Every AUDIO_FRAME_STRIDE-th frame is read (10 ms hop: 20 ms apart, 50 frames of a 1 s window); the reference is computed the same way. */
-export const AUDIO_FRAME_STRIDE = 2;
+/** Every AUDIO_FRAME_STRIDE-th frame is read (10 ms hop: 40 ms apart, 25 frames of a 1 s window); the reference is computed the same way. */
+export const AUDIO_FRAME_STRIDE = 4;
 const groupSum = new Float64Array(AUDIO_BAND_GROUPS);
 const groupSquares = new Float64Array(AUDIO_BAND_GROUPS);
 
 /**
  * Band spreads in one pass over the window: per read frame, the mean of each group of adjacent
  * log-mel bands; per group, the std over frames of that mean. Sums live in two small arrays reused
- * across calls, so a window costs one read of half its values and no allocation but the result.
+ * across calls, so a window costs one read of a quarter of its values and no allocation but the result.
  */
 export function audioObservation(w: { features: Float32Array; nFeatures: number; validFrames: number; rmsDb: number; speech: boolean }): Observation {
   const { features, nFeatures } = w;

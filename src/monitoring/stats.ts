@@ -144,15 +144,25 @@ export function ksAgainstQuantiles(
   const m = batch.length;
   if (m === 0) return { statistic: 0, pValue: 1 };
   const s = sorted ? batch : Float64Array.from(batch).sort();
+  const v = refQuantiles.values;
+  const p = refQuantiles.probs;
+  const last = v.length - 1;
+  // The batch is visited in ascending order, so the reference segment of x only moves forward:
+  // right = last index with v[right] <= x (refCdf), left = last index with v[left] < x (refCdfLeft).
+  let right = 0;
+  let left = 0;
   let d = 0;
   for (let i = 0; i < m; i++) {
-    const fr = refCdf(refQuantiles, s[i]);
-    // ECDF of the batch jumps at s[i]: check both sides (ties collapse to the right side).
+    const x = s[i];
+    while (right < last && v[right + 1] <= x) right++;
+    while (left < last && v[left + 1] < x) left++;
+    const fr = x < v[0] ? 0 : x >= v[last] ? 1 : segmentCdf(v, p, right, x, p[right + 1]);
+    const frLeft = x <= v[0] ? 0 : x > v[last] ? 1 : segmentCdf(v, p, left, x, p[left]);
+    // ECDF of the batch jumps at x: check both sides (ties collapse to the right side).
     let j = i;
-    while (j + 1 < m && s[j + 1] === s[i]) j++;
+    while (j + 1 < m && s[j + 1] === x) j++;
     const below = i / m;
     const above = (j + 1) / m;
-    const frLeft = refCdfLeft(refQuantiles, s[i]);
     d = Math.max(d, Math.abs(above - fr), Math.abs(frLeft - below));
     i = j;
   }
@@ -180,23 +190,10 @@ export function refCdf(q: { probs: readonly number[]; values: readonly number[] 
   return span > 0 ? p[i] + ((x - v[i]) / span) * (p[i + 1] - p[i]) : p[i + 1];
 }
 
-/** Left limit of the reference CDF at x (differs from refCdf where the reference has an atom: repeated quantiles). */
-function refCdfLeft(q: { probs: readonly number[]; values: readonly number[] }, x: number): number {
-  const v = q.values;
-  const p = q.probs;
-  if (x <= v[0]) return 0;
-  if (x > v[v.length - 1]) return 1;
-  // last index with v[i] < x (binary search)
-  let lo = 0;
-  let hi = v.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (v[mid] < x) lo = mid;
-    else hi = mid - 1;
-  }
-  const i = lo;
+/** The reference CDF inside segment i (v[i] .. v[i+1]); `atom`: its value when the segment has no width. */
+function segmentCdf(v: readonly number[], p: readonly number[], i: number, x: number, atom: number): number {
   const span = v[i + 1] - v[i];
-  return span > 0 ? p[i] + ((x - v[i]) / span) * (p[i + 1] - p[i]) : p[i];
+  return span > 0 ? p[i] + ((x - v[i]) / span) * (p[i + 1] - p[i]) : atom;
 }
 
 /**

@@ -34,17 +34,17 @@ describe('live drift gauges', () => {
   }, 60_000);
 
   it('tensorObservation reads an audio window message as the batch extractor does (zero padding rows left out)', () => {
-    // 50 real frames alternating +1 / -1 every 2 frames, then 50 padding rows; every 2nd frame is read:
-    // 25 values, 13 of +1 and 12 of -1, so the spread is sqrt(1 - (1/25)^2) (with the padding it would be ~0.707).
-    const data = new Float32Array(100 * 40).map((_, i) => (i < 50 * 40 ? (Math.floor(i / 40) % 4 < 2 ? 1 : -1) : 0));
+    // 50 real frames alternating +1 / -1 every 4 frames, then 50 padding rows; every 4th frame is read:
+    // 13 values, 7 of +1 and 6 of -1, so the spread is sqrt(1 - (1/13)^2) (with the padding it would be ~0.72).
+    const data = new Float32Array(100 * 40).map((_, i) => (i < 50 * 40 ? (Math.floor(i / 160) % 2 === 0 ? 1 : -1) : 0));
     const o = tensorObservation({ type: 'audio.window', meta: { shape: [100, 40], rmsDb: -30, speech: true }, data })!;
     expect(o.numeric.rms_db).toBe(-30);
     expect(o.categorical.speech).toBe('yes');
-    for (let g = 0; g < 8; g++) expect(o.numeric[`band${g}_spread`]).toBeCloseTo(Math.sqrt(1 - 1 / 625), 9);
+    for (let g = 0; g < 8; g++) expect(o.numeric[`band${g}_spread`]).toBeCloseTo(Math.sqrt(1 - 1 / 169), 9);
   });
 });
 
-const shuffled = <T>(items: readonly T[]): T[] => new SeededRandom(11).shuffle([...items]);
+const shuffled = <T>(items: readonly T[], seed = 11): T[] => new SeededRandom(seed).shuffle([...items]);
 
 describe('live course monitoring (inference:course)', () => {
   it('scored records feed the drift gauges per stream and model: clean held-out records do not drift, doubled prices and durations do', async () => {
@@ -52,8 +52,10 @@ describe('live course monitoring (inference:course)', () => {
     const ds = loadCourseDataset(undefined, { referenceDate: (v.manifest.features.settings as { referenceDate: string }).referenceDate });
     // In seeded random order: the CSV is grouped by subject, and 300 consecutive records of one subject
     // are a real shift of the predicted labels (a stream of one subject does raise the prediction gauges).
-    const records = shuffled((shippedSplits(v).heldOut as number[]).map((i) => ds.records[i]));
-    expect(records.length).toBeGreaterThanOrEqual(300);
+    // The stage monitors one record in 4 (LIVE_DEFAULTS.courseSampleEvery): 4 passes, each in its own order.
+    const heldOut = (shippedSplits(v).heldOut as number[]).map((i) => ds.records[i]);
+    const records = [0, 1, 2, 3].flatMap((p) => shuffled(heldOut, 11 + p));
+    expect(records.length / 4).toBeGreaterThanOrEqual(300);
     const stage = courseInferenceStage({ reloadIntervalMs: 3_600_000 });
     const feed = async (stream: string, recs: readonly EnrichedCourse[]) => {
       for (let i = 0; i < recs.length; i += 100) {
@@ -121,20 +123,20 @@ describe('live image monitoring with backbone embeddings', () => {
     expect(drifting).toContain('emb_pc1');
     expect(drifting.every((n) => n.startsWith('emb_'))).toBe(true);
   }, 120_000);
-  it('default sampling: one image in 2 monitored, one in 32 embedded; too few embeddings give no decision on those features', async () => {
+  it('default sampling: one image in 4 monitored, one in 32 embedded; too few embeddings give no decision on those features', async () => {
     const { v, out } = await photos();
-    const live = new LiveMonitoring({ windowSize: 64, every: 64 });
+    const live = new LiveMonitoring({ windowSize: 51, every: 51 });
     let observed = 0;
-    for (const p of out.slice(0, 128)) if (live.sample('cam-default', 'image')) (observed++, live.observeImage('cam-default', v, p.obs, p.input));
+    for (const p of out) if (live.sample('cam-default', 'image')) (observed++, live.observeImage('cam-default', v, p.obs, p.input));
     await live.close();
-    expect(observed).toBe(64);
+    expect(observed).toBe(Math.ceil(out.length / 4)); // 203 photos: 51 monitored
     const r = live.snapshot().find((m) => m.stream === 'cam-default')!;
     expect(r.history).toHaveLength(1);
     const pc1 = r.features.find((x) => x.name === 'emb_pc1')!;
     expect(pc1.drift).toBe(false);
     expect(r.features.find((x) => x.name === 'brightness')).toBeDefined();
-    // 4 embedded images (monitored images 0, 16, 32, 48: photos 0, 32, 64, 96), fewer than the 30 a decision needs.
-    expect(r.history[0].observations).toBe(64);
+    // 7 embedded images (monitored images 0, 8, ..., 48: photos 0, 32, ..., 192), fewer than the 30 a decision needs.
+    expect(r.history[0].observations).toBe(51);
   }, 120_000);
 });
 
