@@ -8,8 +8,8 @@
  * for the same item, over a stream long enough for the sliding windows to be evaluated many times
  * (window 300, evaluated every 100 monitored items): LiveMonitoring.sample, tensorObservation /
  * courseObservation, the window rings and the drift evaluations, with the live defaults (LIVE_DEFAULTS):
- * audio: one window in 8 monitored; images: one in 4 monitored, one in 32 also embedded by the backbone
- * (the embedding pass is included); course records: one in 4 monitored. Cost = monitoring / scoring, both measured in the same run as CPU time of the process
+ * audio: one window in 8 monitored; images: one in 4 monitored, one in 64 also embedded by the backbone
+ * (the embedding pass is included); course records: one in 8 monitored. Cost = monitoring / scoring, both measured in the same run as CPU time of the process
  * (process.cpuUsage, all threads; best of 3 rounds each), so other processes on a shared machine do
  * not inflate either side.
  * For audio also monitoring / (feature extraction + scoring), the per-window CPU of the audio path.

@@ -7,7 +7,7 @@ import type { EnrichedCourse } from '../../src/features/course/enrich.js';
 import { decodeResizedRgb, normaliseRgb } from '../../src/features/image/preprocess.js';
 import { parseImageFeatureSettings } from '../../src/features/image/settings.js';
 import { courseInferenceStage } from '../../src/inference/course-stage.js';
-import { LiveMonitoring, liveMonitoring } from '../../src/monitoring/live.js';
+import { LIVE_DEFAULTS, LiveMonitoring, liveMonitoring } from '../../src/monitoring/live.js';
 import { loadCourseDataset } from '../../src/training/course/dataset.js';
 import { tensorObservation } from '../../src/monitoring/observations.js';
 import { loadReference, shippedBatch, shippedSplits } from '../../src/monitoring/shipped.js';
@@ -52,10 +52,10 @@ describe('live course monitoring (inference:course)', () => {
     const ds = loadCourseDataset(undefined, { referenceDate: (v.manifest.features.settings as { referenceDate: string }).referenceDate });
     // In seeded random order: the CSV is grouped by subject, and 300 consecutive records of one subject
     // are a real shift of the predicted labels (a stream of one subject does raise the prediction gauges).
-    // The stage monitors one record in 4 (LIVE_DEFAULTS.courseSampleEvery): 4 passes, each in its own order.
+    // The stage monitors one record in 8 (LIVE_DEFAULTS.courseSampleEvery): 8 passes, each in its own order.
     const heldOut = (shippedSplits(v).heldOut as number[]).map((i) => ds.records[i]);
-    const records = [0, 1, 2, 3].flatMap((p) => shuffled(heldOut, 11 + p));
-    expect(records.length / 4).toBeGreaterThanOrEqual(300);
+    const records = [0, 1, 2, 3, 4, 5, 6, 7].flatMap((p) => shuffled(heldOut, 11 + p));
+    expect(records.length / LIVE_DEFAULTS.courseSampleEvery).toBeGreaterThanOrEqual(300);
     const stage = courseInferenceStage({ reloadIntervalMs: 3_600_000 });
     const feed = async (stream: string, recs: readonly EnrichedCourse[]) => {
       for (let i = 0; i < recs.length; i += 100) {
@@ -123,7 +123,7 @@ describe('live image monitoring with backbone embeddings', () => {
     expect(drifting).toContain('emb_pc1');
     expect(drifting.every((n) => n.startsWith('emb_'))).toBe(true);
   }, 120_000);
-  it('default sampling: one image in 4 monitored, one in 32 embedded; too few embeddings give no decision on those features', async () => {
+  it('default sampling: one image in 4 monitored, one in 64 embedded; too few embeddings give no decision on those features', async () => {
     const { v, out } = await photos();
     const live = new LiveMonitoring({ windowSize: 51, every: 51 });
     let observed = 0;
@@ -134,8 +134,10 @@ describe('live image monitoring with backbone embeddings', () => {
     expect(r.history).toHaveLength(1);
     const pc1 = r.features.find((x) => x.name === 'emb_pc1')!;
     expect(pc1.drift).toBe(false);
+    expect(pc1.n).toBe(4);
+    expect(r.features.find((x) => x.name === 'brightness')!.n).toBe(51);
     expect(r.features.find((x) => x.name === 'brightness')).toBeDefined();
-    // 7 embedded images (monitored images 0, 8, ..., 48: photos 0, 32, ..., 192), fewer than the 30 a decision needs.
+    // 4 embedded images (monitored images 0, 16, 32, 48: photos 0, 64, 128, 192), fewer than the 30 a decision needs.
     expect(r.history[0].observations).toBe(51);
   }, 120_000);
 });

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { repoRoot, requireDataPath } from '../../src/core/paths.js';
 import { listModels, readVersion, resolveModel } from '../../src/inference/model-repository.js';
@@ -168,3 +169,28 @@ describe('streamlens monitor (command line)', () => {
     expect(html).not.toContain('<h3>level</h3>');
   }, 60_000);
 });
+
+describe('streamlens monitor image (command line): backbone-embedding features', () => {
+  const run = promisify(execFile);
+  const v = resolveModel('animal');
+  const photos = shippedSplits(v).heldOut as string[];
+  const monitor = async (dir: string) => {
+    const { stdout } = await run(process.execPath, [join(repoRoot, 'bin/streamlens.mjs'), 'monitor', 'image', '--data', dir], { env: { ...process.env, LOG_LEVEL: 'warn' } });
+    return JSON.parse(stdout) as { drift: boolean; features: { name: string; drift: boolean }[] };
+  };
+  it('clean held-out photos: emb_* features reported, no drift; the same photos upside down: only emb_* features drift', async () => {
+    const clean = mkdtempSync(join(tmpdir(), 'monitor-photos-'));
+    const flipped = mkdtempSync(join(tmpdir(), 'monitor-flipped-'));
+    // Links to the held-out photos (no copy of the data), and upside-down renderings of them.
+    photos.forEach((f, i) => symlinkSync(f, join(clean, `${i}${extname(f)}`)));
+    await Promise.all(photos.map((f, i) => sharp(f).flip().png().toFile(join(flipped, `${i}.png`))));
+    const c = await monitor(clean);
+    expect(c.features.filter((f) => f.name.startsWith('emb_')).map((f) => f.name)).toEqual(['emb_pc1', 'emb_pc2', 'emb_pc3', 'emb_pc4', 'emb_class_distance']);
+    expect(c.drift).toBe(false);
+    const f = await monitor(flipped);
+    const drifting = f.features.filter((x) => x.drift).map((x) => x.name);
+    expect(drifting).toContain('emb_pc1');
+    expect(drifting.every((n) => n.startsWith('emb_'))).toBe(true);
+  }, 180_000);
+});
+
