@@ -13,6 +13,8 @@ import { listVersions, modelsRoot, readVersion, type ModelVersion } from '../mod
 import { type LoadedModel, ModelServer } from './model-server.js';
 import { ShadowQueue } from './shadow-queue.js';
 import { shadowAgreement as processShadowAgreement, type ShadowAgreement } from '../monitoring/shadow-agreement.js';
+import { liveMonitoring } from '../monitoring/live.js';
+import { courseObservation } from '../monitoring/observations.js';
 
 /**
  * The reference date the course model was trained with (course age is computed against it),
@@ -192,6 +194,7 @@ async function scoreWith(model: LoadedModel<EnrichedCourse, CoursePrediction>, b
     const p = preds[k++];
     if (p instanceof Error) return p;
     const record = message.record as unknown as EnrichedCourse;
+    if (liveMonitoring?.sample(message.env.streamId, 'course')) observeCourse(message.env.streamId, model.version, record, p);
     const latencyMs: Record<string, number> = {};
     for (const [stage, ms] of Object.entries(message.env.stageTimes ?? {})) latencyMs[stage.replace(/^.*:/, '')] = ms;
     latencyMs.queue = Math.max(0, Date.now() - source.timestamp);
@@ -219,4 +222,19 @@ async function scoreWith(model: LoadedModel<EnrichedCourse, CoursePrediction>, b
     const out: Message = { type: 'prediction', env: { ...message.env }, prediction };
     return [{ topic: TOPICS.predictions, message: out }];
   });
+}
+
+/**
+ * Live drift monitoring (src/monitoring/live.ts) of a scored record: every numeric and categorical
+ * field of the course reference, and the subject answer (the label the reference's outputs describe),
+ * per stream and model version, for one record in courseSampleEvery; never fails the record.
+ */
+function observeCourse(stream: string, version: ModelVersion, record: EnrichedCourse, p: CoursePrediction): void {
+  try {
+    let confidence = 0;
+    for (const s of Object.values(p.subject.scores)) if (s > confidence) confidence = s;
+    liveMonitoring!.observe(stream, version, courseObservation(record), { label: p.subject.label, confidence, unknown: false });
+  } catch {
+    /* monitoring is best effort */
+  }
 }

@@ -116,7 +116,7 @@ export function tensorInferenceStage(media: 'audio' | 'video', pool: ClassifierP
               const probs = await pool.score(model, input, name);
               let confidence: number;
               ({ label, scores, confidence } = decide(model, probs));
-              if (liveMonitoring) observeForMonitoring(m, model, { label, confidence, unknown: label === UNKNOWN_LABEL });
+              if (liveMonitoring) observeForMonitoring(m, model, input, { label, confidence, unknown: label === UNKNOWN_LABEL });
               if (shadow) shadowItems.push({ model: route.model, servedVersion: model.version.manifest.version, servedLabel: label, featureKey: m.meta.featureKey, input, stage: name });
               for (const companion of route.companions ?? []) {
                 if (!companionAvailable(companion)) continue;
@@ -131,7 +131,7 @@ export function tensorInferenceStage(media: 'audio' | 'video', pool: ClassifierP
                 }
               }
             }
-            else if (liveMonitoring) observeForMonitoring(m, model);
+            else if (liveMonitoring) observeForMonitoring(m, model, input);
             const kind = media === 'audio' ? 'audio' : 'image';
             const prediction: Prediction = {
               id: predictionId({ streamId: m.env.streamId, kind, seq: m.env.seq, capturedAt: m.env.capturedAt }),
@@ -167,11 +167,15 @@ export function tensorInferenceStage(media: 'audio' | 'video', pool: ClassifierP
 }
 
 /** Live drift monitoring (src/monitoring/live.ts) of the served input and answer; never fails the item. */
-function observeForMonitoring(m: TensorMessage, model: Classifier, answer?: { label: string; confidence: number; unknown: boolean }): void {
+function observeForMonitoring(m: TensorMessage, model: Classifier, input: Float32Array, answer?: { label: string; confidence: number; unknown: boolean }): void {
   try {
-    if (!liveMonitoring!.sample(m.env.streamId, m.type === 'audio.window' ? 'audio' : 'image')) return;
+    const image = m.type === 'video.tensor';
+    if (!liveMonitoring!.sample(m.env.streamId, image ? 'image' : 'audio')) return;
     const obs = tensorObservation(m, model.version.manifest.features.kind === 'image' ? imageSettingsOf(model) : undefined);
-    if (obs) liveMonitoring!.observe(m.env.streamId, model.version, obs, answer);
+    if (!obs) return;
+    // Images: the model input goes along for the backbone-embedding features of one sampled image in N.
+    if (image) liveMonitoring!.observeImage(m.env.streamId, model.version, obs, input, answer);
+    else liveMonitoring!.observe(m.env.streamId, model.version, obs, answer);
   } catch {
     /* monitoring is best effort */
   }

@@ -7,6 +7,7 @@ import type { EnrichedCourse } from '../features/course/enrich.js';
 import { loadClassifier } from '../inference/classifier-loader.js';
 import { loadCoursePredictor } from '../inference/course-predictor.js';
 import type { ModelVersion } from '../models/model-repository.js';
+import { createEmbeddingSession, embedAll, embeddingFeatures, fitEmbeddingSummary, type EmbeddingSummary } from './embedding.js';
 import { audioObservation, courseObservation, imageObservation, toBatch, type Observation } from './observations.js';
 import type { ObservationBatch, PredictionBatch } from './reference.js';
 
@@ -19,6 +20,8 @@ export interface MonitoredBatch {
   items: number;
   observations: ObservationBatch;
   predictions?: PredictionBatch;
+  /** Images: the backbone-embedding summary the embedding features were computed with. */
+  embedding?: EmbeddingSummary;
 }
 
 export function listFiles(path: string, pattern: RegExp): string[] {
@@ -58,22 +61,27 @@ async function scoreAll(v: ModelVersion, inputs: Float32Array[]): Promise<{ labe
   return { labels, confidences, unknown };
 }
 
-/** Audio: every feature window of every clip (16-bit PCM WAV at the model's sample rate); the model scores speech windows. */
+/** Audio: every feature window of every clip (16-bit PCM WAV at the model's sample rate, or whatever `decode` reads); the model scores speech windows. */
 export async function audioBatch(
   v: ModelVersion,
   files: readonly string[],
-  o: { transformPcm?: (pcm: Int16Array, file: string) => Int16Array; predict?: boolean } = {},
+  o: { transformPcm?: (pcm: Int16Array, file: string) => Int16Array; predict?: boolean; decode?: (file: string) => Promise<Int16Array> } = {},
 ): Promise<MonitoredBatch> {
   if (v.manifest.features.kind !== 'audio') throw new Error(`model ${v.manifest.name} takes ${v.manifest.features.kind} input, not audio`);
   const settings = parseAudioFeatureSettings(v.manifest.features.settings as AudioFeatureSettingsInput);
   const obs: Observation[] = [];
   const speechWindows: Float32Array[] = [];
   for (const f of files) {
-    const wav = loadWavFile(f);
-    if (wav.channels !== 1 || wav.sampleRate !== settings.sampleRate) {
-      throw new Error(`${f}: needs mono ${settings.sampleRate} Hz PCM, got ${wav.channels} channel(s) at ${wav.sampleRate} Hz (convert it with ffmpeg -ac 1 -ar ${settings.sampleRate})`);
+    let raw: Int16Array;
+    if (o.decode) raw = await o.decode(f);
+    else {
+      const wav = loadWavFile(f);
+      if (wav.channels !== 1 || wav.sampleRate !== settings.sampleRate) {
+        throw new Error(`${f}: needs mono ${settings.sampleRate} Hz PCM, got ${wav.channels} channel(s) at ${wav.sampleRate} Hz (convert it with ffmpeg -ac 1 -ar ${settings.sampleRate})`);
+      }
+      raw = wav.pcm;
     }
-    const pcm = o.transformPcm ? o.transformPcm(wav.pcm, f) : wav.pcm;
+    const pcm = o.transformPcm ? o.transformPcm(raw, f) : raw;
     for (const w of extractFile(pcm, settings)) {
       obs.push(audioObservation(w));
       if (w.speech) speechWindows.push(w.features);
@@ -82,11 +90,15 @@ export async function audioBatch(
   return { items: files.length, observations: toBatch(obs), predictions: o.predict === false ? undefined : await scoreAll(v, speechWindows) };
 }
 
-/** Images: resized exactly as served, then scored by the model. */
+/**
+ * Images: resized exactly as served, then scored by the model. `embedding`: also the backbone-
+ * embedding features, with a version's summary, or with one fitted here on these photos and their
+ * true labels (`{ fit: labels }`, the reference builder), returned as `embedding`.
+ */
 export async function imageBatch(
   v: ModelVersion,
   files: readonly string[],
-  o: { transformRgb?: (rgb: Buffer, width: number, height: number) => Buffer; predict?: boolean } = {},
+  o: { transformRgb?: (rgb: Buffer, width: number, height: number) => Buffer; predict?: boolean; embedding?: EmbeddingSummary | { fit: readonly string[] } } = {},
 ): Promise<MonitoredBatch> {
   if (v.manifest.features.kind !== 'image') throw new Error(`model ${v.manifest.name} takes ${v.manifest.features.kind} input, not images`);
   const s = parseImageFeatureSettings(v.manifest.features.settings);
@@ -96,9 +108,20 @@ export async function imageBatch(
     let { rgb } = await decodeResizedRgb(f, s);
     if (o.transformRgb) rgb = o.transformRgb(rgb, s.width, s.height);
     obs.push(imageObservation(rgb, s.width, s.height));
-    if (o.predict !== false) tensors.push(normaliseRgb(rgb, s));
+    if (o.predict !== false || o.embedding) tensors.push(normaliseRgb(rgb, s));
   }
-  return { items: files.length, observations: toBatch(obs), predictions: o.predict === false ? undefined : await scoreAll(v, tensors) };
+  let embedding: EmbeddingSummary | undefined;
+  if (o.embedding) {
+    const { session, output, graph } = await createEmbeddingSession(v);
+    try {
+      const embeddings = await embedAll(session, v.manifest.inputs[0].shape.slice(1), tensors);
+      embedding = 'fit' in o.embedding ? fitEmbeddingSummary(graph, output, embeddings, o.embedding.fit) : o.embedding;
+      embeddings.forEach((e, i) => Object.assign(obs[i].numeric, embeddingFeatures(embedding!, e)));
+    } finally {
+      await session.dispose();
+    }
+  }
+  return { items: files.length, observations: toBatch(obs), predictions: o.predict === false ? undefined : await scoreAll(v, tensors), embedding };
 }
 
 /** Course records: the subject model's answer is the monitored prediction. */

@@ -23,7 +23,8 @@ export function resolveMonitoredModel(media: Media, spec?: string): ModelVersion
   return v;
 }
 
-export async function monitoredBatch(v: ModelVersion, media: Media, data: string): Promise<MonitoredBatch> {
+/** The batch `streamlens monitor` compares; images also get the backbone-embedding features of the reference's summary. */
+export async function monitoredBatch(v: ModelVersion, media: Media, data: string, ref?: ModelReference): Promise<MonitoredBatch> {
   if (!existsSync(data)) throw new MonitorInputError(`--data ${data} does not exist`);
   if (media === 'course') {
     if (!statSync(data).isFile()) throw new MonitorInputError(`--data for course must be a CSV file`);
@@ -32,7 +33,7 @@ export async function monitoredBatch(v: ModelVersion, media: Media, data: string
   }
   const files = listFiles(data, media === 'audio' ? /\.wav$/i : IMAGE_EXTENSIONS);
   if (files.length === 0) throw new MonitorInputError(`--data ${data} holds no ${media === 'audio' ? 'WAV files' : 'images'}`);
-  return media === 'audio' ? audioBatch(v, files) : imageBatch(v, files);
+  return media === 'audio' ? audioBatch(v, files) : imageBatch(v, files, { embedding: ref?.embedding });
 }
 
 export interface MonitorResult extends DriftReport {
@@ -45,7 +46,7 @@ export async function runMonitor(media: Media, o: { data: string; model?: string
   const v = resolveMonitoredModel(media, o.model);
   const ref = loadReference(v);
   if (!ref) throw new MonitorInputError(`model ${v.manifest.name} v${v.manifest.version} has no training reference (run: npx tsx scripts/build-references.ts ${v.manifest.name})`);
-  const b = await monitoredBatch(v, media, o.data);
+  const b = await monitoredBatch(v, media, o.data, ref);
   const report = detectDrift(ref, b.observations, b.predictions, o);
   const result: MonitorResult = { ...report, items: b.items, data: o.data };
   if (o.out) writeHtml(o.out, ref, b, result);

@@ -1,6 +1,6 @@
 import { adjustPValues } from '../analysis/multiple-comparisons.js';
 import { type ModelReference, type ObservationBatch, type PredictionBatch, OTHER_CATEGORY, CONFIDENCE_EDGES } from './reference.js';
-import { chiSquareGoodnessOfFit, histogram, jensenShannon, ksAgainstQuantiles, psi, wassersteinScaled } from './stats.js';
+import { chiSquareGoodnessOfFit, histogram, jensenShannon, ksAgainstQuantiles, psi, sortedFinite, wassersteinScaled } from './stats.js';
 
 /**
  * Drift decision, per feature: PSI at or above `psiThreshold` (default 0.25, "major" by the usual
@@ -14,7 +14,7 @@ export interface DriftOptions {
   psiThreshold?: number;
   psiModerate?: number;
   alpha?: number;
-  /** Fewer observations than this give no decision (drift false, reported as "insufficient"). */
+  /** Fewer observations than this give no decision (drift false, reported as "insufficient"); the same holds per feature. */
   minObservations?: number;
 }
 
@@ -66,16 +66,27 @@ export interface DriftReport {
   predictions?: PredictionDrift;
 }
 
-export function detectDrift(ref: ModelReference, batch: ObservationBatch, predictions?: PredictionBatch, options: DriftOptions = {}): DriftReport {
+/** What detectDrift reads: an ObservationBatch / PredictionBatch, or typed columns (the live window rings, read without copying). */
+export interface DriftInput {
+  numeric: Record<string, ArrayLike<number>>;
+  categorical: Record<string, readonly string[]>;
+}
+export interface DriftPredictions {
+  labels: readonly string[];
+  confidences: ArrayLike<number>;
+  unknown: ArrayLike<boolean | number>;
+}
+
+export function detectDrift(ref: ModelReference, batch: DriftInput | ObservationBatch, predictions?: DriftPredictions | PredictionBatch, options: DriftOptions = {}): DriftReport {
   const o = { ...DRIFT_DEFAULTS, ...options };
   const rows: Omit<FeatureDrift, 'drift' | 'test'>[] = [];
   const tests: { name: 'ks' | 'chi2'; statistic: number; pValue: number }[] = [];
   let observations = 0;
   for (const f of ref.features) {
     if (f.kind === 'numeric') {
-      const values = (batch.numeric[f.name] ?? []).filter(Number.isFinite);
+      const values = sortedFinite(batch.numeric[f.name] ?? []);
       observations = Math.max(observations, values.length);
-      const ks = ksAgainstQuantiles({ ...f.quantiles, n: f.n }, values);
+      const ks = ksAgainstQuantiles({ ...f.quantiles, n: f.n }, values, true);
       const score = psi(f.shares, histogram(values, f.edges));
       tests.push({ name: 'ks', ...ks });
       rows.push({
@@ -84,8 +95,8 @@ export function detectDrift(ref: ModelReference, batch: ObservationBatch, predic
         score,
         threshold: o.psiThreshold,
         level: level(score, o),
-        distance: { name: 'wasserstein_iqr', value: wassersteinScaled(f.quantiles, values) },
-        batch: { n: values.length, mean: values.length ? values.reduce((a, b) => a + b, 0) / values.length : undefined },
+        distance: { name: 'wasserstein_iqr', value: wassersteinScaled(f.quantiles, values, true) },
+        batch: { n: values.length, mean: values.length ? sum(values) / values.length : undefined },
         reference: { n: f.n, mean: f.mean },
       });
     } else {
@@ -111,7 +122,11 @@ export function detectDrift(ref: ModelReference, batch: ObservationBatch, predic
   let labelCounts: number[] = [];
   const out = ref.outputs;
   if (out && predictions && predictions.labels.length > 0) {
-    labelCounts = out.labels.map((l) => predictions.labels.filter((x, i) => x === l && !predictions.unknown[i]).length);
+    const counted = new Map<string, number>();
+    predictions.labels.forEach((x, i) => {
+      if (!predictions.unknown[i]) counted.set(x, (counted.get(x) ?? 0) + 1);
+    });
+    labelCounts = out.labels.map((l) => counted.get(l) ?? 0);
     labelChi = chiSquareGoodnessOfFit(out.labelShares, labelCounts);
   }
   const pValues = [...tests.map((t) => t.pValue), ...(labelChi ? [labelChi.pValue] : [])];
@@ -120,7 +135,8 @@ export function detectDrift(ref: ModelReference, batch: ObservationBatch, predic
   const features: FeatureDrift[] = rows.map((r, i) => ({
     ...r,
     test: { ...tests[i], adjustedP: adjusted[i] },
-    drift: !insufficient && r.score >= o.psiThreshold && adjusted[i] < o.alpha,
+    // A feature observed more sparsely than the window (image embeddings: 1 photo in N) decides only with enough values of its own.
+    drift: !insufficient && r.batch.n >= o.minObservations && r.score >= o.psiThreshold && adjusted[i] < o.alpha,
   }));
   let predictionDrift: PredictionDrift | undefined;
   if (out && predictions && labelChi) {
@@ -138,8 +154,8 @@ export function detectDrift(ref: ModelReference, batch: ObservationBatch, predic
       labelTest: { ...labelChi, adjustedP },
       maxShareChange: Math.max(...out.labelShares.map((s, i) => Math.abs(s - batchShares[i]))),
       confidencePsi: psi(out.confidenceShares, histogram(predictions.confidences, out.confidenceEdges ?? CONFIDENCE_EDGES)),
-      meanConfidence: { reference: out.meanConfidence, batch: predictions.confidences.reduce((a, b) => a + b, 0) / Math.max(1, n) },
-      unknownRate: { reference: out.unknownRate, batch: predictions.unknown.filter(Boolean).length / Math.max(1, n) },
+      meanConfidence: { reference: out.meanConfidence, batch: sum(predictions.confidences) / Math.max(1, n) },
+      unknownRate: { reference: out.unknownRate, batch: sum(Array.from(predictions.unknown, Number)) / Math.max(1, n) },
     };
   }
   const driftingFeatures = features.filter((f) => f.drift).length;
@@ -157,6 +173,12 @@ export function detectDrift(ref: ModelReference, batch: ObservationBatch, predic
     score: features.reduce((m, f) => Math.max(m, f.score), 0),
     predictions: predictionDrift,
   };
+}
+
+function sum(x: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i];
+  return s;
 }
 
 function level(score: number, o: { psiThreshold: number; psiModerate: number }): FeatureDrift['level'] {

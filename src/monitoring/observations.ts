@@ -5,9 +5,10 @@ import type { ObservationBatch } from './reference.js';
 /**
  * The monitored features of one observation, computed from what the serving pipeline already has:
  * - audio: one feature window of the shared extractor (src/features/audio): its loudness (rmsDb,
- *   dBFS), whether it holds speech, and the temporal spread (std over frames) of the model's
- *   log-mel bands in 8 groups of adjacent bands (the per-window CMVN removes band means, so the
- *   spread is what is left of the band statistics; added noise flattens it, a gain moves rmsDb);
+ *   dBFS), whether it holds speech, and the temporal spread (std over every 4th frame) of the
+ *   model's log-mel bands averaged in 8 groups of adjacent bands (the per-window CMVN removes band
+ *   means, so the spread is what is left of the band statistics; added noise flattens it, a gain
+ *   moves rmsDb);
  * - image: the model-size RGB after the serving resize (src/features/image/preprocess.ts):
  *   brightness (mean luma), contrast (luma std), mean R, G, B, saturation and sharpness (mean
  *   absolute Laplacian of luma);
@@ -17,27 +18,41 @@ export type Observation = { numeric: Record<string, number>; categorical: Record
 
 export const AUDIO_BAND_GROUPS = 8;
 
+const BAND_SPREAD_NAMES = Array.from({ length: AUDIO_BAND_GROUPS }, (_, g) => `band${g}_spread`);
+/** Every AUDIO_FRAME_STRIDE-th frame is read (10 ms hop: 40 ms apart, 25 frames of a 1 s window); the reference is computed the same way. */
+export const AUDIO_FRAME_STRIDE = 4;
+const groupSum = new Float64Array(AUDIO_BAND_GROUPS);
+const groupSquares = new Float64Array(AUDIO_BAND_GROUPS);
+
+/**
+ * Band spreads in one pass over the window: per read frame, the mean of each group of adjacent
+ * log-mel bands; per group, the std over frames of that mean. Sums live in two small arrays reused
+ * across calls, so a window costs one read of a quarter of its values and no allocation but the result.
+ */
 export function audioObservation(w: { features: Float32Array; nFeatures: number; validFrames: number; rmsDb: number; speech: boolean }): Observation {
   const { features, nFeatures } = w;
-  const frames = Math.max(1, w.validFrames);
-  const numeric: Record<string, number> = { rms_db: w.rmsDb };
+  const validFrames = Math.max(1, w.validFrames);
   const perGroup = Math.max(1, Math.floor(nFeatures / AUDIO_BAND_GROUPS));
-  for (let g = 0; g < AUDIO_BAND_GROUPS; g++) {
-    let acc = 0;
-    let bands = 0;
-    for (let b = g * perGroup; b < Math.min(nFeatures, (g + 1) * perGroup); b++) {
-      let s = 0;
-      let s2 = 0;
-      for (let f = 0; f < frames; f++) {
-        const v = features[f * nFeatures + b];
-        s += v;
-        s2 += v * v;
-      }
-      const m = s / frames;
-      acc += Math.sqrt(Math.max(0, s2 / frames - m * m));
-      bands++;
+  const groups = Math.min(AUDIO_BAND_GROUPS, Math.ceil(nFeatures / perGroup));
+  groupSum.fill(0);
+  groupSquares.fill(0);
+  let frames = 0;
+  for (let f = 0; f < validFrames; f += AUDIO_FRAME_STRIDE, frames++) {
+    const off = f * nFeatures;
+    for (let g = 0; g < groups; g++) {
+      const lo = off + g * perGroup;
+      const hi = Math.min(off + nFeatures, lo + perGroup);
+      let m = 0;
+      for (let i = lo; i < hi; i++) m += features[i];
+      m /= hi - lo;
+      groupSum[g] += m;
+      groupSquares[g] += m * m;
     }
-    numeric[`band${g}_spread`] = bands ? acc / bands : 0;
+  }
+  const numeric: Record<string, number> = { rms_db: w.rmsDb };
+  for (let g = 0; g < AUDIO_BAND_GROUPS; g++) {
+    const m = groupSum[g] / frames;
+    numeric[BAND_SPREAD_NAMES[g]] = g < groups ? Math.sqrt(Math.max(0, groupSquares[g] / frames - m * m)) : 0;
   }
   return { numeric, categorical: { speech: w.speech ? 'yes' : 'no' } };
 }
@@ -48,22 +63,28 @@ export function audioObservation(w: { features: Float32Array; nFeatures: number;
  * same way), and sharpness is the Laplacian on that grid.
  */
 export const IMAGE_STRIDE = 2;
+let lumaScratch = new Float32Array(0);
 export function imageObservation(rgb: Uint8Array | Float32Array, width: number, height: number, settings?: ImageFeatureSettings): Observation {
   const k = IMAGE_STRIDE;
   const gw = Math.floor((width - 1) / k) + 1;
   const gh = Math.floor((height - 1) / k) + 1;
   const n = gw * gh;
-  // Per channel: value = a[c] * raw + b[c] gives 0..1.
-  const a = [1 / 255, 1 / 255, 1 / 255];
-  const b = [0, 0, 0];
+  // Per channel: value = a_c * raw + b_c gives 0..1.
+  let a0 = 1 / 255;
+  let a1 = a0;
+  let a2 = a0;
+  let b0 = 0;
+  let b1 = 0;
+  let b2 = 0;
   if (!(rgb instanceof Uint8Array)) {
     const px = (settings?.scale ?? 1 / 255) * 255;
-    for (let c = 0; c < 3; c++) {
-      a[c] = (settings?.std?.[c] ?? 1) / px;
-      b[c] = (settings?.mean?.[c] ?? 0) / px;
-    }
+    const std = settings?.std ?? [1, 1, 1];
+    const mean = settings?.mean ?? [0, 0, 0];
+    [a0, a1, a2] = [std[0] / px, std[1] / px, std[2] / px];
+    [b0, b1, b2] = [mean[0] / px, mean[1] / px, mean[2] / px];
   }
-  const luma = new Float32Array(n);
+  if (lumaScratch.length < n) lumaScratch = new Float32Array(n);
+  const luma = lumaScratch;
   let r = 0;
   let g = 0;
   let bl = 0;
@@ -73,9 +94,9 @@ export function imageObservation(rgb: Uint8Array | Float32Array, width: number, 
   for (let y = 0; y < height; y += k) {
     for (let x = 0; x < width; x += k) {
       const i = 3 * (y * width + x);
-      const R = a[0] * rgb[i] + b[0];
-      const G = a[1] * rgb[i + 1] + b[1];
-      const B = a[2] * rgb[i + 2] + b[2];
+      const R = a0 * rgb[i] + b0;
+      const G = a1 * rgb[i + 1] + b1;
+      const B = a2 * rgb[i + 2] + b2;
       r += R;
       g += G;
       bl += B;
@@ -89,7 +110,10 @@ export function imageObservation(rgb: Uint8Array | Float32Array, width: number, 
   }
   lm /= n;
   let lv = 0;
-  for (let i = 0; i < n; i++) lv += (luma[i] - lm) ** 2;
+  for (let i = 0; i < n; i++) {
+    const d = luma[i] - lm;
+    lv += d * d;
+  }
   let lap = 0;
   let lapN = 0;
   for (let y = 1; y < gh - 1; y++) {

@@ -1,3 +1,4 @@
+import type { EmbeddingSummary } from './embedding.js';
 import { quantileEdges, histogram, quantileSorted } from './stats.js';
 
 /**
@@ -59,6 +60,8 @@ export interface ModelReference {
   source: { data: string; split: string; items: number; observations: number };
   features: FeatureReference[];
   outputs?: OutputReference;
+  /** Image models: the backbone-embedding summary behind the emb_* features (src/monitoring/embedding.ts). */
+  embedding?: EmbeddingSummary;
   created: string;
 }
 
@@ -126,10 +129,11 @@ export function outputReference(labels: readonly string[], p: PredictionBatch): 
 }
 
 export function buildReference(
-  meta: Omit<ModelReference, 'schema' | 'features' | 'outputs' | 'created' | 'source'> & { source: Omit<ModelReference['source'], 'observations'> },
+  meta: Omit<ModelReference, 'schema' | 'features' | 'outputs' | 'created' | 'source' | 'embedding'> & { source: Omit<ModelReference['source'], 'observations'> },
   batch: ObservationBatch,
   labels?: readonly string[],
   predictions?: PredictionBatch,
+  embedding?: EmbeddingSummary,
 ): ModelReference {
   const features: FeatureReference[] = [
     ...Object.entries(batch.numeric).map(([k, v]) => numericReference(k, v)),
@@ -142,6 +146,7 @@ export function buildReference(
     source: { ...meta.source, observations },
     features,
     outputs: labels && predictions ? outputReference(labels, predictions) : undefined,
+    ...(embedding ? { embedding } : {}),
     created: new Date().toISOString(),
   };
 }

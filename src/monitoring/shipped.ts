@@ -7,6 +7,7 @@ import { loadCourseDataset } from '../features/course/course-dataset.js';
 import { listImageDataset, splitDataset } from '../training/image/dataset.js';
 import { audioBatch, courseBatch, imageBatch, listFiles, type MonitoredBatch } from './batch.js';
 import { buildReference, type Media, type ModelReference } from './reference.js';
+import type { EnrichedCourse } from '../features/course/enrich.js';
 
 export const REFERENCE_FILE = 'reference.json';
 
@@ -24,6 +25,12 @@ export function loadReference(v: ModelVersion): ModelReference | undefined {
   return JSON.parse(readFileSync(path, 'utf8')) as ModelReference;
 }
 
+/** What a reference is computed over: the clips, the labelled photos or the records a version was trained on. */
+export type ReferenceItems =
+  | { media: 'audio'; files: readonly string[]; decode?: (file: string) => Promise<Int16Array> }
+  | { media: 'image'; files: readonly string[]; labels: readonly string[] }
+  | { media: 'course'; records: readonly EnrichedCourse[] };
+
 /**
  * The reference split of a shipped model and the held-out split that monitoring checks are run on:
  * - audio (RAVDESS): the first repetition of every sentence of all 18 actors (the model's training
@@ -33,7 +40,7 @@ export function loadReference(v: ModelVersion): ModelReference | undefined {
  * - image: the recorded train / test split of the manifest (training.split);
  * - course: the recorded train / test split (seed, test size) of the manifest.
  */
-export function shippedSplits(v: ModelVersion): { media: Media; data: string; split: string; reference: string[] | number[]; heldOut: string[] | number[] } {
+export function shippedSplits(v: ModelVersion): { media: Media; data: string; split: string; reference: string[] | number[]; heldOut: string[] | number[]; labels?: { reference: string[]; heldOut: string[] } } {
   const media = mediaOf(v);
   const t = v.manifest.training as Record<string, unknown>;
   if (media === 'audio') {
@@ -46,7 +53,14 @@ export function shippedSplits(v: ModelVersion): { media: Media; data: string; sp
     const ds = listImageDataset(requireDataPath('animals', 'animal photos'));
     const sp = t.split as { seed: number; testFraction?: number; validationFraction?: number };
     const s = splitDataset(ds.items, sp);
-    return { media, data: 'animals', split: `train split (seed ${sp.seed}); held out: test split`, reference: s.train.map((i) => i.file), heldOut: s.test.map((i) => i.file) };
+    return {
+      media,
+      data: 'animals',
+      split: `train split (seed ${sp.seed}); held out: test split`,
+      reference: s.train.map((i) => i.file),
+      heldOut: s.test.map((i) => i.file),
+      labels: { reference: s.train.map((i) => i.label), heldOut: s.test.map((i) => i.label) },
+    };
   }
   const ds = loadCourseDataset(undefined, { referenceDate: (v.manifest.features.settings as { referenceDate?: string }).referenceDate });
   const sp = (t.split as { seed?: number; testSize?: number }) ?? {};
@@ -54,28 +68,41 @@ export function shippedSplits(v: ModelVersion): { media: Media; data: string; sp
   return { media, data: 'udemy/udemy_courses.csv', split: `train split (seed ${s.seed}, test size ${s.testSize}); held out: test split`, reference: s.train, heldOut: s.test };
 }
 
-/** Monitored batch over one side of the shipped split. */
-export async function shippedBatch(v: ModelVersion, side: 'reference' | 'heldOut', hooks: Parameters<typeof audioBatch>[2] & Parameters<typeof imageBatch>[2] & { transformCourse?: (r: import('../features/course/enrich.js').EnrichedCourse) => import('../features/course/enrich.js').EnrichedCourse } = {}): Promise<MonitoredBatch> {
+type BatchHooks = Parameters<typeof audioBatch>[2] & Omit<NonNullable<Parameters<typeof imageBatch>[2]>, 'embedding'> & { transformCourse?: (r: EnrichedCourse) => EnrichedCourse };
+
+/**
+ * Monitored batch over one side of the shipped split. Images get the backbone-embedding features of
+ * the version's reference summary (the reference side is fitted by writeReference instead).
+ */
+export async function shippedBatch(v: ModelVersion, side: 'reference' | 'heldOut', hooks: BatchHooks = {}): Promise<MonitoredBatch> {
   const sp = shippedSplits(v);
   if (sp.media === 'audio') return audioBatch(v, sp[side] as string[], hooks);
-  if (sp.media === 'image') return imageBatch(v, sp[side] as string[], hooks);
+  if (sp.media === 'image') return imageBatch(v, sp[side] as string[], { ...hooks, embedding: loadReference(v)?.embedding });
   const ds = loadCourseDataset(undefined, { referenceDate: (v.manifest.features.settings as { referenceDate?: string }).referenceDate });
   const recs = (sp[side] as number[]).map((i) => ds.records[i]);
   return courseBatch(v, hooks.transformCourse ? recs.map(hooks.transformCourse) : recs, hooks);
 }
 
 /**
- * Computes the training reference of a version and writes reference.json beside its manifest; the
- * manifest gets files.reference and its sha256 (weights and other files untouched).
+ * Computes the training reference of a version from the items it was trained on and writes
+ * reference.json beside its manifest; the manifest gets files.reference and its sha256 (weights and
+ * other files untouched). The one implementation behind scripts/build-references.ts (shipped
+ * models) and `streamlens train` (every published version).
  */
-export async function writeShippedReference(v: ModelVersion): Promise<ModelReference> {
-  const sp = shippedSplits(v);
-  const b = await shippedBatch(v, 'reference');
+export async function writeReference(v: ModelVersion, items: ReferenceItems, source: { data: string; split: string }): Promise<ModelReference> {
+  if (items.media !== mediaOf(v)) throw new Error(`reference: model ${v.manifest.name} takes ${mediaOf(v)} input, not ${items.media}`);
+  const b =
+    items.media === 'audio'
+      ? await audioBatch(v, items.files, { decode: items.decode })
+      : items.media === 'image'
+        ? await imageBatch(v, items.files, { embedding: { fit: items.labels } })
+        : courseBatch(v, items.records);
   const ref = buildReference(
-    { model: v.manifest.name, version: v.manifest.version, media: sp.media, unit: sp.media === 'audio' ? 'window' : sp.media === 'image' ? 'image' : 'record', source: { data: sp.data, split: sp.split, items: b.items } },
+    { model: v.manifest.name, version: v.manifest.version, media: items.media, unit: items.media === 'audio' ? 'window' : items.media === 'image' ? 'image' : 'record', source: { ...source, items: b.items } },
     b.observations,
     v.manifest.labels,
     b.predictions,
+    b.embedding,
   );
   const path = join(v.dir, REFERENCE_FILE);
   writeFileSync(path, `${JSON.stringify(ref)}\n`);
@@ -85,4 +112,17 @@ export async function writeShippedReference(v: ModelVersion): Promise<ModelRefer
   raw.sha256[REFERENCE_FILE] = sha256File(path);
   writeFileSync(mPath, `${JSON.stringify(raw, null, 2)}\n`);
   return ref;
+}
+
+/** The reference of a shipped version over its recorded reference split (scripts/build-references.ts). */
+export async function writeShippedReference(v: ModelVersion): Promise<ModelReference> {
+  const sp = shippedSplits(v);
+  let items: ReferenceItems;
+  if (sp.media === 'audio') items = { media: 'audio', files: sp.reference as string[] };
+  else if (sp.media === 'image') items = { media: 'image', files: sp.reference as string[], labels: sp.labels!.reference };
+  else {
+    const ds = loadCourseDataset(undefined, { referenceDate: (v.manifest.features.settings as { referenceDate?: string }).referenceDate });
+    items = { media: 'course', records: (sp.reference as number[]).map((i) => ds.records[i]) };
+  }
+  return writeReference(v, items, { data: sp.data, split: sp.split });
 }

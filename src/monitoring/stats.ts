@@ -23,7 +23,7 @@ export function quantileEdges(values: readonly number[], bins = 10): number[] {
 }
 
 /** Linear-interpolated quantile (numpy's default, type 7) of a sorted array. */
-export function quantileSorted(s: readonly number[], p: number): number {
+export function quantileSorted(s: ArrayLike<number>, p: number): number {
   if (s.length === 0) return Number.NaN;
   const h = (s.length - 1) * p;
   const lo = Math.floor(h);
@@ -32,9 +32,9 @@ export function quantileSorted(s: readonly number[], p: number): number {
 }
 
 /** Counts per bin: bin i holds edges[i-1] < x <= edges[i] (bin 0: x <= edges[0]; last: x > last edge). */
-export function histogram(values: readonly number[], edges: readonly number[]): number[] {
+export function histogram(values: ArrayLike<number>, edges: readonly number[]): number[] {
   const counts = new Array<number>(edges.length + 1).fill(0);
-  for (const x of values) counts[binOf(x, edges)]++;
+  for (let i = 0; i < values.length; i++) counts[binOf(values[i], edges)]++;
   return counts;
 }
 
@@ -121,28 +121,48 @@ export function kolmogorovSf(x: number): number {
   return Math.min(1, Math.max(0, 2 * s));
 }
 
+/** The finite values of a sample, sorted ascending (a typed-array sort: the detectors sort once per feature and window). */
+export function sortedFinite(values: ArrayLike<number>): Float64Array {
+  let n = 0;
+  const out = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) out[n++] = values[i];
+  return out.subarray(0, n).sort();
+}
+
 /**
  * Two-sample Kolmogorov-Smirnov: D = sup |F_ref - F_batch|, with F_ref the piecewise-linear CDF
  * through the reference quantiles (probs[i], values[i]); p-value from the asymptotic Kolmogorov
  * distribution with Stephens' small-sample correction (en + 0.12 + 0.11/en) D,
  * en = sqrt(n m / (n + m)) (Numerical Recipes' kstwo; scipy's 'asymp' mode without the correction).
+ * `sorted`: the batch is already sorted ascending (sortedFinite).
  */
 export function ksAgainstQuantiles(
   refQuantiles: { probs: readonly number[]; values: readonly number[]; n: number },
-  batch: readonly number[],
+  batch: ArrayLike<number>,
+  sorted = false,
 ): { statistic: number; pValue: number } {
   const m = batch.length;
   if (m === 0) return { statistic: 0, pValue: 1 };
-  const s = [...batch].sort((a, b) => a - b);
+  const s = sorted ? batch : Float64Array.from(batch).sort();
+  const v = refQuantiles.values;
+  const p = refQuantiles.probs;
+  const last = v.length - 1;
+  // The batch is visited in ascending order, so the reference segment of x only moves forward:
+  // right = last index with v[right] <= x (refCdf), left = last index with v[left] < x (refCdfLeft).
+  let right = 0;
+  let left = 0;
   let d = 0;
   for (let i = 0; i < m; i++) {
-    const fr = refCdf(refQuantiles, s[i]);
-    // ECDF of the batch jumps at s[i]: check both sides (ties collapse to the right side).
+    const x = s[i];
+    while (right < last && v[right + 1] <= x) right++;
+    while (left < last && v[left + 1] < x) left++;
+    const fr = x < v[0] ? 0 : x >= v[last] ? 1 : segmentCdf(v, p, right, x, p[right + 1]);
+    const frLeft = x <= v[0] ? 0 : x > v[last] ? 1 : segmentCdf(v, p, left, x, p[left]);
+    // ECDF of the batch jumps at x: check both sides (ties collapse to the right side).
     let j = i;
-    while (j + 1 < m && s[j + 1] === s[i]) j++;
+    while (j + 1 < m && s[j + 1] === x) j++;
     const below = i / m;
     const above = (j + 1) / m;
-    const frLeft = refCdfLeft(refQuantiles, s[i]);
     d = Math.max(d, Math.abs(above - fr), Math.abs(frLeft - below));
     i = j;
   }
@@ -170,16 +190,10 @@ export function refCdf(q: { probs: readonly number[]; values: readonly number[] 
   return span > 0 ? p[i] + ((x - v[i]) / span) * (p[i + 1] - p[i]) : p[i + 1];
 }
 
-/** Left limit of the reference CDF at x (differs from refCdf where the reference has an atom: repeated quantiles). */
-function refCdfLeft(q: { probs: readonly number[]; values: readonly number[] }, x: number): number {
-  const v = q.values;
-  const p = q.probs;
-  if (x <= v[0]) return 0;
-  if (x > v[v.length - 1]) return 1;
-  let i = 0;
-  while (i + 1 < v.length && v[i + 1] < x) i++;
+/** The reference CDF inside segment i (v[i] .. v[i+1]); `atom`: its value when the segment has no width. */
+function segmentCdf(v: readonly number[], p: readonly number[], i: number, x: number, atom: number): number {
   const span = v[i + 1] - v[i];
-  return span > 0 ? p[i] + ((x - v[i]) / span) * (p[i + 1] - p[i]) : p[i];
+  return span > 0 ? p[i] + ((x - v[i]) / span) * (p[i + 1] - p[i]) : atom;
 }
 
 /**
@@ -187,9 +201,9 @@ function refCdfLeft(q: { probs: readonly number[]; values: readonly number[] }, 
  * reference's probability grid (integral of |Q_ref - Q_batch| dp, trapezoidal), divided by the reference
  * inter-quartile range (or 1 when it is 0) so it reads in "IQRs" whatever the feature's unit.
  */
-export function wassersteinScaled(refQuantiles: { probs: readonly number[]; values: readonly number[] }, batch: readonly number[]): number {
+export function wassersteinScaled(refQuantiles: { probs: readonly number[]; values: readonly number[] }, batch: ArrayLike<number>, sorted = false): number {
   if (batch.length === 0) return 0;
-  const s = [...batch].sort((a, b) => a - b);
+  const s = sorted ? batch : Float64Array.from(batch).sort();
   const { probs, values } = refQuantiles;
   let w = 0;
   for (let i = 1; i < probs.length; i++) {

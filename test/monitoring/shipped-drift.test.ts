@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { repoRoot, requireDataPath } from '../../src/core/paths.js';
 import { listModels, readVersion, resolveModel } from '../../src/models/model-repository.js';
@@ -23,8 +24,9 @@ describe('shipped references', () => {
     for (const name of listModels()) {
       const v = readVersion(resolveModel(name).dir);
       expect(v.manifest.files.reference).toBe('reference.json');
-      expect(statSync(join(v.dir, 'reference.json')).size).toBeLessThan(16 * 1024);
       const ref = loadReference(v)!;
+      // Image references also hold the embedding summary (8 vectors of 512: mean, 4 components, 3 class means).
+      expect(statSync(join(v.dir, 'reference.json')).size).toBeLessThan((ref.embedding ? 64 : 16) * 1024);
       expect(ref.model).toBe(name);
       expect(ref.outputs?.labels).toEqual(v.manifest.labels);
     }
@@ -94,6 +96,34 @@ describe('image (animal) drift on the held-out test split', () => {
     const b = await shippedBatch(v, 'heldOut', { transformRgb: (rgb, w, h) => blur(blur(rgb, w, h), w, h), predict: false });
     expect(names(detectDrift(ref, b.observations))).toContain('sharpness');
   }, 120_000);
+  it('clean: the backbone-embedding features are among those tested, and none drifts', async () => {
+    const b = await shippedBatch(v, 'heldOut', { predict: false });
+    const r = detectDrift(ref, b.observations);
+    const emb = r.features.filter((f) => f.name.startsWith('emb_'));
+    expect(emb.map((f) => f.name)).toEqual(['emb_pc1', 'emb_pc2', 'emb_pc3', 'emb_pc4', 'emb_class_distance']);
+    expect(emb.every((f) => f.batch.n === 203 && !f.drift)).toBe(true);
+  }, 120_000);
+  it('upside-down photos: pixel statistics cannot see it (same pixels), the backbone embedding drifts', async () => {
+    const flip = (rgb: Buffer, w: number, h: number): Buffer => {
+      const out = Buffer.alloc(rgb.length);
+      for (let y = 0; y < h; y++) out.set(rgb.subarray((h - 1 - y) * w * 3, (h - y) * w * 3), y * w * 3);
+      return out;
+    };
+    const b = await shippedBatch(v, 'heldOut', { transformRgb: flip, predict: false });
+    const drifting = names(detectDrift(ref, b.observations));
+    expect(drifting.length).toBeGreaterThan(0);
+    expect(drifting.every((n) => n.startsWith('emb_'))).toBe(true);
+    expect(drifting).toContain('emb_pc1');
+  }, 120_000);
+  it('grey photos: saturation and the embedding drift', async () => {
+    const grey = (rgb: Buffer): Buffer => {
+      const out = Buffer.from(rgb);
+      for (let i = 0; i < rgb.length; i += 3) out[i] = out[i + 1] = out[i + 2] = Math.round(0.299 * rgb[i] + 0.587 * rgb[i + 1] + 0.114 * rgb[i + 2]);
+      return out;
+    };
+    const b = await shippedBatch(v, 'heldOut', { transformRgb: grey, predict: false });
+    expect(names(detectDrift(ref, b.observations))).toEqual(expect.arrayContaining(['saturation', 'emb_pc1']));
+  }, 120_000);
 });
 
 describe('streamlens monitor (command line)', () => {
@@ -139,3 +169,28 @@ describe('streamlens monitor (command line)', () => {
     expect(html).not.toContain('<h3>level</h3>');
   }, 60_000);
 });
+
+describe('streamlens monitor image (command line): backbone-embedding features', () => {
+  const run = promisify(execFile);
+  const v = resolveModel('animal');
+  const photos = shippedSplits(v).heldOut as string[];
+  const monitor = async (dir: string) => {
+    const { stdout } = await run(process.execPath, [join(repoRoot, 'bin/streamlens.mjs'), 'monitor', 'image', '--data', dir], { env: { ...process.env, LOG_LEVEL: 'warn' } });
+    return JSON.parse(stdout) as { drift: boolean; features: { name: string; drift: boolean }[] };
+  };
+  it('clean held-out photos: emb_* features reported, no drift; the same photos upside down: only emb_* features drift', async () => {
+    const clean = mkdtempSync(join(tmpdir(), 'monitor-photos-'));
+    const flipped = mkdtempSync(join(tmpdir(), 'monitor-flipped-'));
+    // Links to the held-out photos (no copy of the data), and upside-down renderings of them.
+    photos.forEach((f, i) => symlinkSync(f, join(clean, `${i}${extname(f)}`)));
+    await Promise.all(photos.map((f, i) => sharp(f).flip().png().toFile(join(flipped, `${i}.png`))));
+    const c = await monitor(clean);
+    expect(c.features.filter((f) => f.name.startsWith('emb_')).map((f) => f.name)).toEqual(['emb_pc1', 'emb_pc2', 'emb_pc3', 'emb_pc4', 'emb_class_distance']);
+    expect(c.drift).toBe(false);
+    const f = await monitor(flipped);
+    const drifting = f.features.filter((x) => x.drift).map((x) => x.name);
+    expect(drifting).toContain('emb_pc1');
+    expect(drifting.every((n) => n.startsWith('emb_'))).toBe(true);
+  }, 180_000);
+});
+

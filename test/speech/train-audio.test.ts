@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { requireDataPath } from '../../src/core/paths.js';
 import { readVersion } from '../../src/models/model-repository.js';
+import { loadReference } from '../../src/monitoring/shipped.js';
 import { buildSpeechModel } from '../../src/training/speech/models.js';
 import { trainAudio } from '../../src/training/speech/train-audio.js';
 
@@ -44,5 +45,12 @@ describe('speech training (small, real clips)', () => {
     const v = readVersion(join(out, 'emotion', r.published!.version));
     expect(v.manifest.training).toMatchObject({ model: 'cnn', depth: 3, width: 1, speakers: 18, clips: 36 });
     expect(v.manifest.inputs[0].shape).toEqual([-1, 100, 40]);
+    // The published version carries its training reference (drift monitoring), over the 36 training clips.
+    expect(v.manifest.files.reference).toBe('reference.json');
+    const ref = loadReference(v)!;
+    expect(ref).toMatchObject({ model: 'emotion', version: r.published!.version, media: 'audio', unit: 'window' });
+    expect(ref.source.items).toBe(36);
+    expect(ref.features.map((f) => f.name)).toEqual(expect.arrayContaining(['rms_db', 'band0_spread', 'band7_spread', 'speech']));
+    expect(ref.outputs!.labels).toEqual(v.manifest.labels);
   }, 240_000);
 });

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { gridSearch, stratifiedKFold } from '../../analysis/validation.js';
 import type { EnrichedCourse } from '../../features/course/enrich.js';
 import { type ModelVersion, publishVersion, sha256File } from '../../models/model-repository.js';
+import { writeReference } from '../../monitoring/shipped.js';
 import { type Algorithm, type CandidateParams, type FittedCandidate, designMatrix, fitCandidate } from './candidates.js';
 import { type CourseBundleJson, COURSE_BUNDLE_FORMAT, type ShippedTaskJson } from './bundle.js';
 import { type CourseDataset, loadCourseDataset } from '../../features/course/course-dataset.js';
@@ -382,6 +383,8 @@ export async function trainCourseModels(options: TrainCourseOptions = {}): Promi
     { 'model.json': modelJson, 'comparison.json': Buffer.from(JSON.stringify(comparison, null, 1)) },
     options.modelsRoot,
   );
+  // Training reference for drift monitoring: every numeric and categorical field of the training split, and the subject answers.
+  await writeReference(version, { media: 'course', records: train }, { data: ds.path, split: `train split (seed ${seed}, test size ${split.testSize})` });
   log(`shipped models/course/${version.manifest.version} (${modelJson.length} bytes): subject ${shipped.subject.algorithm}, popularity ${shipped.popularity.algorithm}, subscribers ${shipped.subscribers.algorithm}`);
   return {
     version,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { exportToOnnx } from '../../inference/onnx-export/index.js';
 import { publishVersion, modelsRoot, type ModelVersion } from '../../models/model-repository.js';
+import { writeReference } from '../../monitoring/shipped.js';
 import { decodeResizedRgb, normaliseRgb } from '../../features/image/preprocess.js';
 import { darknetInputSettings, SMALL_CNN_INPUT_SETTINGS, type ImageFeatureSettings } from '../../features/image/settings.js';
 import { initTrainingBackend } from '../../inference/tfjs-backend.js';
@@ -446,6 +447,8 @@ export async function trainImage(options: TrainImageOptions): Promise<TrainImage
         { 'model.onnx': Buffer.from(onnx), ...(fastOnnx ? { 'fast.onnx': Buffer.from(fastOnnx) } : {}), 'report.html': readFileSync(join(reportDir, 'report.html')) },
         options.out ?? modelsRoot(),
       );
+      // Training reference for drift monitoring (pixel statistics, backbone-embedding summary, outputs): the training split.
+      await writeReference(version, { media: 'image', files: split.train.map((i) => i.file), labels: split.train.map((i) => i.label) }, { data: options.data, split: `train split (seed ${seed})` });
       summary.shipped.dir = version.dir;
       summary.shipped.version = version.manifest.version;
       log(`[train:image] published ${version.dir}`);

@@ -13,6 +13,8 @@ import { loadClassifier } from '../../inference/classifier-loader.js';
 import { exportToOnnx } from '../../inference/onnx-export/index.js';
 import type { ModelTask } from '../../models/manifest.js';
 import { modelsRoot, publishVersion } from '../../models/model-repository.js';
+import { decodeAudioFile } from '../../ingest/audio-file-source.js';
+import { writeReference } from '../../monitoring/shipped.js';
 import { initTrainingBackend } from '../../inference/tfjs-backend.js';
 import { extractClipFeatures, type FeatureSet } from './clip-features.js';
 import { evaluateClips, meanProbabilities, type SpeechEvaluation } from './clip-metrics.js';
@@ -366,6 +368,8 @@ export async function trainAudio(options: TrainAudioOptions = {}): Promise<Train
       options.out ?? modelsRoot(),
     );
     rmSync(reportDir, { recursive: true, force: true });
+    // Training reference for drift monitoring: the final model's training clips, decoded as training did.
+    await writeReference(v, { media: 'audio', files: clips.map((c) => c.path), decode: (f) => decodeAudioFile(f) }, { data: dataDir, split: `all ${clips.length} training clips` });
     // The served path (serving loader: ONNX session + manifest normalisation) must reproduce training's numbers.
     const served = await loadClassifier(v);
     try {
