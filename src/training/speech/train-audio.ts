@@ -12,7 +12,7 @@ import { parseAudioFeatureSettings, type AudioFeatureSettingsInput } from '../..
 import { loadClassifier } from '../../inference/classifier-loader.js';
 import { exportToOnnx } from '../../inference/onnx-export/index.js';
 import type { ModelTask } from '../../inference/manifest.js';
-import { modelsRoot, publishVersion, resolveModel } from '../../inference/model-repository.js';
+import { modelsRoot, publishVersion } from '../../inference/model-repository.js';
 import { initTrainingBackend } from '../backend.js';
 import { seededShuffle } from '../seeding.js';
 import { extractClipFeatures, type FeatureSet } from './clip-features.js';
@@ -20,6 +20,7 @@ import { evaluateClips, meanProbabilities, type SpeechEvaluation } from './clip-
 import { EMOTION_LABELS, GENDER_LABELS, scanSpeechDataset, type SpeechClip } from './datasets.js';
 import { balancedClassWeights, fitSpeechModel, predictWindows, type EpochLog } from './fit-speech.js';
 import { buildSpeechModel, type SpeechModelKind } from './models.js';
+import { matchingFold, publishedFolds, type PublishedFolds } from './published-folds.js';
 import { SPEECH_FEATURE_SETTINGS } from './settings.js';
 import { collectWindows, featureStatistics, normaliseInPlace, speechWindowIndices } from './window-data.js';
 
@@ -363,7 +364,7 @@ export async function trainAudio(options: TrainAudioOptions = {}): Promise<Train
   }
   const pooled = (result as { _pooled?: { yTrue: string[]; probs: Float32Array[] } })._pooled;
   delete (result as { _pooled?: unknown })._pooled;
-  const shipped = shippedFolds(options.name ?? task, options.out);
+  const shipped = publishedFolds(options.name ?? task, options.out);
 
   if (options.publish !== false) {
     const all = clips.map((_, i) => i);
@@ -457,22 +458,6 @@ export async function trainAudio(options: TrainAudioOptions = {}): Promise<Train
   return result;
 }
 
-/** Per-fold figures of the newest published version of `name` (the model this run is compared with), if any. */
-function shippedFolds(name: string, root: string | undefined): ShippedFolds | undefined {
-  try {
-    const v = resolveModel(name, undefined, root ?? modelsRoot());
-    const folds = (v.manifest.metrics as { folds?: { fold: number; testSpeakers: string[]; accuracy: number; macroF1: number }[] }).folds;
-    if (!folds?.length) return undefined;
-    return { name: `${v.manifest.name}/${v.manifest.version} (${(v.manifest.training as { model?: string }).model ?? 'model'})`, folds };
-  } catch {
-    return undefined;
-  }
-}
-
-interface ShippedFolds {
-  name: string;
-  folds: { fold: number; testSpeakers: string[]; accuracy: number; macroF1: number }[];
-}
 
 function buildReport(
   task: SpeechTask,
@@ -481,7 +466,7 @@ function buildReport(
   finalEpochs: EpochLog[] | undefined,
   pooled: { yTrue: string[]; probs: Float32Array[] } | undefined,
   labels: string[],
-  shipped?: ShippedFolds,
+  shipped?: PublishedFolds,
 ): { title: string; sections: ReportSection[] } {
   const sections: ReportSection[] = [
     {
@@ -573,11 +558,9 @@ function buildReport(
 }
 
 /** This run's folds beside the published model's folds with the same test speakers. */
-function shippedComparison(folds: FoldResult[], shipped: ShippedFolds): ReportSection {
-  const key = (speakers: string[]) => [...speakers].sort().join(' ');
-  const byKey = new Map(shipped.folds.map((f) => [key(f.testSpeakers), f]));
+function shippedComparison(folds: FoldResult[], shipped: PublishedFolds): ReportSection {
   const rows = folds.map((f) => {
-    const s = byKey.get(key(f.testSpeakers));
+    const s = matchingFold(shipped, f.testSpeakers);
     return [f.fold + 1, f.testSpeakers.join(' '), f.accuracy, s?.accuracy ?? '–', f.macroF1, s?.macroF1 ?? '–'];
   });
   return {
