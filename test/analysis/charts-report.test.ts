@@ -30,7 +30,7 @@ import {
   writeReport,
   type ChartSpec,
 } from '../../src/analysis/index.js';
-import { launchChromium } from '../helpers/chromium.js';
+import { launchChromium, watchPageProblems } from '../helpers/chromium.js';
 
 const rng = new SeededRandom(7);
 const labels = ['angry', 'calm', 'happy', 'sad'];
@@ -115,14 +115,7 @@ describe('HTML report', () => {
     const browser = await launchChromium();
     try {
       const page = await browser.newPage();
-      const problems: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
-      });
-      page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-      page.on('request', (r) => {
-        if (!/^(file|data):/.test(r.url())) problems.push(`external request: ${r.url()}`);
-      });
+      const problems = watchPageProblems(page);
       await page.goto(pathToFileURL(htmlPath).href, { waitUntil: 'load' });
       expect(await page.title()).toBe('Speech emotion <run 42> & "friends"');
       const images = await page.$$eval('img', (imgs) => imgs.map((i) => ({ ok: i.complete && i.naturalWidth > 0, w: i.naturalWidth })));

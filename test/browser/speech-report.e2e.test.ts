@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireDataPath } from '../../src/core/paths.js';
 import { analyzeSpeech, type AnalyzeSpeechResult } from '../../src/training/speech/speech-statistics.js';
-import { launchChromium } from '../helpers/chromium.js';
+import { launchChromium, watchPageProblems } from '../helpers/chromium.js';
 
 /**
  * `analyze speech` on a small real sample (6 RAVDESS actors, every 7th clip: enough speakers for the
@@ -67,14 +67,7 @@ describe('speech analysis report', () => {
     const browser = await launchChromium();
     try {
       const page = await browser.newPage();
-      const problems: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
-      });
-      page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-      page.on('request', (q) => {
-        if (!/^(file|data):/.test(q.url())) problems.push(`external request: ${q.url()}`);
-      });
+      const problems = watchPageProblems(page);
       await page.goto(pathToFileURL(r.files.html).href, { waitUntil: 'load' });
       const images = await page.$$eval('img', (imgs) => imgs.map((i) => i.complete && i.naturalWidth > 0));
       expect(images.length).toBeGreaterThanOrEqual(9);
