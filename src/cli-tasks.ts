@@ -206,12 +206,14 @@ export function registerTaskCommands(program: Command): void {
   const analyze = program.command('analyze').description('statistical analysis reports (HTML with charts + JSON)');
   analyze
     .command('speech')
-    .description('MFCC coefficients, male vs female: z, Welch t, ANOVA, F-test, effect sizes, Holm/BH correction; writes the report to --out and prints a one-line summary')
+    .description('MFCC coefficients, male vs female (z, Welch t, ANOVA, F-test, effect sizes, Holm/BH); emotion baselines (SVM, random forest) on the speaker folds beside the CNN, contrast / chroma on or off; one clip\'s waveform and spectrograms; writes the report to --out and prints a one-line summary')
     .option('--data <dir>', 'labelled clips (default <data>/ravdess)')
     .requiredOption('--out <dir>', 'output folder')
+    .option('--figure-clip <file>', 'the clip drawn as waveform, spectrogram, mel spectrogram and roll-off (default: the first clip of --data)')
+    .option('--no-emotion-baselines', 'leave out the emotion baselines (SVM, random forest; contrast / chroma on or off)')
     .action(async (o) => {
       const { analyzeSpeech, speechSummary } = await import('./training/speech/speech-statistics.js');
-      const r = await analyzeSpeech({ data: o.data ?? (await defaultRavdess()), out: o.out });
+      const r = await analyzeSpeech({ data: o.data ?? (await defaultRavdess()), out: o.out, figureClip: o.figureClip, emotionBaselines: o.emotionBaselines });
       printJson(speechSummary(r));
     });
   analyze

@@ -5,7 +5,7 @@
  */
 import { base, type AxisOptions, type ChartOptions, type ChartSpec } from './charts.js';
 
-/** Waveform as the min / max of the samples in each of `points` buckets (amplitude in [-1, 1]). */
+/** Waveform as the min / max of the samples in each of `points` buckets; the y axis spans ± the largest |sample|. */
 export function waveformChart(samples: ArrayLike<number>, sampleRate: number, options: ChartOptions & { points?: number }): ChartSpec {
   if (samples.length === 0) throw new Error('waveform chart needs samples');
   const points = Math.max(1, Math.min(options.points ?? 800, samples.length));
@@ -19,6 +19,7 @@ export function waveformChart(samples: ArrayLike<number>, sampleRate: number, op
     }
     return { t: (b * per) / sampleRate, lo, hi };
   });
+  const peak = Math.max(1e-6, ...values.map((v) => Math.max(-v.lo, v.hi)));
   return {
     ...base(options),
     width: options.width ?? 900,
@@ -27,7 +28,7 @@ export function waveformChart(samples: ArrayLike<number>, sampleRate: number, op
     mark: { type: 'area', color: '#4c78a8', interpolate: 'step-after' },
     encoding: {
       x: { field: 't', type: 'quantitative', title: 'Time (s)' },
-      y: { field: 'lo', type: 'quantitative', title: 'Amplitude', scale: { domain: [-1, 1] } },
+      y: { field: 'lo', type: 'quantitative', title: 'Amplitude (full scale = 1)', scale: { domain: [-peak, peak] } },
       y2: { field: 'hi' },
     },
   } as ChartSpec;
