@@ -479,7 +479,10 @@ function buildReport(
   if (cv && pooled) {
     sections.push({
       kind: 'metrics',
-      title: 'Leave-speakers-out cross-validation (mean over folds, ± std)',
+      title:
+        cv.folds.length > 1
+          ? `Leave-speakers-out cross-validation (mean over the ${cv.folds.length} folds run, ± std)`
+          : 'Leave-speakers-out cross-validation (one fold run: no spread; std shows 0)',
       metrics: [
         { name: 'accuracy (mean)', value: cv.accuracy.mean },
         { name: 'accuracy (std)', value: cv.accuracy.std },
