@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../../src/core/paths.js';
+import { fitStandardizer } from '../../src/analysis/standardize.js';
 import { fitPredict } from '../../src/training/speech/emotion-baselines.js';
 
 /**
@@ -20,6 +21,7 @@ const input = JSON.parse(readFileSync(join(repoRoot, 'test', 'fixtures', 'speech
 const expected = JSON.parse(readFileSync(join(repoRoot, 'test', 'fixtures', 'speech-baselines-expected.json'), 'utf8')) as {
   svmAccuracy: number[];
   forestAccuracyBySeed: number[][];
+  scalerFold1: { mean: number[]; scale: number[] };
 };
 const bytes = Buffer.from(input.x, 'base64');
 const p = input.columns.length;
@@ -39,6 +41,12 @@ describe('emotion baselines vs scikit-learn on the same clip MFCC statistics', (
     expect(input.rows).toBe(1080);
     expect(p).toBe(80);
     for (const f of folds) expect(input.fold.filter((v) => v === f).length).toBe(180);
+  });
+
+  it('fitStandardizer = StandardScaler (mean, population SD) on fold 1\'s training rows', () => {
+    const s = fitStandardizer(rows.filter((_, i) => input.fold[i] !== 0));
+    s.mean.forEach((m, j) => expect(m).toBeCloseTo(expected.scalerFold1.mean[j], 9));
+    s.scale.forEach((v, j) => expect(v / expected.scalerFold1.scale[j]).toBeCloseTo(1, 9));
   });
 
   it('linear SVM: each fold within 3 points of LinearSVC(hinge, C=0.1) after StandardScaler', { timeout: 240_000 }, () => {
