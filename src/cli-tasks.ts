@@ -61,14 +61,41 @@ export function registerTaskCommands(program: Command): void {
     .option('--epochs <n>', 'max epochs', int('--epochs'))
     .option('--seed <n>', 'random seed', int('--seed'))
     .option('--no-publish', 'evaluate only; do not write a model version')
+    .option('--report <dir>', 'also write the training report (report.html, report.json) here; the only report of a --no-publish run')
+    .option('--only-folds <list>', 'train only these folds (1-based, comma separated); finished folds are cached', (v: string) =>
+      v.split(',').map((x) => {
+        const n = Number(x);
+        if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected fold numbers from 1, comma separated.');
+        return n - 1;
+      }),
+    )
+    .option('--lstm-layers <n>', 'stacked LSTM layers of --model lstm (default 1)', int('--lstm-layers'))
+    .option('--lstm-units <n>', 'units per LSTM layer (default 48 x width)', int('--lstm-units'))
+    .option('--early-stopping-speakers <n>', "hold out this many of each fold's training speakers for early stopping (default 0: none)", int('--early-stopping-speakers'))
+    .option('--patience <n>', 'epochs without a better early-stopping accuracy before stopping (default 3)', int('--patience'))
+    .option('--train-window-stride <n>', 'use every n-th speech window of a training clip (default 3)', int('--train-window-stride'))
+    .option('--augmented-copies <n>', 'waveform-augmented copies per training clip (default 1)', int('--augmented-copies'))
     .action(async (o) => {
+      const common = { folds: o.folds, epochs: o.epochs, seed: o.seed, publish: o.publish, reportDir: o.report, onlyFolds: o.onlyFolds };
       if (o.task === 'gender') {
         const { trainGender } = await import('./training/speech/gender-commands.js');
-        printJson(await trainGender({ data: o.data ?? (await defaultRavdess()), out: o.out, folds: o.folds, epochs: o.epochs, seed: o.seed, publish: o.publish }));
+        printJson(await trainGender({ data: o.data ?? (await defaultRavdess()), out: o.out, ...common }));
         return;
       }
       const { trainAudioCommand } = await import('./training/speech/commands.js');
-      await trainAudioCommand({ data: o.data, out: o.out, task: o.task, model: o.model, folds: o.folds, epochs: o.epochs, seed: o.seed, publish: o.publish });
+      await trainAudioCommand({
+        data: o.data,
+        out: o.out,
+        task: o.task,
+        model: o.model,
+        ...common,
+        lstmLayers: o.lstmLayers,
+        lstmUnits: o.lstmUnits,
+        earlyStoppingSpeakers: o.earlyStoppingSpeakers,
+        patience: o.patience,
+        trainWindowStride: o.trainWindowStride,
+        augmentedCopies: o.augmentedCopies,
+      });
     });
   train
     .command('image')
@@ -183,12 +210,14 @@ export function registerTaskCommands(program: Command): void {
   const analyze = program.command('analyze').description('statistical analysis reports (HTML with charts + JSON)');
   analyze
     .command('speech')
-    .description('MFCC coefficients, male vs female: z, Welch t, ANOVA, F-test, effect sizes, Holm/BH correction; writes the report to --out and prints a one-line summary')
+    .description('MFCC coefficients, male vs female (z, Welch t, ANOVA, F-test, effect sizes, Holm/BH); emotion baselines (SVM, random forest) on the speaker folds beside the CNN, contrast / chroma on or off; one clip\'s waveform and spectrograms; writes the report to --out and prints a one-line summary')
     .option('--data <dir>', 'labelled clips (default <data>/ravdess)')
     .requiredOption('--out <dir>', 'output folder')
+    .option('--figure-clip <file>', 'the clip drawn as waveform, spectrogram, mel spectrogram and roll-off (default: the first clip of --data)')
+    .option('--no-emotion-baselines', 'leave out the emotion baselines (SVM, random forest; contrast / chroma on or off)')
     .action(async (o) => {
       const { analyzeSpeech, speechSummary } = await import('./training/speech/speech-statistics.js');
-      const r = await analyzeSpeech({ data: o.data ?? (await defaultRavdess()), out: o.out });
+      const r = await analyzeSpeech({ data: o.data ?? (await defaultRavdess()), out: o.out, figureClip: o.figureClip, emotionBaselines: o.emotionBaselines });
       printJson(speechSummary(r));
     });
   analyze

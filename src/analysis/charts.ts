@@ -37,7 +37,8 @@ const CONFIG = {
   view: { stroke: '#bbb' },
 };
 
-function base(options: ChartOptions): Record<string, unknown> {
+/** Schema, title, config and padding every chart shares (also used by signal-charts.ts). */
+export function base(options: ChartOptions): Record<string, unknown> {
   if (!options.title || typeof options.title !== 'string') throw new Error('chart title is required');
   return {
     $schema: SCHEMA,

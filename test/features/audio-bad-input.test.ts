@@ -94,8 +94,8 @@ describe('settings', () => {
     ['more MFCCs than mel bands', { nMfcc: 50 }, /nMfcc=50 must not exceed nMels=40/],
     ['even delta width', { deltaWidth: 8 }, /deltaWidth=8 must be odd/],
     ['window not a whole number of hops', { windowSeconds: 3.005 }, /windowSeconds=3.005 must be a whole number/],
-    ['spectral contrast (whole-signal top_db)', { features: { logMel: false, mfcc: true, rms: true, zcr: true, spectralContrast: true, chroma: false } }, /spectralContrast is not supported/],
-    ['chroma', { features: { logMel: false, mfcc: true, rms: true, zcr: true, spectralContrast: false, chroma: true } }, /chroma/],
+    ['spectral contrast whose top band passes Nyquist', { sampleRate: 8000, features: { logMel: false, mfcc: true, rms: true, zcr: true, spectralContrast: true, chroma: false } }, /spectralContrast needs a sample rate above 12800/],
+    ['chroma on a tiny FFT', { nFft: 32, frameLength: 32, nMels: 8, nMfcc: 8, features: { logMel: false, mfcc: true, rms: true, zcr: true, spectralContrast: false, chroma: true } }, /chroma needs nFft >= 64/],
     ['global stats of the wrong length', { normalization: { kind: 'global', mean: [0], std: [1] } }, /needs 122 means and stds/],
   ];
   for (const [label, override, message] of refused) {

@@ -3,7 +3,7 @@
  * Install it with: flock /tmp/apt.lock sh -c 'apt-get update -qq; apt-get install -y -qq chromium'
  */
 import { existsSync } from 'node:fs';
-import { chromium, type Browser, type LaunchOptions } from 'playwright-core';
+import { chromium, type Browser, type LaunchOptions, type Page } from 'playwright-core';
 
 /** Path of the system Chromium used by every browser test. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -33,4 +33,20 @@ export async function launchChromium(): Promise<Browser> {
     );
   }
   return chromium.launch(chromiumLaunchOptions());
+}
+
+/**
+ * Collects what a self-contained page must not do: console errors and warnings, page errors and
+ * requests other than file: / data: URLs. Returns the live list (empty = clean).
+ */
+export function watchPageProblems(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('request', (r) => {
+    if (!/^(file|data):/.test(r.url())) problems.push(`external request: ${r.url()}`);
+  });
+  return problems;
 }

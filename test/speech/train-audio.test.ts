@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -52,5 +52,51 @@ describe('speech training (small, real clips)', () => {
     expect(ref.source.items).toBe(36);
     expect(ref.features.map((f) => f.name)).toEqual(expect.arrayContaining(['rms_db', 'band0_spread', 'band7_spread', 'speech']));
     expect(ref.outputs!.labels).toEqual(v.manifest.labels);
+  }, 240_000);
+
+  it('stacks LSTM layers of the given units (the seed report\'s 3 x 128 LSTM)', () => {
+    const m = buildSpeechModel('lstm', { frames: 100, features: 40, classes: 8, seed: 1, lstmLayers: 3, lstmUnits: 16 });
+    const lstms = m.layers.filter((l) => l.getClassName() === 'LSTM');
+    expect(lstms.map((l) => l.name)).toEqual(['lstm', 'lstm_2', 'lstm_3']);
+    expect(lstms.map((l) => (l.getConfig() as { units: number }).units)).toEqual([16, 16, 16]);
+    expect(lstms.map((l) => (l.getConfig() as { returnSequences: boolean }).returnSequences)).toEqual([true, true, false]);
+    m.dispose();
+    expect(() => buildSpeechModel('lstm', { frames: 100, features: 40, classes: 8, seed: 1, lstmLayers: 0 })).toThrow(/whole number >= 1/);
+  });
+
+  it('a --no-publish run with early stopping writes its report: per-fold confusion matrices, the published CNN\'s fold beside', async () => {
+    const reportDir = join(out, 'lstm-report');
+    const r = await trainAudio({
+      data: requireDataPath('ravdess', 'RAVDESS speech data'),
+      model: 'lstm',
+      lstmLayers: 2,
+      lstmUnits: 8,
+      maxClipsPerSpeaker: 2,
+      folds: 6,
+      onlyFolds: [0],
+      epochs: 3,
+      earlyStoppingSpeakers: 1,
+      patience: 1,
+      augmentedCopies: 0,
+      cacheFolds: false,
+      publish: false,
+      reportDir,
+      log: () => {},
+    });
+    expect(r.published).toBeUndefined();
+    const [fold] = r.crossValidation!.folds;
+    expect(fold.testSpeakers).toEqual(['ravdess-01', 'ravdess-07', 'ravdess-13']); // fold 1 of the shipped emotion/4
+    expect(fold.earlyStoppingSpeakers).toHaveLength(1);
+    expect(fold.testSpeakers).not.toContain(fold.earlyStoppingSpeakers![0]);
+    expect(fold.epochs.length).toBeGreaterThanOrEqual(2); // patience 1: stops after the first epoch without a better val accuracy
+    expect(fold.epochs.every((e) => e.valAcc !== undefined)).toBe(true);
+    expect(fold.confusion.flat().reduce((a, b) => a + b, 0)).toBe(fold.testClips);
+    expect(existsSync(join(reportDir, 'report.html'))).toBe(true);
+    const report = JSON.parse(readFileSync(join(reportDir, 'report.json'), 'utf8')) as { sections: { title?: string; rows?: unknown[][] }[] };
+    const titles = report.sections.map((s) => s.title);
+    expect(titles).toContain('Confusion matrix (pooled out-of-fold)');
+    expect(titles).toContain('Confusion matrix, fold 1 (test speakers ravdess-01, ravdess-07, ravdess-13)');
+    const beside = report.sections.find((s) => s.title?.startsWith('This run beside emotion/'));
+    expect(beside?.rows?.[0]?.[3]).toBeCloseTo(0.5444, 3); // the shipped CNN's fold-1 accuracy, from its manifest
   }, 240_000);
 });

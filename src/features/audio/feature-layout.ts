@@ -1,4 +1,4 @@
-import type { AudioFeatureSettings } from './settings.js';
+import { CHROMA_BINS, SPECTRAL_CONTRAST_BANDS, type AudioFeatureSettings } from './settings.js';
 
 /** Column names of a feature row, in order (e.g. for the model manifest and debugging). */
 export function featureLayout(s: AudioFeatureSettings): string[] {
@@ -10,5 +10,7 @@ export function featureLayout(s: AudioFeatureSettings): string[] {
   if (s.deltaOrder >= 2) names.push(...spectral.map((n) => `delta2_${n}`));
   if (s.features.rms) names.push('rms');
   if (s.features.zcr) names.push('zcr');
+  if (s.features.spectralContrast) for (let b = 0; b <= SPECTRAL_CONTRAST_BANDS; b++) names.push(`contrast_${b}`);
+  if (s.features.chroma) for (let c = 0; c < CHROMA_BINS; c++) names.push(`chroma_${c}`);
   return names;
 }

@@ -90,7 +90,11 @@ export const audioFeatureSettingsSchema = z
     windowHopSeconds: z.number().positive().default(0.5),
     /** At end of stream, a final window shorter than `windowSeconds` is emitted only with at least this much audio. */
     minFinalWindowSeconds: z.number().positive().default(1),
-    /** Per-frame feature blocks, in this order in each feature row. Deltas are taken of logMel and mfcc. */
+    /**
+     * Per-frame feature blocks, in this order in each feature row. Deltas are taken of logMel and mfcc.
+     * spectralContrast: 7 values (librosa spectral_contrast, fmin 200 Hz, 6 bands, without its whole-signal
+     * top_db=80 clipping); chroma: 12 values (librosa chroma_stft with tuning fixed at 0). See extractors.ts.
+     */
     features: z
       .object({
         logMel: z.boolean().default(false),
@@ -223,12 +227,10 @@ export function assertReproducible(settings: AudioFeatureSettings): DerivedSizes
       `minFinalWindowSeconds=${s.minFinalWindowSeconds} gives ${sizes.minFinalWindowFrames} frames, fewer than deltaWidth=${s.deltaWidth} (librosa 'interp' deltas need at least deltaWidth frames)`,
     );
   }
-  if (s.features.spectralContrast) {
-    problems.push(
-      'features.spectralContrast is not supported: librosa.feature.spectral_contrast applies whole-signal top_db clipping that a stream cannot reproduce',
-    );
+  if (s.features.spectralContrast && 200 * 2 ** (SPECTRAL_CONTRAST_BANDS - 1) >= nyquist) {
+    problems.push(`features.spectralContrast needs a sample rate above ${2 * 200 * 2 ** (SPECTRAL_CONTRAST_BANDS - 1)} Hz (its top octave band starts at ${200 * 2 ** (SPECTRAL_CONTRAST_BANDS - 1)} Hz)`);
   }
-  if (s.features.chroma) problems.push('features.chroma (chroma_stft) is not implemented in this extractor');
+  if (s.features.chroma && s.nFft < 64) problems.push(`features.chroma needs nFft >= 64, got ${s.nFft}`);
   if (sizes.nFeatures === 0) problems.push('no feature block is enabled');
   if (s.normalization.kind === 'global') {
     const { mean, std } = s.normalization;

@@ -107,6 +107,8 @@ export class StreamingFeatureExtractor {
     if (s.features.mfcc && s.topDb === null) names.push('mfcc');
     if (s.features.rms) names.push('rms');
     if (s.features.zcr) names.push('zcr');
+    if (s.features.spectralContrast) names.push('spectralContrast');
+    if (s.features.chroma) names.push('chroma');
     this.analyzer = new FrameAnalyzer(this.plan, names);
     this.spectralWidth = (s.features.logMel ? s.nMels : 0) + (s.features.mfcc ? s.nMfcc : 0);
     this.cacheDeltas = s.topDb === null && s.deltaOrder > 0;
@@ -319,7 +321,11 @@ export class StreamingFeatureExtractor {
       }
       let c = row + scalarColumn;
       if (s.features.rms) m[c++] = store[rec + layout.rms!.offset];
-      if (s.features.zcr) m[c] = store[rec + layout.zcr!.offset];
+      if (s.features.zcr) m[c++] = store[rec + layout.zcr!.offset];
+      for (const block of [layout.spectralContrast, layout.chroma]) {
+        if (!block) continue;
+        for (let k = 0; k < block.width; k++) m[c++] = store[rec + block.offset + k];
+      }
       meanSquareSum += 10 ** (store[rec + layout.energyDb!.offset] / 10);
       speechFrames += store[rec + this.speechSlot];
     }

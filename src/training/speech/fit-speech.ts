@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRng, seededPermutation } from '../seeding.js';
+import { argmax } from './clip-metrics.js';
 import { specAugment, type SpecAugmentOptions } from './augment.js';
 import type { WindowData } from './window-data.js';
 
@@ -12,7 +13,13 @@ export interface FitSpeechOptions {
   /** SpecAugment masking of every training window, fresh each epoch; null disables. */
   specAugment?: SpecAugmentOptions | null;
   seed: number;
-  onEpoch?: (epoch: number, logs: { loss: number; acc: number; lr: number; seconds: number }) => void | Promise<void>;
+  /**
+   * Early stopping: after each epoch the windows of `validation` (held-out speakers, already
+   * normalised) are scored; training stops when their accuracy has not improved for `patience`
+   * epochs, and the weights of the best epoch are restored.
+   */
+  earlyStopping?: { validation: WindowData; patience: number };
+  onEpoch?: (epoch: number, logs: EpochLog) => void | Promise<void>;
 }
 
 export interface EpochLog {
@@ -21,6 +28,8 @@ export interface EpochLog {
   acc: number;
   lr: number;
   seconds: number;
+  /** Window accuracy on the early-stopping speakers (only with earlyStopping). */
+  valAcc?: number;
 }
 
 /**
@@ -37,6 +46,8 @@ export async function fitSpeechModel(model: tf.LayersModel, data: WindowData, o:
   const rng = createRng(o.seed);
   const classes = (model.outputs[0].shape.at(-1) as number) ?? 1;
   const logs: EpochLog[] = [];
+  const stop = o.earlyStopping;
+  let best = { acc: -Infinity, epoch: 0, weights: null as tf.Tensor[] | null };
   for (let epoch = 0; epoch < o.epochs; epoch++) {
     const t0 = performance.now();
     const lr = o.epochs > 1 ? lr0 * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * epoch) / (o.epochs - 1)))) : lr0;
@@ -64,10 +75,32 @@ export async function fitSpeechModel(model: tf.LayersModel, data: WindowData, o:
       lr,
       seconds: (performance.now() - t0) / 1000,
     };
+    if (stop) {
+      log.valAcc = windowAccuracy(model, stop.validation);
+      if (log.valAcc > best.acc) {
+        best.weights?.forEach((t) => t.dispose());
+        best = { acc: log.valAcc, epoch: log.epoch, weights: model.getWeights().map((t) => t.clone()) };
+      }
+    }
     logs.push(log);
     await o.onEpoch?.(log.epoch, log);
+    if (stop && log.epoch - best.epoch >= stop.patience) break;
+  }
+  if (best.weights) {
+    model.setWeights(best.weights);
+    best.weights.forEach((t) => t.dispose());
   }
   return logs;
+}
+
+/** Fraction of windows whose most probable class is their label. */
+function windowAccuracy(model: tf.LayersModel, data: WindowData): number {
+  const probs = predictWindows(model, data.x, data.frames, data.features);
+  let correct = 0;
+  probs.forEach((p, i) => {
+    if (argmax(p) === data.y[i]) correct++;
+  });
+  return correct / Math.max(1, probs.length);
 }
 
 /** Class probabilities of each window, [n][classes], in batches. */

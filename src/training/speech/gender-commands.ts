@@ -44,6 +44,10 @@ export interface TrainGenderOptions {
   augmentedCopies?: number;
   /** Publish models/gender/<next> (default true). */
   publish?: boolean;
+  /** Also write the training report here (the only report of a run with publish false). */
+  reportDir?: string;
+  /** Train only these fold indices (0-based). */
+  onlyFolds?: number[];
   log?: (line: string) => void;
 }
 
@@ -70,6 +74,8 @@ export async function trainGender(o: TrainGenderOptions = {}): Promise<TrainAudi
     batchSize: 64,
     learningRate: 2e-3,
     publish: o.publish,
+    reportDir: o.reportDir,
+    onlyFolds: o.onlyFolds,
     log: o.log,
   });
 }

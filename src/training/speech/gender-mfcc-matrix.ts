@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { cacheRoot } from '../../core/paths.js';
 import { parseAudioFeatureSettings, type AudioFeatureSettingsInput } from '../../features/audio/index.js';
-import { decodeAudioFile } from '../../ingest/audio-file-source.js';
 import { clipMfccMeans } from './clip-mfcc.js';
 import { featureCacheKey } from './clip-features.js';
 import type { Gender, SpeechClip } from './datasets.js';
+import { mapDecodedClips } from './decode-clips.js';
+import { cachedJson } from './json-cache.js';
 
 /** One observation per clip: the mean of each MFCC coefficient over the clip's speech frames. */
 export interface GenderMfccMatrix {
@@ -40,35 +40,13 @@ export async function buildGenderMfccMatrix(clips: SpeechClip[], o: BuildGenderM
   if (clips.length === 0) throw new Error('no clips to summarise');
   const cacheDir = o.cacheRoot === undefined ? join(cacheRoot(), 'speech-stats') : o.cacheRoot;
   const cachePath = cacheDir ? join(cacheDir, `${featureCacheKey(settings, clips, { seed: 0 })}-mfcc-means.json`) : null;
-  if (cachePath && existsSync(cachePath)) {
-    const cached = JSON.parse(readFileSync(cachePath, 'utf8')) as GenderMfccMatrix;
-    // file names are relative to the root given when the cache was written; re-derive them for this call
-    return { ...cached, clips: clips.map((c) => ({ file: relative(o.root, c.path), speaker: c.speaker, gender: c.gender! })) };
-  }
-  const values: number[][] = new Array(clips.length);
-  let next = 0;
-  let done = 0;
-  const worker = async () => {
-    for (;;) {
-      const i = next++;
-      if (i >= clips.length) return;
-      const pcm = await decodeAudioFile(clips[i].path);
-      values[i] = clipMfccMeans(pcm, settings, clips[i].path).means;
-      o.onProgress?.(++done, clips.length);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, o.concurrency ?? 2) }, worker));
-  const matrix: GenderMfccMatrix = {
+  const { value: matrix } = await cachedJson<GenderMfccMatrix>(cachePath, async () => ({
     coefficients: Array.from({ length: settings.nMfcc }, (_, k) => `mfcc_${k}`),
-    clips: clips.map((c) => ({ file: relative(o.root, c.path), speaker: c.speaker, gender: c.gender! })),
-    values,
-  };
-  if (cachePath && cacheDir) {
-    mkdirSync(cacheDir, { recursive: true });
-    writeFileSync(`${cachePath}.${process.pid}.tmp`, JSON.stringify(matrix));
-    renameSync(`${cachePath}.${process.pid}.tmp`, cachePath);
-  }
-  return matrix;
+    clips: [],
+    values: await mapDecodedClips(clips, (pcm, clip) => clipMfccMeans(pcm, settings, clip.path).means, o),
+  }));
+  // file names are relative to the root given for this call (a cached matrix may come from another root)
+  return { ...matrix, clips: clips.map((c) => ({ file: relative(o.root, c.path), speaker: c.speaker, gender: c.gender! })) };
 }
 
 /** Speaker-level matrix: each speaker's clip vectors averaged (the unit for valid inference). */

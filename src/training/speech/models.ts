@@ -15,6 +15,10 @@ export interface SpeechModelOptions {
   depth?: number;
   dropout?: number;
   l2?: number;
+  /** Stacked LSTM layers of the lstm (default 1); all but the last return sequences. */
+  lstmLayers?: number;
+  /** Units per LSTM layer of the lstm (default 48 times the width). */
+  lstmUnits?: number;
 }
 
 /**
@@ -22,7 +26,8 @@ export interface SpeechModelOptions {
  * All start by average-pooling time by 2 (20 ms rows -> 40 ms).
  * - cnn: `depth` (2 or 3) x (Conv1D + BatchNorm + ReLU), max-pool between, global average + max pooling,
  *   dropout, dense. The shipped emotion model (v4) has 3 blocks; the gender model 2.
- * - lstm: one LSTM over the rows, dropout, dense.
+ * - lstm: `lstmLayers` stacked LSTMs (default 1, of 48 x width units; `lstmUnits` overrides) over the rows,
+ *   dropout, dense. The seed report's LSTM is 3 layers of 128 units.
  * - cnn-lstm: 2 conv blocks (time / 4 overall), then an LSTM over the conv features.
  * Every layer converts to ONNX (src/inference/onnx-export).
  */
@@ -54,9 +59,20 @@ export function buildSpeechModel(kind: SpeechModelKind, o: SpeechModelOptions): 
     const max = tf.layers.globalMaxPooling1d({ name: 'gmp' }).apply(x) as tf.SymbolicTensor;
     x = tf.layers.concatenate({ name: 'pooled' }).apply([avg, max]) as tf.SymbolicTensor;
   } else if (kind === 'lstm') {
-    x = tf.layers
-      .lstm({ units: Math.round(48 * w), kernelInitializer: init.glorotUniform(), recurrentInitializer: init.orthogonal(), name: 'lstm' })
-      .apply(x) as tf.SymbolicTensor;
+    const layers = o.lstmLayers ?? 1;
+    if (!Number.isInteger(layers) || layers < 1) throw new Error(`lstm layers must be a whole number >= 1, got ${layers}`);
+    const units = o.lstmUnits ?? Math.round(48 * w);
+    for (let l = 0; l < layers; l++) {
+      x = tf.layers
+        .lstm({
+          units,
+          returnSequences: l < layers - 1,
+          kernelInitializer: init.glorotUniform(),
+          recurrentInitializer: init.orthogonal(),
+          name: l === 0 ? 'lstm' : `lstm_${l + 1}`,
+        })
+        .apply(x) as tf.SymbolicTensor;
+    }
   } else {
     x = convBlock(x, Math.round(32 * w), 5, true, 'b1');
     x = convBlock(x, Math.round(48 * w), 3, true, 'b2');

@@ -1,8 +1,14 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { barChart, boxPlotChart, histogramChart, writeReport, type ReportSection, type ReportValue } from '../../analysis/index.js';
 import type { AudioFeatureSettingsInput } from '../../features/audio/index.js';
-import { scanSpeechDataset, type DatasetName } from './datasets.js';
+import { decodeAudioFile } from '../../ingest/audio-file-source.js';
+import { clipFigureSections } from './clip-figure.js';
+import { buildClipStatisticsMatrix } from './clip-statistics-matrix.js';
+import { scanSpeechDataset, type DatasetName, type SpeechClip } from './datasets.js';
+import { emotionBaselineSections } from './emotion-baseline-report.js';
+import { decideInput, evaluateBaselines, type BaselineRun, type InputDecision } from './emotion-baselines.js';
+import { publishedFolds } from './published-folds.js';
 import { buildGenderMfccMatrix, speakerMeans, type GenderMfccMatrix } from './gender-mfcc-matrix.js';
 import { GENDER_TEST_TITLES, GENDER_TESTS, genderStatistics, type GenderStatistics, type LevelStatistics } from './gender-statistics.js';
 
@@ -20,13 +26,23 @@ export interface AnalyzeSpeechOptions {
   /** Matrix cache folder (default `.cache/speech-stats`); null disables the cache. */
   cacheRoot?: string | null;
   onProgress?: (done: number, total: number) => void;
+  /** Emotion baselines (SVM, forest; with and without contrast / chroma) on the speaker folds (default true). */
+  emotionBaselines?: boolean;
+  /** Speaker folds of the baselines (default 6, as `train audio`). */
+  folds?: number;
+  /** The clip drawn as waveform, spectrograms and roll-off (default: the first clip of the data). */
+  figureClip?: string;
+  /** Model repository holding the published emotion CNN whose folds are shown beside the baselines (default models/). */
+  modelsRoot?: string;
 }
 
 export interface AnalyzeSpeechResult {
   statistics: GenderStatistics;
   nClips: number;
   nSpeakers: number;
-  files: { html: string; json: string; statistics: string; matrix: string };
+  /** Baseline runs and the contrast / chroma decisions; null when not run (with the reason). */
+  emotionBaselines: { runs: BaselineRun[]; decisions: InputDecision[] } | { skipped: string };
+  files: { html: string; json: string; statistics: string; matrix: string; baselines: string };
 }
 
 /**
@@ -49,8 +65,40 @@ export async function analyzeSpeech(o: AnalyzeSpeechOptions): Promise<AnalyzeSpe
   await writeFile(matrixPath, `${JSON.stringify(matrix)}\n`);
   const nSpeakers = new Set(matrix.clips.map((c) => c.speaker)).size;
   const sections = reportSections(matrix, statistics, o.plotCoefficients ?? 4);
-  const { htmlPath, jsonPath } = await writeReport(out, { title: 'Speaker gender and MFCCs: male vs female', sections });
-  return { statistics, nClips: clips.length, nSpeakers, files: { html: htmlPath, json: jsonPath, statistics: statisticsPath, matrix: matrixPath } };
+  const emotion = await emotionSections(root, all, o);
+  const baselinesPath = join(out, 'emotion-baselines.json');
+  await writeFile(baselinesPath, `${JSON.stringify(emotion.result, null, 2)}\n`);
+  const figureClip = o.figureClip ? resolve(o.figureClip) : clips[0].path;
+  const figure = clipFigureSections(await decodeAudioFile(figureClip), relative(root, figureClip) || figureClip);
+  const { htmlPath, jsonPath } = await writeReport(out, {
+    title: 'Speech analysis: speaker gender and MFCCs, emotion baselines, one clip\'s features',
+    sections: [...sections, ...emotion.sections, ...figure],
+  });
+  return {
+    statistics,
+    nClips: clips.length,
+    nSpeakers,
+    emotionBaselines: emotion.result,
+    files: { html: htmlPath, json: jsonPath, statistics: statisticsPath, matrix: matrixPath, baselines: baselinesPath },
+  };
+}
+
+/** The emotion baselines' report sections, or one text section saying why they were not run. */
+async function emotionSections(root: string, all: SpeechClip[], o: AnalyzeSpeechOptions): Promise<{ sections: ReportSection[]; result: AnalyzeSpeechResult['emotionBaselines'] }> {
+  const folds = o.folds ?? 6;
+  const clips = all.filter((c) => c.emotion);
+  const speakers = new Set(clips.map((c) => c.speaker)).size;
+  const skipped =
+    o.emotionBaselines === false
+      ? 'not asked for (emotionBaselines: false)'
+      : speakers < folds
+        ? `${speakers} speakers with emotion labels, fewer than the ${folds} speaker folds`
+        : null;
+  if (skipped) return { sections: [{ kind: 'text', title: 'Emotion: clip-level baselines', text: `Not run: ${skipped}.` }], result: { skipped } };
+  const m = await buildClipStatisticsMatrix(clips, { root, concurrency: o.concurrency, cacheRoot: o.cacheRoot, onProgress: o.onProgress });
+  const runs = evaluateBaselines(m, { folds });
+  const decisions = (['spectralContrast', 'chroma'] as const).map((b) => decideInput(runs, b));
+  return { sections: emotionBaselineSections(runs, decisions, publishedFolds('emotion', o.modelsRoot)), result: { runs, decisions } };
 }
 
 /**
@@ -68,6 +116,13 @@ export function speechSummary(r: AnalyzeSpeechResult): Record<string, unknown> {
     alpha: r.statistics.alpha,
     coefficients: r.statistics.clipLevel.coefficients.length,
     survivors: { clipLevel: survivors(r.statistics.clipLevel), speakerLevel: survivors(r.statistics.speakerLevel) },
+    emotionBaselines:
+      'skipped' in r.emotionBaselines
+        ? { skipped: r.emotionBaselines.skipped }
+        : {
+            accuracy: Object.fromEntries(r.emotionBaselines.runs.map((run) => [`${run.model}:${run.blocks.join('+')}`, Math.round(run.accuracy.mean * 1000) / 1000])),
+            inputs: Object.fromEntries(r.emotionBaselines.decisions.map((d) => [d.block, d.on ? 'on' : 'off'])),
+          },
   };
 }
 

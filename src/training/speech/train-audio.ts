@@ -16,11 +16,13 @@ import { modelsRoot, publishVersion } from '../../models/model-repository.js';
 import { decodeAudioFile } from '../../ingest/audio-file-source.js';
 import { writeReference } from '../../monitoring/shipped.js';
 import { initTrainingBackend } from '../../inference/tfjs-backend.js';
+import { seededShuffle } from '../seeding.js';
 import { extractClipFeatures, type FeatureSet } from './clip-features.js';
 import { evaluateClips, meanProbabilities, type SpeechEvaluation } from './clip-metrics.js';
 import { EMOTION_LABELS, GENDER_LABELS, scanSpeechDataset, type SpeechClip } from './datasets.js';
 import { balancedClassWeights, fitSpeechModel, predictWindows, type EpochLog } from './fit-speech.js';
 import { buildSpeechModel, type SpeechModelKind } from './models.js';
+import { matchingFold, publishedFolds, type PublishedFolds } from './published-folds.js';
 import { SPEECH_FEATURE_SETTINGS } from './settings.js';
 import { collectWindows, featureStatistics, normaliseInPlace, speechWindowIndices } from './window-data.js';
 
@@ -53,6 +55,18 @@ export interface TrainAudioOptions {
   /** Conv blocks of the cnn (default 3). */
   depth?: number;
   dropout?: number;
+  /** Stacked LSTM layers of the lstm model (default 1). */
+  lstmLayers?: number;
+  /** Units per LSTM layer (default 48 x width). */
+  lstmUnits?: number;
+  /**
+   * Early stopping: this many of each fold's training speakers are held out, their windows scored
+   * after every epoch, and training stops after `patience` epochs without a better accuracy (best
+   * weights restored). Default 0: no early stopping, every epoch runs.
+   */
+  earlyStoppingSpeakers?: number;
+  /** Epochs without improvement before stopping (default 3). */
+  patience?: number;
   settings?: AudioFeatureSettingsInput;
   /** Keep at most this many clips per speaker (quick runs and tests). */
   maxClipsPerSpeaker?: number;
@@ -67,6 +81,8 @@ export interface TrainAudioOptions {
   cacheFolds?: boolean;
   /** Clips whose training-time probabilities go into the manifest, for checking the served path (default 8). */
   referenceClips?: number;
+  /** Also write the training report (report.html, report.json) into this folder; the only report of a run with publish false. */
+  reportDir?: string;
   log?: (line: string) => void;
 }
 
@@ -78,6 +94,10 @@ export interface FoldResult {
   accuracy: number;
   macroF1: number;
   weightedF1: number;
+  /** confusion[i][j] = the fold's test clips of true labels[i] predicted labels[j]. */
+  confusion: number[][];
+  /** Training speakers held out for early stopping (not trained on), when earlyStoppingSpeakers > 0. */
+  earlyStoppingSpeakers?: string[];
   epochs: EpochLog[];
 }
 
@@ -114,9 +134,28 @@ interface TrainedModel {
   model: tf.LayersModel;
   norm: { mean: number[]; std: number[] };
   epochs: EpochLog[];
+  earlyStoppingSpeakers: string[];
 }
 
-async function trainOn(fs: FeatureSet, clipIdx: number[], labelIdx: (c: number) => number, classes: number, o: Required<Pick<TrainAudioOptions, 'model' | 'epochs' | 'seed' | 'trainWindowStride'>> & TrainAudioOptions, log: (s: string) => void, tag: string): Promise<TrainedModel> {
+/**
+ * Splits `clipIdx` into training clips and the clips of `n` held-out speakers (seeded choice) for
+ * early stopping; n = 0 keeps every clip for training.
+ */
+function earlyStoppingSplit(fs: FeatureSet, clipIdx: number[], n: number, seed: number): { train: number[]; validation: number[]; speakers: string[] } {
+  if (n <= 0) return { train: clipIdx, validation: [], speakers: [] };
+  const speakers = [...new Set(clipIdx.map((c) => fs.clips[c].clip.speaker))].sort();
+  if (n >= speakers.length) throw new Error(`earlyStoppingSpeakers=${n} leaves no training speaker (${speakers.length} in the fold)`);
+  const held = new Set(seededShuffle(speakers, seed).slice(0, n));
+  return {
+    train: clipIdx.filter((c) => !held.has(fs.clips[c].clip.speaker)),
+    validation: clipIdx.filter((c) => held.has(fs.clips[c].clip.speaker)),
+    speakers: [...held].sort(),
+  };
+}
+
+async function trainOn(fs: FeatureSet, allClipIdx: number[], labelIdx: (c: number) => number, classes: number, o: Required<Pick<TrainAudioOptions, 'model' | 'epochs' | 'seed' | 'trainWindowStride'>> & TrainAudioOptions, log: (s: string) => void, tag: string): Promise<TrainedModel> {
+  const split = earlyStoppingSplit(fs, allClipIdx, o.earlyStoppingSpeakers ?? 0, o.seed);
+  const clipIdx = split.train;
   const data = collectWindows(fs, clipIdx, labelIdx, { augmented: true, speechOnly: true });
   // Keep every n-th window (neighbouring windows overlap by 75 %; this cuts epoch time without losing audio).
   const stride = Math.max(1, o.trainWindowStride);
@@ -141,17 +180,26 @@ async function trainOn(fs: FeatureSet, clipIdx: number[], labelIdx: (c: number) 
   }
   const norm = featureStatistics(data.x, data.features);
   normaliseInPlace(data.x, norm);
-  const model = buildSpeechModel(o.model, { frames: data.frames, features: data.features, classes, seed: o.seed, width: o.width, depth: o.depth, dropout: o.dropout });
+  const model = buildSpeechModel(o.model, { frames: data.frames, features: data.features, classes, seed: o.seed, width: o.width, depth: o.depth, dropout: o.dropout, lstmLayers: o.lstmLayers, lstmUnits: o.lstmUnits });
   log(`[${tag}] ${data.n} training windows, ${model.countParams()} parameters`);
+  let earlyStopping: { validation: ReturnType<typeof collectWindows>; patience: number } | undefined;
+  if (split.validation.length > 0) {
+    const validation = collectWindows(fs, split.validation, labelIdx, { augmented: false, speechOnly: true });
+    normaliseInPlace(validation.x, norm);
+    earlyStopping = { validation, patience: o.patience ?? 3 };
+    log(`[${tag}] early stopping on speakers ${split.speakers.join(', ')} (${validation.n} windows, patience ${earlyStopping.patience})`);
+  }
   const epochs = await fitSpeechModel(model, data, {
     epochs: o.epochs,
     seed: o.seed,
     batchSize: o.batchSize,
     learningRate: o.learningRate,
     classWeights: balancedClassWeights(data.y, classes),
-    onEpoch: (e, l) => log(`[${tag}] epoch ${e}/${o.epochs} loss ${l.loss.toFixed(4)} acc ${l.acc.toFixed(3)} lr ${l.lr.toExponential(2)} (${l.seconds.toFixed(1)} s)`),
+    earlyStopping,
+    onEpoch: (e, l) =>
+      log(`[${tag}] epoch ${e}/${o.epochs} loss ${l.loss.toFixed(4)} acc ${l.acc.toFixed(3)}${l.valAcc !== undefined ? ` val acc ${l.valAcc.toFixed(3)}` : ''} lr ${l.lr.toExponential(2)} (${l.seconds.toFixed(1)} s)`),
   });
-  return { model, norm, epochs };
+  return { model, norm, epochs, earlyStoppingSpeakers: split.speakers };
 }
 
 /** Clip-level probabilities: mean over each clip's speech windows (all windows when none is speech). */
@@ -255,6 +303,10 @@ export async function trainAudio(options: TrainAudioOptions = {}): Promise<Train
                   ...(o.depth !== 2 ? { depth: o.depth } : {}),
                   dropout: o.dropout,
                   max: options.maxClipsPerSpeaker,
+                  // Only when set, so the folds cached before these options existed keep their keys.
+                  ...(o.lstmLayers !== undefined ? { lstmLayers: o.lstmLayers } : {}),
+                  ...(o.lstmUnits !== undefined ? { lstmUnits: o.lstmUnits } : {}),
+                  ...(o.earlyStoppingSpeakers ? { earlyStoppingSpeakers: o.earlyStoppingSpeakers, patience: o.patience ?? 3 } : {}),
                 }),
               )
               .digest('hex')
@@ -275,7 +327,18 @@ export async function trainAudio(options: TrainAudioOptions = {}): Promise<Train
         const ev = evaluateClips(labels, yTrue, probs);
         const testSpeakers = [...new Set(split.test.map((c) => clips[c].speaker))].sort();
         fold = {
-          result: { fold: k, testSpeakers, trainClips: split.train.length, testClips: split.test.length, accuracy: ev.accuracy, macroF1: ev.macroF1, weightedF1: ev.weightedF1, epochs: trained.epochs },
+          result: {
+            fold: k,
+            testSpeakers,
+            trainClips: split.train.length,
+            testClips: split.test.length,
+            accuracy: ev.accuracy,
+            macroF1: ev.macroF1,
+            weightedF1: ev.weightedF1,
+            confusion: ev.confusion,
+            ...(trained.earlyStoppingSpeakers.length > 0 ? { earlyStoppingSpeakers: trained.earlyStoppingSpeakers } : {}),
+            epochs: trained.epochs,
+          },
           yTrue,
           probs: probs.map((p) => Array.from(p)),
         };
@@ -284,7 +347,8 @@ export async function trainAudio(options: TrainAudioOptions = {}): Promise<Train
           writeFileSync(cached, JSON.stringify(fold));
         }
       }
-      foldResults.push(fold.result);
+      // Folds cached before the confusion matrix was kept get it from their predictions.
+      foldResults.push({ ...fold.result, confusion: evaluateClips(labels, fold.yTrue, fold.probs.map((p) => Float32Array.from(p))).confusion });
       pooledTrue.push(...fold.yTrue);
       pooledProbs.push(...fold.probs.map((p) => Float32Array.from(p)));
       const f = fold.result;
@@ -298,8 +362,11 @@ export async function trainAudio(options: TrainAudioOptions = {}): Promise<Train
     };
     const cv = result.crossValidation;
     log(`[cv] accuracy ${cv.accuracy.mean.toFixed(3)} ± ${cv.accuracy.std.toFixed(3)}, macro-F1 ${cv.macroF1.mean.toFixed(3)} ± ${cv.macroF1.std.toFixed(3)}`);
-    if (options.publish !== false) (result as { _pooled?: unknown })._pooled = { yTrue: pooledTrue, probs: pooledProbs };
+    (result as { _pooled?: unknown })._pooled = { yTrue: pooledTrue, probs: pooledProbs };
   }
+  const pooled = (result as { _pooled?: { yTrue: string[]; probs: Float32Array[] } })._pooled;
+  delete (result as { _pooled?: unknown })._pooled;
+  const shipped = publishedFolds(options.name ?? task, options.out);
 
   if (options.publish !== false) {
     const all = clips.map((_, i) => i);
@@ -312,9 +379,9 @@ export async function trainAudio(options: TrainAudioOptions = {}): Promise<Train
     const frames = fs.framesPerWindow;
     const nFeatures = fs.nFeatures;
     const reportDir = mkdtempSync(join(tmpdir(), 'speech-report-'));
-    const pooled = (result as { _pooled?: { yTrue: string[]; probs: Float32Array[] } })._pooled;
-    delete (result as { _pooled?: unknown })._pooled;
-    await writeReport(reportDir, buildReport(task, o.model, result, final.epochs, pooled, labels));
+    const report = buildReport(task, o.model, result, final.epochs, pooled, labels, shipped);
+    await writeReport(reportDir, report);
+    if (options.reportDir) await writeReport(options.reportDir, report);
     const manifestTask: ModelTask = task === 'emotion' ? 'audio-emotion' : 'audio-gender';
     const name = options.name ?? task;
     const v = publishVersion(
@@ -390,17 +457,20 @@ export async function trainAudio(options: TrainAudioOptions = {}): Promise<Train
     log(`[publish] ${v.dir} (${(onnx.length / 1024).toFixed(1)} KiB ONNX, ${final.model.countParams()} parameters)`);
     final.model.dispose();
   }
+  else if (options.reportDir) await writeReport(options.reportDir, buildReport(task, o.model, result, undefined, pooled, labels, shipped));
   result.seconds = (performance.now() - started) / 1000;
   return result;
 }
+
 
 function buildReport(
   task: SpeechTask,
   kind: SpeechModelKind,
   r: TrainAudioResult,
-  finalEpochs: EpochLog[],
+  finalEpochs: EpochLog[] | undefined,
   pooled: { yTrue: string[]; probs: Float32Array[] } | undefined,
   labels: string[],
+  shipped?: PublishedFolds,
 ): { title: string; sections: ReportSection[] } {
   const sections: ReportSection[] = [
     {
@@ -413,7 +483,10 @@ function buildReport(
   if (cv && pooled) {
     sections.push({
       kind: 'metrics',
-      title: 'Leave-speakers-out cross-validation (mean over folds, ± std)',
+      title:
+        cv.folds.length > 1
+          ? `Leave-speakers-out cross-validation (mean over the ${cv.folds.length} folds run, ± std)`
+          : 'Leave-speakers-out cross-validation (one fold run: no spread; std shows 0)',
       metrics: [
         { name: 'accuracy (mean)', value: cv.accuracy.mean },
         { name: 'accuracy (std)', value: cv.accuracy.std },
@@ -424,9 +497,13 @@ function buildReport(
     sections.push({
       kind: 'table',
       title: 'Per fold',
-      columns: ['fold', 'test speakers', 'test clips', 'accuracy', 'macro-F1'],
-      rows: cv.folds.map((f) => [f.fold + 1, f.testSpeakers.join(' '), f.testClips, f.accuracy, f.macroF1]),
+      caption: cv.folds.some((f) => f.earlyStoppingSpeakers)
+        ? 'Early stopping: the speakers in the last column were held out of the fold\'s training data and scored after every epoch; the weights of the best epoch were kept.'
+        : undefined,
+      columns: ['fold', 'test speakers', 'test clips', 'accuracy', 'macro-F1', 'epochs run', 'early-stopping speakers'],
+      rows: cv.folds.map((f) => [f.fold + 1, f.testSpeakers.join(' '), f.testClips, f.accuracy, f.macroF1, f.epochs.length, f.earlyStoppingSpeakers?.join(' ') ?? '–']),
     });
+    if (shipped) sections.push(shippedComparison(cv.folds, shipped));
     sections.push({
       kind: 'table',
       title: 'Per class (pooled out-of-fold predictions)',
@@ -441,6 +518,14 @@ function buildReport(
       title: 'Confusion matrix (pooled out-of-fold)',
       spec: confusionMatrixChart({ labels, counts: cv.pooled.confusion }, { title: 'Confusion matrix, rows = true class', normalize: 'true' }),
     });
+    for (const f of cv.folds) {
+      sections.push({
+        kind: 'chart',
+        title: `Confusion matrix, fold ${f.fold + 1} (test speakers ${f.testSpeakers.join(', ')})`,
+        caption: `${f.testClips} clips; counts, rows = true class. The pooled matrix above is the sum of the fold matrices.`,
+        spec: confusionMatrixChart({ labels, counts: f.confusion }, { title: `Fold ${f.fold + 1}, rows = true class` }),
+      });
+    }
     if (labels.every((l) => pooled.yTrue.includes(l)) && labels.length > 1) {
       const roc = rocCurvesOvr(pooled.yTrue, pooled.probs.map((p) => Array.from(p)), labels);
       sections.push({
@@ -466,13 +551,30 @@ function buildReport(
       });
     }
   }
-  sections.push({
-    kind: 'chart',
-    title: 'Training curve, final model (all speakers)',
-    spec: trainingCurvesChart(
-      { epoch: finalEpochs.map((e) => e.epoch), train: { loss: finalEpochs.map((e) => e.loss), accuracy: finalEpochs.map((e) => e.acc) } },
-      { title: 'Final model training loss and accuracy' },
-    ),
-  });
+  if (finalEpochs) {
+    sections.push({
+      kind: 'chart',
+      title: 'Training curve, final model (all speakers)',
+      spec: trainingCurvesChart(
+        { epoch: finalEpochs.map((e) => e.epoch), train: { loss: finalEpochs.map((e) => e.loss), accuracy: finalEpochs.map((e) => e.acc) } },
+        { title: 'Final model training loss and accuracy' },
+      ),
+    });
+  }
   return { title: `Speech ${task} model (${kind})`, sections };
+}
+
+/** This run's folds beside the published model's folds with the same test speakers. */
+function shippedComparison(folds: FoldResult[], shipped: PublishedFolds): ReportSection {
+  const rows = folds.map((f) => {
+    const s = matchingFold(shipped, f.testSpeakers);
+    return [f.fold + 1, f.testSpeakers.join(' '), f.accuracy, s?.accuracy ?? '–', f.macroF1, s?.macroF1 ?? '–'];
+  });
+  return {
+    kind: 'table',
+    title: `This run beside ${shipped.name}, fold by fold`,
+    caption: 'Same test speakers in each row (a dash: the published model has no fold with these speakers). Only the folds this run trained are listed.',
+    columns: ['fold', 'test speakers', 'accuracy (this run)', `accuracy (${shipped.name})`, 'macro-F1 (this run)', `macro-F1 (${shipped.name})`],
+    rows,
+  };
 }
