@@ -1,34 +1,9 @@
 import { api } from './api.js';
 import { h } from './dom.js';
 
-/** Shapes of GET /api/recommendations and /api/recommendations/catalogue (src/recommend/http.ts). */
-interface CatalogueStatus {
-  size: number;
-  version: number;
-  subjects: string[];
-  levels: string[];
-  popularitySource: string;
-  popularityDescription: string;
-}
-interface Recommendation {
-  rank: number;
-  courseId: string;
-  title: string;
-  url?: string;
-  subject?: string;
-  level: string;
-  price: number;
-  isFree: boolean;
-  contentHours: number;
-  score: number;
-  matchingTerms: string[];
-  reasons: string[];
-}
-interface RecommendationResult {
-  results: Recommendation[];
-  candidates: number;
-  catalogue: { size: number; version: number };
-}
+/** Shapes of GET /api/recommendations and /api/recommendations/catalogue: the server's own types (type-only imports). */
+import type { CatalogueStatus } from '../../src/recommend/http.js';
+import type { RecommendationResult } from '../../src/recommend/recommender.js';
 
 const POLL_MS = 3000;
 const DEBOUNCE_MS = 300;

@@ -1,6 +1,6 @@
 import { COURSE_LEVELS } from '../features/course/schema.js';
 import { RecommendationQueryError } from './query.js';
-import type { CourseRecommender } from './recommender.js';
+import type { CatalogueDescription, CourseRecommender } from './recommender.js';
 
 /** A framework-free HTTP answer: the gateway sends `body` as JSON with `status`. */
 export interface HttpAnswer {
@@ -30,20 +30,28 @@ export function handleRecommendations(recommender: CourseRecommender, url: URL):
   }
 }
 
+/** The body of GET /api/recommendations/catalogue (the dashboard imports this type). */
+export type CatalogueStatus = CatalogueDescription & {
+  subjects: string[];
+  levels: string[];
+  popularitySource: string;
+  popularityDescription: string;
+  popularityWeight: number;
+  blendWeights: CourseRecommender['weights'];
+};
+
 /** GET /api/recommendations/catalogue: size and version (the dashboard re-queries when the version moves), subjects and levels for the form. */
 export function handleCatalogueStatus(recommender: CourseRecommender): HttpAnswer {
-  return {
-    status: 200,
-    body: {
-      ...recommender.describeCatalogue(),
-      subjects: recommender.subjects,
-      levels: [...COURSE_LEVELS],
-      popularitySource: recommender.popularityScorer.source,
-      popularityDescription: recommender.popularityScorer.description,
-      popularityWeight: recommender.popularityWeight,
-      blendWeights: recommender.weights,
-    },
+  const body: CatalogueStatus = {
+    ...recommender.describeCatalogue(),
+    subjects: recommender.subjects,
+    levels: [...COURSE_LEVELS],
+    popularitySource: recommender.popularityScorer.source,
+    popularityDescription: recommender.popularityScorer.description,
+    popularityWeight: recommender.popularityWeight,
+    blendWeights: recommender.weights,
   };
+  return { status: 200, body: { ...body } };
 }
 
 function badRequest(field: string, message: string): HttpAnswer {
