@@ -1,7 +1,7 @@
 /** Opens a self-contained HTML report in Chromium and collects what a clean page must not have. */
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './chromium.js';
+import { launchChromium, watchPageProblems } from './chromium.js';
 
 /**
  * The page after `load`, and its problems: console errors and warnings, uncaught page errors, and any
@@ -9,14 +9,7 @@ import { launchChromium } from './chromium.js';
  */
 export async function openReportPage(browser: Browser, htmlPath: string): Promise<{ page: Page; problems: string[] }> {
   const page = await browser.newPage();
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('request', (r) => {
-    if (!/^(file|data):/.test(r.url())) problems.push(`external request: ${r.url()}`);
-  });
+  const problems = watchPageProblems(page);
   await page.goto(pathToFileURL(htmlPath).href, { waitUntil: 'load' });
   return { page, problems };
 }
