@@ -237,14 +237,18 @@ export const brokerRestart: Scenario = async (broker) => {
 
 /** A third inference worker joins mid-stream, then one of the first two leaves cleanly. */
 export const rebalance: Scenario = async (broker) => {
-  const { plans: streams, cleanup } = plans('rebalance', 40);
+  // 20 records/s per stream: the streams last ~27 s, so the joining worker (a new process that loads and warms
+  // its model first) is assigned partitions while there is still input to consume.
+  const { plans: streams, cleanup } = plans('rebalance', 20);
   const t = new Topology({ scenario: 'rebalance', broker, streams, workers: ['features:course', 'inference:course', 'inference:course'] });
   try {
     await t.start();
     await t.firstPredictions(100);
     const joined = await t.addWorker('inference:course');
     const joinAt = Date.now();
-    await sleep(4000);
+    // Leave only once the joined worker has consumed (it holds partitions), at least 4 s after the join.
+    for (let waited = 0; waited < 30_000 && (await counter(joined.url, 'streamlens_stage_messages_in_total')) === 0; waited += 250) await sleep(250);
+    await sleep(Math.max(0, 4000 - (Date.now() - joinAt)));
     const leaver = t.workers.filter((w) => w.stage === 'inference:course')[0].proc;
     const leaveAt = Date.now();
     await leaver.stop();
