@@ -6,7 +6,8 @@ import { truthLabels } from '../../src/monitoring/truth-labels.js';
 /**
  * "Right?" control for the prediction a tile shows: "yes" sends the predicted label as the true one,
  * the list sends another (POST /api/feedback). It follows the tile's latest prediction, except while
- * the user is using it (focus inside), so the answer goes to the prediction that was on screen.
+ * the user is using it (from the pointer going down or focus coming in until the answer is sent or
+ * focus leaves), so the answer goes to the prediction that was on screen when they started answering.
  */
 export function feedbackControl(): { el: HTMLElement; target(p: Prediction): void } {
   let current: Prediction | undefined;
@@ -16,6 +17,17 @@ export function feedbackControl(): { el: HTMLElement; target(p: Prediction): voi
   const select = h('select', { class: 'fb-label', 'aria-label': 'the true label' });
   const el = h('div', { class: 'feedback', hidden: true }, question, yes, select, status);
   let shownId: string | undefined;
+  /** Set while the user is answering: the tile's newer predictions wait until the answer is sent. */
+  let held = false;
+  const hold = () => {
+    held = true;
+  };
+  yes.addEventListener('pointerdown', hold);
+  select.addEventListener('pointerdown', hold);
+  el.addEventListener('focusin', hold);
+  el.addEventListener('focusout', (e) => {
+    if (!el.contains(e.relatedTarget as Node | null)) held = false;
+  });
 
   const send = async (label: string) => {
     const p = current;
@@ -25,6 +37,7 @@ export function feedbackControl(): { el: HTMLElement; target(p: Prediction): voi
       status.textContent = r.counted ? `thanks: ${label} counted` : `${label} was already counted`;
       // Let the control follow the tile's next prediction again.
       if (el.contains(document.activeElement)) (document.activeElement as HTMLElement).blur();
+      held = false;
     } catch (e) {
       status.textContent = '';
       toast(`feedback: ${(e as Error).message}`, 'error');
@@ -41,7 +54,7 @@ export function feedbackControl(): { el: HTMLElement; target(p: Prediction): voi
   return {
     el,
     target(p: Prediction) {
-      if (!p.id || el.contains(document.activeElement)) return;
+      if (!p.id || held || el.contains(document.activeElement)) return;
       current = p;
       el.hidden = false;
       el.dataset.predictionId = p.id;

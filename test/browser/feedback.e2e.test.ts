@@ -78,20 +78,22 @@ describe('feedback from the Live view, quality in the Monitoring view (Chromium)
     await control.waitFor({ state: 'visible', timeout: 15_000 });
     // A prediction not answered yet (the control follows the tile's latest prediction).
     await page.waitForFunction((ids) => !ids.includes(document.querySelector('[data-stream="cam-1"] .feedback')?.getAttribute('data-prediction-id') ?? ''), answered, { timeout: 10_000 });
-    const question = (await control.locator('.fb-question').textContent())!;
-    answered.push((await control.getAttribute('data-prediction-id'))!);
+    // Start answering as a user does (focus on the control): from then on it stays on the prediction it shows.
+    const input = control.locator(right ? '.fb-yes' : 'select.fb-label');
+    await input.focus();
+    const [question, id] = await control.evaluate((el) => [el.querySelector('.fb-question')!.textContent!, el.getAttribute('data-prediction-id')!]);
+    answered.push(id);
     const predicted = question.replace(/ right\?$/, '');
     const response = page.waitForResponse((r) => r.url().endsWith('/api/feedback') && r.request().method() === 'POST');
     let truth = predicted;
-    if (right) await control.locator('.fb-yes').click();
+    if (right) await input.click();
     else {
-      const select = control.locator('select.fb-label');
-      await select.focus();
-      truth = (await select.locator('option').nth(1).getAttribute('value'))!;
+      truth = (await input.locator('option').nth(1).getAttribute('value'))!;
       expect(truth).not.toBe(predicted);
-      await select.selectOption(truth);
+      await input.selectOption(truth);
     }
     const r = await response;
+    expect(r.request().postDataJSON()).toEqual({ predictionId: id, label: truth }); // the prediction that was on screen
     expect(r.status(), await r.text()).toBe(201);
     expect(await r.json()).toMatchObject({ label: truth, predicted, counted: true, model: 'animal', version: '1' });
     return [truth, predicted];
