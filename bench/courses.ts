@@ -26,7 +26,7 @@ import { requireDataPath } from '../src/core/paths.js';
 import { type EnrichedCourse, enrichCourse } from '../src/features/course/enrich.js';
 import { validateCourse } from '../src/features/course/schema.js';
 import { ingestCourseCsv } from '../src/ingest/course-source.js';
-import { loadCoursePredictor } from '../src/inference/course-predictor.js';
+import { loadCoursePredictor } from '../src/inference/course/course-predictor.js';
 import { runIfExecutedDirectly } from './run-directly.js';
 
 function rate(n: number, ms: number): number {

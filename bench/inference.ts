@@ -15,7 +15,7 @@ import { runIfExecutedDirectly } from './run-directly.js';
 import { existsSync } from 'node:fs';
 import { CascadeSession } from '../src/inference/cascade-session.js';
 import { dataRoot } from '../src/core/paths.js';
-import { listImageDataset, recordedTestSplit } from '../src/training/image/dataset.js';
+import { listImageDataset, recordedTestSplit } from '../src/ingest/image-dataset.js';
 import { parseImageFeatureSettings } from '../src/features/image/settings.js';
 import { preprocessImage } from '../src/features/image/preprocess.js';
 

@@ -22,7 +22,7 @@ import type { EnrichedCourse } from '../src/features/course/enrich.js';
 import { decodeResizedRgb, normaliseRgb } from '../src/features/image/preprocess.js';
 import { parseImageFeatureSettings } from '../src/features/image/settings.js';
 import { loadClassifier } from '../src/inference/classifier-loader.js';
-import { loadCoursePredictor } from '../src/inference/course-predictor.js';
+import { loadCoursePredictor } from '../src/inference/course/course-predictor.js';
 import { resolveModel, type ModelVersion } from '../src/models/model-repository.js';
 import { LiveMonitoring } from '../src/monitoring/live.js';
 import { courseObservation, tensorObservation } from '../src/monitoring/observations.js';

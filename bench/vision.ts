@@ -31,7 +31,7 @@ import { resolveModel } from '../src/models/model-repository.js';
 import { tensorInferenceStage } from '../src/inference/stage.js';
 import type { CapturedFrame, FrameSource } from '../src/ingest/frame.js';
 import { publishVideoSource } from '../src/ingest/publish.js';
-import { listImageDataset, recordedTestSplit } from '../src/training/image/dataset.js';
+import { listImageDataset, recordedTestSplit } from '../src/ingest/image-dataset.js';
 import { runIfExecutedDirectly } from './run-directly.js';
 
 function percentile(sorted: number[], q: number): number {

@@ -2,7 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { EXIT_USAGE, exitCodeOf, isVerbose, printError, setVerbose, UsageError } from './cli-support.js';
+import { EXIT_USAGE, exitCodeOf, isVerbose, printError, setVerbose, UsageError } from './cli/support.js';
 import { type AppConfig, loadConfigFile, parseConfig } from './core/config.js';
 import { configureLogging } from './core/logger.js';
 import { envValue } from './core/environment.js';
@@ -10,7 +10,7 @@ import { repoRoot, runnableFile } from './core/paths.js';
 
 /**
  * The `streamlens` command line. Task commands import their modules lazily so `--help` and
- * small commands stay fast. Exit codes and error lines: cli-support.ts. Logs go to stderr only
+ * small commands stay fast. Exit codes and error lines: src/cli/support.ts. Logs go to stderr only
  * (human-readable in a terminal, JSON otherwise; core/logger.ts); one-shot commands log warnings
  * and errors only unless LOG_LEVEL or --verbose say otherwise.
  */
@@ -128,8 +128,8 @@ busOptions(program.command('start'))
   .option('--live-catalogue', 'add the courses of the live course streams to the recommendation catalogue')
   .action(async (opts) => {
     const config = await resolveConfig(opts);
-    const { createApp } = await import('./app.js');
-    const { STAGE_NAMES } = await import('./stages.js');
+    const { createApp } = await import('./app/app.js');
+    const { STAGE_NAMES } = await import('./app/stages.js');
     const stages = opts.stages === 'all' ? [...STAGE_NAMES] : opts.stages === 'none' ? [] : String(opts.stages).split(',').map((s: string) => s.trim());
     for (const s of stages) if (!(STAGE_NAMES as readonly string[]).includes(s)) throw new UsageError(`--stages: unknown stage "${s}"; stages: ${STAGE_NAMES.join(', ')}`);
     const app = await createApp(config, { demo: opts.demo, stages, catalogue: { data: opts.courses, snapshot: opts.catalogue, live: opts.liveCatalogue === true } });
@@ -143,7 +143,7 @@ busOptions(program.command('worker'))
   .option('-p, --port <port>', 'port for /metrics and /healthz (default 0: a free port)')
   .action(async (stage: string, opts) => {
     const config = await resolveConfig({ ...opts, port: opts.port ?? '0' });
-    const { runWorker } = await import('./app.js');
+    const { runWorker } = await import('./app/app.js');
     const worker = await runWorker(config, stage);
     onSignals(() => worker.stop());
   });
@@ -242,7 +242,7 @@ program
   });
 
 // Task commands (train, eval, classify, analyze, recommend) register themselves here.
-const { registerTaskCommands } = await import('./cli-tasks.js');
+const { registerTaskCommands } = await import('./cli/task-commands.js');
 registerTaskCommands(program);
 
 // Usage errors: commander's message (one line) and where to read the usage; exit code 2.

@@ -1,5 +1,5 @@
 /**
- * Human names for the course models' engineered features (src/training/course/feature-space.ts), and
+ * Human names for the course models' engineered features (src/features/course/feature-space.ts), and
  * the stop words an explanation display leaves out. One map, shared by the dashboard (imported, not
  * copied) and anything else that shows explanation terms to people. Pure: no Node imports (bundled).
  */

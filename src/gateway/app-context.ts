@@ -4,23 +4,9 @@ import type { AppConfig, StreamConfig } from '../core/config.js';
 import type { CourseRecommender } from '../recommend/recommender.js';
 import type { EvaluationSummary } from '../inference/evaluation-summary.js';
 
-/** What the gateway (HTTP/WS) needs from the running application. Implemented in src/app.ts. */
-export interface StreamInfo {
-  id: string;
-  media: 'audio' | 'video' | 'course';
-  source: StreamConfig['source'];
-  model: string;
-  /** Pinned model version (absent: the highest that loads). */
-  modelVersion?: string;
-  /** Models scored beside the primary one (the route's companions). */
-  companions?: string[];
-  status: 'starting' | 'running' | 'ended' | 'error';
-  error?: string;
-  startedAt: number;
-  /** Messages the bus acknowledged for the source, and items it dropped (backpressure) or dead-lettered at ingest. */
-  published: number;
-  dropped: number;
-}
+/** What the gateway (HTTP/WS) needs from the running application. Implemented in src/app/app.ts. */
+export type { StreamInfo } from '../ingest/stream-info.js';
+import type { StreamInfo } from '../ingest/stream-info.js';
 
 export interface ModelSummary {
   name: string;

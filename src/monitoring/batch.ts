@@ -5,7 +5,7 @@ import { decodeResizedRgb, normaliseRgb } from '../features/image/preprocess.js'
 import { parseImageFeatureSettings } from '../features/image/settings.js';
 import type { EnrichedCourse } from '../features/course/enrich.js';
 import { loadClassifier } from '../inference/classifier-loader.js';
-import { loadCoursePredictor } from '../inference/course-predictor.js';
+import { loadCoursePredictor } from '../inference/course/course-predictor.js';
 import type { ModelVersion } from '../models/model-repository.js';
 import { createEmbeddingSession, embedAll, embeddingFeatures, fitEmbeddingSummary, type EmbeddingSummary } from './embedding.js';
 import { audioObservation, courseObservation, imageObservation, toBatch, type Observation } from './observations.js';

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCourseDataset } from '../features/course/course-dataset.js';
-import { IMAGE_EXTENSIONS } from '../training/image/dataset.js';
+import { IMAGE_EXTENSIONS } from '../ingest/image-dataset.js';
 import { resolveModel, type ModelVersion } from '../models/model-repository.js';
 import { audioBatch, courseBatch, imageBatch, listFiles, type MonitoredBatch } from './batch.js';
 import { detectDrift, type DriftOptions, type DriftReport } from './detect.js';

@@ -1,4 +1,4 @@
-import { type CoursePredictor, loadCoursePredictor } from '../inference/course-predictor.js';
+import { type CoursePredictor, loadCoursePredictor } from '../inference/course/course-predictor.js';
 import { listVersions, modelsRoot } from '../models/model-repository.js';
 import { type PopularityScorer, subscriberPrior } from './popularity.js';
 import { DEFAULT_MODEL_BY_MEDIA } from '../core/route.js';

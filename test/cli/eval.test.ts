@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataRoot } from '../../src/core/paths.js';
 import type { ModelManifest } from '../../src/models/manifest.js';
 import { resolveModel } from '../../src/models/model-repository.js';
-import { listImageDataset, splitDataset } from '../../src/training/image/dataset.js';
+import { listImageDataset, splitDataset } from '../../src/ingest/image-dataset.js';
 import { partitionBySpeaker, trainingSpeakers } from '../../src/training/speech/seen-speakers.js';
 import { lines, runCli, STACK_FRAME, tempDir } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { explanationDisplayName, FEATURE_DISPLAY_NAMES } from '../../src/core/feature-names.js';
-import { NUMERIC_FEATURES } from '../../src/training/course/feature-space.js';
+import { NUMERIC_FEATURES } from '../../src/features/course/feature-space.js';
 
 describe('explanation display names', () => {
   it('every engineered numeric feature has a human name', () => {

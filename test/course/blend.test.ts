@@ -4,13 +4,13 @@ import { SeededRandom } from '../../src/core/random.js';
 import { r2Score } from '../../src/analysis/regression.js';
 import { type BlendJson, chooseBlendWeight } from '../../src/training/course/blend.js';
 import { designMatrix, fitCandidate } from '../../src/training/course/candidates.js';
-import { courseModelFromJson } from '../../src/training/course/course-model.js';
+import { courseModelFromJson } from '../../src/inference/course/course-model.js';
 import { loadCourseDataset } from '../../src/features/course/course-dataset.js';
 import { fitGradientBoosting } from '../../src/training/course/gradient-boosting.js';
 import { fitRidge } from '../../src/training/course/linear-fit.js';
-import { LinearModel } from '../../src/training/course/linear-model.js';
-import { TreeEnsemble } from '../../src/training/course/random-forest.js';
-import { columnMeans, denseColumns } from '../../src/training/course/sparse-matrix.js';
+import { LinearModel } from '../../src/inference/course/linear-model.js';
+import { TreeEnsemble } from '../../src/inference/course/random-forest.js';
+import { columnMeans, denseColumns } from '../../src/features/course/sparse-matrix.js';
 import { subscribersTask } from '../../src/training/course/tasks.js';
 import { blendParams, crossValidate, cvSplits } from '../../src/training/course/train.js';
 

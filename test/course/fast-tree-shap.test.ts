@@ -2,17 +2,18 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../src/core/random.js';
-import { loadCoursePredictor } from '../../src/inference/course-predictor.js';
-import { courseModelFromJson, topByMagnitude } from '../../src/training/course/course-model.js';
-import type { TreeJson } from '../../src/training/course/decision-tree.js';
-import { AdditiveExplainer } from '../../src/training/course/fast-explain.js';
-import { SIGNATURE_MAX_SPLITS, TreeShapTables, leafTable } from '../../src/training/course/fast-tree-shap.js';
+import { loadCoursePredictor } from '../../src/inference/course/course-predictor.js';
+import { courseModelFromJson, topByMagnitude } from '../../src/inference/course/course-model.js';
+import type { TreeJson } from '../../src/inference/course/decision-tree.js';
+import { AdditiveExplainer } from '../../src/inference/course/fast-explain.js';
+import { SIGNATURE_MAX_SPLITS, TreeShapTables, leafTable } from '../../src/inference/course/fast-tree-shap.js';
 import { fitGradientBoosting } from '../../src/training/course/gradient-boosting.js';
-import type { LinearModelJson } from '../../src/training/course/linear-model.js';
+import type { LinearModelJson } from '../../src/inference/course/linear-model.js';
 import { fitObliviousBoosting } from '../../src/training/course/oblivious-boosting.js';
-import { type ForestJson, TreeEnsemble, fitForest } from '../../src/training/course/random-forest.js';
-import { type CsrMatrix, denseColumns } from '../../src/training/course/sparse-matrix.js';
-import { addTreeShap } from '../../src/training/course/tree-shap.js';
+import { type ForestJson, TreeEnsemble } from '../../src/inference/course/random-forest.js';
+import { fitForest } from '../../src/training/course/fit-forest.js';
+import { type CsrMatrix, denseColumns } from '../../src/features/course/sparse-matrix.js';
+import { addTreeShap } from '../../src/inference/course/tree-shap.js';
 import { csrFromDense } from '../helpers/csr.js';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures');
@@ -295,7 +296,7 @@ describe('popularity from the subscriber score (score link)', () => {
   });
 
   it('the predictor serves a score link over its own subscriber model from the subscriber prediction and terms', async () => {
-    const { coursePredictorFromBundle } = await import('../../src/inference/course-predictor.js');
+    const { coursePredictorFromBundle } = await import('../../src/inference/course/course-predictor.js');
     const p = loadCoursePredictor();
     const bundle = JSON.parse(readFileSync(join(p.dir, 'model.json'), 'utf8'));
     // the shipped popularity model, whatever it is, replaced by a score link over the subscriber model
@@ -307,7 +308,7 @@ describe('popularity from the subscriber score (score link)', () => {
     const out = served.predict(records);
     const bare = served.predict(records, { explain: false });
     const model = courseModelFromJson(linked.popularity.model);
-    const { FeatureSpace } = await import('../../src/training/course/feature-space.js');
+    const { FeatureSpace } = await import('../../src/features/course/feature-space.js');
     const space = new FeatureSpace(linked.popularity.featureSpace);
     const X = space.transform(records.map((r, i) => ({ ...r, subject: out[i].subjectUsed })));
     const scores = model.scores(X);
@@ -333,8 +334,8 @@ describe('the shipped course model on real Udemy rows', () => {
     const records = ds.records.filter((_, i) => i % 10 === 3).slice(0, 120);
     const served = p.predict(records);
     expect(p.explanationBytes).toBeGreaterThan(0);
-    const { FeatureSpace } = await import('../../src/training/course/feature-space.js');
-    const { maskColumns } = await import('../../src/training/course/sparse-matrix.js');
+    const { FeatureSpace } = await import('../../src/features/course/feature-space.js');
+    const { maskColumns } = await import('../../src/features/course/sparse-matrix.js');
     for (const name of ['subject', 'popularity', 'subscribers'] as const) {
       const task = bundle[name];
       const space = new FeatureSpace(task.featureSpace);

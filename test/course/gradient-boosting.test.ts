@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { csrFromDense } from '../helpers/csr.js';
 import { SeededRandom } from '../../src/core/random.js';
-import { courseModelFromJson } from '../../src/training/course/course-model.js';
-import { binColumns, fitDecisionTree } from '../../src/training/course/decision-tree.js';
+import { courseModelFromJson } from '../../src/inference/course/course-model.js';
+import { binColumns, fitDecisionTree } from '../../src/training/course/fit-decision-tree.js';
 import { fitGradientBoosting } from '../../src/training/course/gradient-boosting.js';
-import { type ForestJson, TreeEnsemble } from '../../src/training/course/random-forest.js';
-import { denseColumns } from '../../src/training/course/sparse-matrix.js';
+import { type ForestJson, TreeEnsemble } from '../../src/inference/course/random-forest.js';
+import { denseColumns } from '../../src/features/course/sparse-matrix.js';
 
 /** y = 2 sin(2 x0) + x1^2 + noise; x2 and x3 are pure noise. */
 function nonlinear(n: number, seed: number) {

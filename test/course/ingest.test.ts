@@ -205,7 +205,7 @@ describe('course enrichment under redelivery', () => {
 describe('looping demo course source', () => {
   const rows = Array.from({ length: 30 }, (_, i) => `${500 + i},Course ${i},https://x/${i},True,20,100,5,10,Beginner Level,1.5 hours,2016-01-01T00:00:00Z,${['Web Development', 'Business Finance', 'Musical Instruments'][Math.floor(i / 10)]}`);
   const csv = (extra: string[] = []) => Buffer.from([HEADER, ...rows, ...extra].join('\n'));
-  /** Plays the CSV `passes` times the way src/streams.ts loops it, through the enrich stage; returns the stage's answers. */
+  /** Plays the CSV `passes` times the way src/ingest/stream-manager.ts loops it, through the enrich stage; returns the stage's answers. */
   async function loop(input: Buffer, passes: number, shuffleSeed?: number) {
     const stage = createCourseEnrichStage({ referenceDate: '2017-07-07' });
     const p = new RecordingProducer();

@@ -1,16 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { csrFromDense } from '../helpers/csr.js';
 import { SeededRandom } from '../../src/core/random.js';
-import { binColumns, fitDecisionTree, type TreeJson } from '../../src/training/course/decision-tree.js';
-import { fitKnn } from '../../src/training/course/knn.js';
+import { type TreeJson } from '../../src/inference/course/decision-tree.js';
+import { binColumns, fitDecisionTree } from '../../src/training/course/fit-decision-tree.js';
+import { fitKnn } from '../../src/training/course/fit-knn.js';
 import { minimizeLbfgs } from '../../src/training/course/lbfgs.js';
 import { fitLinearSvm, fitLogisticRegression, fitRidge } from '../../src/training/course/linear-fit.js';
-import { LinearModel } from '../../src/training/course/linear-model.js';
-import { fitNaiveBayes } from '../../src/training/course/naive-bayes.js';
+import { LinearModel } from '../../src/inference/course/linear-model.js';
+import { fitNaiveBayes } from '../../src/training/course/fit-naive-bayes.js';
 import { permutationImportance } from '../../src/training/course/permutation-importance.js';
-import { fitForest, TreeEnsemble } from '../../src/training/course/random-forest.js';
-import { columnMeans, denseColumns } from '../../src/training/course/sparse-matrix.js';
-import { expectedValue, treeShap } from '../../src/training/course/tree-shap.js';
+import { TreeEnsemble } from '../../src/inference/course/random-forest.js';
+import { fitForest } from '../../src/training/course/fit-forest.js';
+import { columnMeans, denseColumns } from '../../src/features/course/sparse-matrix.js';
+import { expectedValue, treeShap } from '../../src/inference/course/tree-shap.js';
 
 /** Synthetic data: y depends on x0 (strongly), x1 (weakly); x2 is noise. */
 function synthetic(n: number, seed: number) {

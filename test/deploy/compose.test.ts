@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { allTopics } from '../../src/bus/topics.js';
 import { parseConfig } from '../../src/core/config.js';
 import { repoRoot } from '../../src/core/paths.js';
-import { STAGE_NAMES } from '../../src/stages.js';
+import { STAGE_NAMES } from '../../src/app/stages.js';
 
 // No Docker engine runs here, so the compose file is checked against the code instead.
 const compose = parse(readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as {

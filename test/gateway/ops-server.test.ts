@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PredictionDeduplicator } from '../../src/app.js';
+import { PredictionDeduplicator } from '../../src/app/app.js';
 import { startOpsServer } from '../../src/gateway/ops-server.js';
 
 /** Keeps the main thread busy (as a stage scoring a large batch would) for `ms`. */

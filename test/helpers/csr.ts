@@ -1,4 +1,4 @@
-import { type CsrMatrix, csrFromRows } from '../../src/training/course/sparse-matrix.js';
+import { type CsrMatrix, csrFromRows } from '../../src/features/course/sparse-matrix.js';
 
 /** A CSR matrix from dense rows (zeros left out), for the course model tests. */
 export function csrFromDense(rows: number[][]): CsrMatrix {

@@ -3,7 +3,7 @@ import { EmbeddedBus } from '../../src/bus/embedded.js';
 import { StageRunner, type StageDefinition } from '../../src/bus/stage-runner.js';
 import { TOPICS } from '../../src/bus/topics.js';
 import { stageMetrics } from '../../src/core/metrics.js';
-import { courseInferenceStage } from '../../src/inference/course-stage.js';
+import { courseInferenceStage } from '../../src/inference/course/course-stage.js';
 
 /**
  * Issue 24 point 5: models are warmed before the first live item, so the first seconds do not show

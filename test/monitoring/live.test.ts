@@ -6,7 +6,7 @@ import type { BusMessage } from '../../src/bus/bus.js';
 import type { EnrichedCourse } from '../../src/features/course/enrich.js';
 import { decodeResizedRgb, normaliseRgb } from '../../src/features/image/preprocess.js';
 import { parseImageFeatureSettings } from '../../src/features/image/settings.js';
-import { courseInferenceStage } from '../../src/inference/course-stage.js';
+import { courseInferenceStage } from '../../src/inference/course/course-stage.js';
 import { LIVE_DEFAULTS, LiveMonitoring, liveMonitoring } from '../../src/monitoring/live.js';
 import { loadCourseDataset } from '../../src/features/course/course-dataset.js';
 import { tensorObservation } from '../../src/monitoring/observations.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { CoursePredictor } from '../../src/inference/course-predictor.js';
+import type { CoursePredictor } from '../../src/inference/course/course-predictor.js';
 import { recommendCommand } from '../../src/recommend/commands.js';
 import { coursePopularityScorer, resolvePopularityScorer } from '../../src/recommend/model-popularity.js';
 import { CourseRecommender } from '../../src/recommend/recommender.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, createApp } from '../../src/app.js';
+import { type App, createApp } from '../../src/app/app.js';
 import { parseConfig } from '../../src/core/config.js';
 
 describe('the real app: /api/models without an inference stage in this process', () => {

@@ -15,7 +15,7 @@ import { exportToOnnx } from '../../src/inference/onnx-export/index.js';
 import type { InferenceSession, TensorResult } from '../../src/inference/session.js';
 import { calibrateCascade, cascadeProbs, composeFastModel } from '../../src/training/image/cascade.js';
 import { DARKNET_FEATURE_SIZE, loadDarknetTiny } from '../../src/training/image/darknet-backbone.js';
-import { listImageDataset, splitDataset } from '../../src/training/image/dataset.js';
+import { listImageDataset, splitDataset } from '../../src/ingest/image-dataset.js';
 import { buildTransferHead, composeTransferModel } from '../../src/training/image/models.js';
 
 /** A fake 3-class session over 1-value items: item v -> [v, (1-v)/2, (1-v)/2] (fast) or a fixed answer (full). Records batch sizes. */

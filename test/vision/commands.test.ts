@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataRoot } from '../../src/core/paths.js';
 import { resolveModel } from '../../src/models/model-repository.js';
 import { classifyImage, evalImage } from '../../src/training/image/commands.js';
-import { listImageDataset, splitDataset } from '../../src/training/image/dataset.js';
+import { listImageDataset, splitDataset } from '../../src/ingest/image-dataset.js';
 
 describe('eval and classify commands (served ONNX path)', () => {
   let dir: string;

@@ -18,7 +18,7 @@ import { initTrainingBackend } from '../../src/inference/tfjs-backend.js';
 import { DEFAULT_AUGMENT, scaledAugment } from '../../src/training/image/augment.js';
 import { backboneOutputsFor } from '../../src/training/image/backbone-features.js';
 import { loadImageModel } from '../../src/training/image/commands.js';
-import { listImageDataset, splitDataset } from '../../src/training/image/dataset.js';
+import { listImageDataset, splitDataset } from '../../src/ingest/image-dataset.js';
 import { LUMA_WEIGHTS, rgbToGray3 } from '../../src/training/image/grayscale.js';
 import { runImageAnalyses, type ImageAnalyses } from '../../src/training/image/image-analyses.js';
 import { IMAGE_ANALYSIS_SECTION_TITLES, imageAnalysesSections } from '../../src/training/image/image-analyses-report.js';

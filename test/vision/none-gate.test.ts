@@ -12,7 +12,7 @@ import { publishVersion, type ModelVersion } from '../../src/models/model-reposi
 import { exportToOnnx } from '../../src/inference/onnx-export/index.js';
 import { backboneOutputsFor } from '../../src/training/image/backbone-features.js';
 import { DARKNET_FEATURE_SIZE, loadDarknetTiny } from '../../src/training/image/darknet-backbone.js';
-import { listImageDataset, splitDataset } from '../../src/training/image/dataset.js';
+import { listImageDataset, splitDataset } from '../../src/ingest/image-dataset.js';
 import { buildTransferHead } from '../../src/training/image/models.js';
 import { animalMass, calibrateNoneGate, composeGatedTransferModel, gatedProbabilities, NONE_LABEL } from '../../src/training/image/none-gate.js';
 import { labelledOutOfDistributionImages } from '../../src/training/image/ood-images.js';

@@ -6,7 +6,7 @@ import { parseImageFeatureSettings } from '../../src/features/image/settings.js'
 import { augmentedRgb, drawAugment, FLIP_ONLY } from '../../src/training/image/augment.js';
 import { decodeResizedRgb } from '../../src/features/image/preprocess.js';
 import { createRng } from '../../src/training/seeding.js';
-import { listImageDataset, splitDataset } from '../../src/training/image/dataset.js';
+import { listImageDataset, splitDataset } from '../../src/ingest/image-dataset.js';
 import { calibrateUnknownThreshold } from '../../src/training/image/unknown-threshold.js';
 import {
   checkDarknetClassMapping,

@@ -17,7 +17,7 @@ import { publishVideoSource } from '../../src/ingest/publish.js';
 import { ffmpegPath, openVideoSource } from '../../src/ingest/video-source.js';
 import { preprocessImage } from '../../src/features/image/preprocess.js';
 import { parseImageFeatureSettings } from '../../src/features/image/settings.js';
-import { listImageDataset, splitDataset } from '../../src/training/image/dataset.js';
+import { listImageDataset, splitDataset } from '../../src/ingest/image-dataset.js';
 
 /** The shipped animal model (models/animal, latest version): these tests check what is served. */
 const shipped = resolveModel('animal');

@@ -6,7 +6,7 @@ import { confusionMatrix } from '../../analysis/confusion.js';
 import { correlationMatrix } from '../../analysis/descriptive.js';
 import { rocCurve, rocCurvesOvr } from '../../analysis/curves.js';
 import { type ReportSection, writeReport } from '../../analysis/report.js';
-import { type CoursePredictor, loadCoursePredictor } from '../../inference/course-predictor.js';
+import { type CoursePredictor, loadCoursePredictor } from '../../inference/course/course-predictor.js';
 import { type CourseStatistics, courseStatistics } from './course-statistics.js';
 import { type CourseDataset, loadCourseDataset } from '../../features/course/course-dataset.js';
 import type { CandidateResult } from './train.js';
@@ -17,7 +17,7 @@ import { courseTimeSeries } from './course-time-series.js';
 import { featureStatisticsChartSection, histogramSections, outlierSections, timeSeriesSections } from './exploration-sections.js';
 import { comparedClassifiers } from './comparison-classification.js';
 import { classifierSections } from './classifier-sections.js';
-import { courseSplit } from './split.js';
+import { courseSplit } from '../../features/course/course-split.js';
 
 /**
  * The course analysis report: feature statistics (table and chart), outliers (IQR and z rules),
@@ -243,4 +243,21 @@ export async function analyzeCourseData(o: AnalyzeCourseDataOptions): Promise<{ 
   const numbersPath = join(o.out, 'course-analysis.json');
   await writeFile(numbersPath, JSON.stringify(numbers, null, 1) + '\n');
   return { htmlPath, jsonPath, numbersPath, forecast };
+}
+
+export interface AnalyzeCoursesOptions {
+  data?: string;
+  /** Output folder for report.html, report.json and the charts. */
+  out: string;
+  model?: string;
+  models?: string;
+  /** Where the JSON summary goes (tests); the CLI prints the returned value itself. */
+  write?: (line: string) => void;
+}
+
+/** `streamlens analyze courses --out DIR`: HTML report + JSON of the same numbers; returns the paths (printed by the CLI). */
+export async function analyzeCourses(o: AnalyzeCoursesOptions): Promise<Awaited<ReturnType<typeof analyzeCourseData>>> {
+  const r = await analyzeCourseData(o);
+  o.write?.(JSON.stringify(r));
+  return r;
 }

@@ -1,6 +1,4 @@
 import { r2Score } from '../../analysis/regression.js';
-import type { ForestJson } from './random-forest.js';
-import type { LinearModelJson } from './linear-model.js';
 
 /**
  * Blending (stacking with a fixed convex combiner) of the subscriber regressors: the prediction
@@ -11,12 +9,7 @@ import type { LinearModelJson } from './linear-model.js';
  * on the test part. SHAP values are linear in the model, so the blend's explanation is the same
  * blend of the members' exact SHAP values (course-model.ts).
  */
-export interface BlendJson {
-  type: 'blend';
-  algorithm: 'blend';
-  /** Members over the same design matrix; the weights sum to 1. */
-  members: { weight: number; model: LinearModelJson | ForestJson }[];
-}
+export type { BlendJson } from '../../inference/course/course-model.js';
 
 export interface BlendWeightChoice {
   /** Weight of the first prediction set (the second gets 1 - weight). */

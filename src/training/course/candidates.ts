@@ -1,14 +1,14 @@
 import type { EnrichedCourse } from '../../features/course/enrich.js';
-import { type CourseModel, type ScoreLinkJson, wrapTrained } from './course-model.js';
-import { FeatureSpace } from './feature-space.js';
-import { fitKnn } from './knn.js';
+import { type CourseModel, type ScoreLinkJson, wrapTrained } from '../../inference/course/course-model.js';
+import { FeatureSpace } from '../../features/course/feature-space.js';
+import { fitKnn } from './fit-knn.js';
 import { fitLinearSvm, fitLogisticRegression, fitRidge } from './linear-fit.js';
-import { fitNaiveBayes } from './naive-bayes.js';
+import { fitNaiveBayes } from './fit-naive-bayes.js';
 import { fitGradientBoosting } from './gradient-boosting.js';
 import { fitObliviousBoosting } from './oblivious-boosting.js';
-import { fitForest } from './random-forest.js';
+import { fitForest } from './fit-forest.js';
 import type { BlendJson } from './blend.js';
-import { type CsrMatrix, denseColumns, maskColumns, selectRows } from './sparse-matrix.js';
+import { type CsrMatrix, denseColumns, maskColumns, selectRows } from '../../features/course/sparse-matrix.js';
 import { type CourseTask, type TaskTarget, subscribersTask } from './tasks.js';
 import { SeededRandom } from '../../core/random.js';
 
@@ -17,54 +17,8 @@ import { SeededRandom } from '../../core/random.js';
  * space (TF-IDF vocabulary, standardisation) is fitted on those records too, so cross-validation
  * never sees the held-out fold's words.
  */
-export type Algorithm =
-  | 'logistic-regression'
-  | 'decision-tree'
-  | 'random-forest'
-  | 'gradient-boosting'
-  | 'oblivious-boosting'
-  | 'linear-svm'
-  | 'knn'
-  | 'naive-bayes'
-  | 'linear-regression'
-  | 'blend'
-  | 'subscriber-score';
-
-/** Which columns a model sees: numeric block, TF-IDF block, or both. */
-export type FeatureView = 'all' | 'numeric' | 'text';
-
-export interface CandidateParams {
-  view?: FeatureView;
-  C?: number;
-  alpha?: number;
-  k?: number;
-  weights?: 'uniform' | 'distance';
-  metric?: 'euclidean' | 'cosine';
-  maxDepth?: number | null;
-  minSamplesLeaf?: number;
-  trees?: number;
-  maxFeatures?: number | 'sqrt';
-  /** TF-IDF columns (most frequent terms) offered to tree models. */
-  treeTerms?: number;
-  /** Gradient boosting: rounds (trees), shrinkage, row fraction per round. */
-  rounds?: number;
-  learningRate?: number;
-  subsample?: number;
-  /** Oblivious boosting: L2 regularisation of the leaf values. */
-  l2?: number;
-  /** Blend: weight of the first member (the second gets 1 - weight) and the members' own settings. */
-  weight?: number;
-  members?: BlendMember[];
-  /** Subscriber score (popularity): the regression of log1p(subscribers) whose prediction is the score. */
-  base?: BlendMember;
-  [key: string]: unknown;
-}
-
-/** One member of a blend: a regression family and its settings (the blend's view). */
-export interface BlendMember {
-  algorithm: Algorithm;
-  params: CandidateParams;
-}
+export type { Algorithm, BlendMember, CandidateParams, FeatureView } from '../../inference/course/candidate-params.js';
+import type { Algorithm, CandidateParams, FeatureView } from '../../inference/course/candidate-params.js';
 
 export interface FittedCandidate {
   algorithm: Algorithm;

@@ -6,11 +6,10 @@ import { rocAucBinary } from '../../analysis/curves.js';
 import { meanAbsoluteError, r2Score, rootMeanSquaredError } from '../../analysis/regression.js';
 import { enrichCourse, type EnrichedCourse } from '../../features/course/enrich.js';
 import { validateCourse } from '../../features/course/schema.js';
-import { type CoursePrediction, type CoursePredictor, loadCoursePredictor } from '../../inference/course-predictor.js';
+import { type CoursePrediction, type CoursePredictor, loadCoursePredictor } from '../../inference/course/course-predictor.js';
 import { sha256File } from '../../models/model-repository.js';
-import { analyzeCourseData } from './analyze.js';
 import { type CourseDataset, defaultCourseDataPath, loadCourseDataset } from '../../features/course/course-dataset.js';
-import { courseSplit } from './split.js';
+import { courseSplit } from '../../features/course/course-split.js';
 import { trainCourseModels } from './train.js';
 import { jsonErrorSummary } from '../../core/redact.js';
 
@@ -244,20 +243,4 @@ export async function classifyCourse(o: ClassifyCourseOptions): Promise<{ record
   }
   if (batch.length) flush();
   return { records: raws.length, errors };
-}
-
-export interface AnalyzeCoursesOptions {
-  data?: string;
-  /** Output folder for report.html, report.json and the charts. */
-  out: string;
-  model?: string;
-  models?: string;
-  write?: Write;
-}
-
-/** `streamlens analyze courses --out DIR`: HTML report + JSON of the same numbers; returns the paths (printed by the CLI). */
-export async function analyzeCourses(o: AnalyzeCoursesOptions): Promise<Awaited<ReturnType<typeof analyzeCourseData>>> {
-  const r = await analyzeCourseData(o);
-  o.write?.(JSON.stringify(r));
-  return r;
 }

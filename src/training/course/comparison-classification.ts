@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EnrichedCourse } from '../../features/course/enrich.js';
-import type { CoursePredictor } from '../../inference/course-predictor.js';
-import type { CourseBundleJson } from './bundle.js';
+import type { CoursePredictor } from '../../inference/course/course-predictor.js';
+import type { CourseBundleJson } from '../../inference/course/bundle.js';
 import { type CandidateClassification, refitCandidateClassification } from './candidate-classification.js';
-import type { FeatureSpaceSettings } from './feature-space.js';
+import type { FeatureSpaceSettings } from '../../features/course/feature-space.js';
 import type { CourseTask } from './tasks.js';
 import { type CandidateResult, courseTasks } from './train.js';
 

@@ -1,6 +1,7 @@
 import { SeededRandom } from '../../core/random.js';
-import { type DecisionTree, binColumns, fitDecisionTree } from './decision-tree.js';
-import { TreeEnsemble } from './random-forest.js';
+import { type DecisionTree } from '../../inference/course/decision-tree.js';
+import { binColumns, fitDecisionTree } from './fit-decision-tree.js';
+import { TreeEnsemble } from '../../inference/course/random-forest.js';
 
 /**
  * Gradient-boosted regression trees with squared loss (Friedman 2001, stochastic variant 2002),

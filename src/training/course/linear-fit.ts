@@ -1,6 +1,6 @@
 import { minimizeLbfgs } from './lbfgs.js';
-import { LinearModel } from './linear-model.js';
-import type { CsrMatrix } from './sparse-matrix.js';
+import { LinearModel } from '../../inference/course/linear-model.js';
+import type { CsrMatrix } from '../../features/course/sparse-matrix.js';
 
 /**
  * Fitting of the linear course models by L-BFGS on L2-regularised losses, scaled as in

@@ -1,6 +1,7 @@
 import { SeededRandom } from '../../core/random.js';
-import { type TreeJson, binColumns } from './decision-tree.js';
-import { TreeEnsemble } from './random-forest.js';
+import { type TreeJson } from '../../inference/course/decision-tree.js';
+import { binColumns } from './fit-decision-tree.js';
+import { TreeEnsemble } from '../../inference/course/random-forest.js';
 
 /**
  * Gradient boosting with oblivious (symmetric) regression trees, squared loss, as CatBoost grows

@@ -1,5 +1,5 @@
 import { SeededRandom } from '../../core/random.js';
-import type { CsrMatrix } from './sparse-matrix.js';
+import type { CsrMatrix } from '../../features/course/sparse-matrix.js';
 
 /**
  * Permutation feature importance (Breiman; scikit-learn permutation_importance): the drop of a

@@ -1,7 +1,7 @@
 import type { EnrichedCourse } from '../../features/course/enrich.js';
 import type { TfidfSettings } from '../../features/course/tfidf.js';
 import { quantile } from '../../analysis/descriptive.js';
-import { BASE_NUMERIC, type FeatureSpaceSettings } from './feature-space.js';
+import { BASE_NUMERIC, type FeatureSpaceSettings } from '../../features/course/feature-space.js';
 
 /**
  * The three course learning tasks: subject (4 classes, from the title and attributes),
@@ -9,7 +9,8 @@ import { BASE_NUMERIC, type FeatureSpaceSettings } from './feature-space.js';
  * subscribers (regression of log1p(num_subscribers)). Popularity and subscribers come in two
  * variants, with and without num_reviews (which leaks popularity: reviews come from subscribers).
  */
-export type CourseTaskName = 'subject' | 'popularity' | 'subscribers';
+export type { CourseTaskName } from '../../inference/course/bundle.js';
+import type { CourseTaskName } from '../../inference/course/bundle.js';
 
 export const TITLE_TFIDF: TfidfSettings = { ngramRange: [1, 2], minDf: 2, maxFeatures: 5000, sublinearTf: true };
 /**

@@ -5,20 +5,20 @@ import type { EnrichedCourse } from '../../features/course/enrich.js';
 import { type ModelVersion, publishVersion, sha256File } from '../../models/model-repository.js';
 import { writeReference } from '../../monitoring/shipped.js';
 import { type Algorithm, type CandidateParams, type FittedCandidate, designMatrix, fitCandidate } from './candidates.js';
-import { type CourseBundleJson, COURSE_BUNDLE_FORMAT, type ShippedTaskJson } from './bundle.js';
+import { type CourseBundleJson, COURSE_BUNDLE_FORMAT, type ShippedTaskJson } from '../../inference/course/bundle.js';
 import { type CourseDataset, loadCourseDataset } from '../../features/course/course-dataset.js';
 import { type ClassificationMetrics, type RegressionMetrics, metricsOf, predictRecords, selectionScore } from './evaluate.js';
 import { CLASSIFIERS, REGRESSORS, gridFor } from './grids.js';
 import { type BlendWeightChoice, chooseBlendWeight } from './blend.js';
 import { type Importance, permutationImportance } from './permutation-importance.js';
-import { type CourseSplit, courseSplit, writeCourseSplit } from './split.js';
+import { type CourseSplit, courseSplit, writeCourseSplit } from '../../features/course/course-split.js';
 import { type CourseTask, popularityTask, subjectTask, subscribersTask } from './tasks.js';
 import { r2Score } from '../../analysis/regression.js';
 import { rocAucBinary } from '../../analysis/curves.js';
 import { accuracy } from '../../analysis/classification.js';
 import { argmax } from './evaluate.js';
-import type { CourseModelJson } from './course-model.js';
-import { SIGNATURE_MAX_SPLITS } from './fast-tree-shap.js';
+import type { CourseModelJson } from '../../inference/course/course-model.js';
+import { SIGNATURE_MAX_SPLITS } from '../../inference/course/fast-tree-shap.js';
 import { type CandidateClassification, candidateClassification } from './candidate-classification.js';
 
 /**

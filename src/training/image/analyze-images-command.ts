@@ -6,7 +6,7 @@ import { dataRoot, repoRoot } from '../../core/paths.js';
 import { sha256File } from '../../models/model-repository.js';
 import { initTrainingBackend } from '../../inference/tfjs-backend.js';
 import { loadImageModel, type ImageModelRef } from './commands.js';
-import { listImageDataset, splitDataset } from './dataset.js';
+import { listImageDataset, splitDataset } from '../../ingest/image-dataset.js';
 import { runImageAnalyses } from './image-analyses.js';
 import { imageAnalysesSections, imageAnalysesSummary } from './image-analyses-report.js';
 import { servedProbabilities } from './served-scoring.js';

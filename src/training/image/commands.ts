@@ -8,7 +8,7 @@ import { ImageDecodeError, preprocessImage } from '../../features/image/preproce
 import { parseImageFeatureSettings, type ImageFeatureSettings } from '../../features/image/settings.js';
 import { listImageFiles } from '../../ingest/image-source.js';
 import { argMax, summariseClassification, type ClassificationSummary } from './classification-summary.js';
-import { listImageDataset, recordedTestSplit, splitDataset } from './dataset.js';
+import { listImageDataset, recordedTestSplit, splitDataset } from '../../ingest/image-dataset.js';
 import { trainImage, type TrainImageOptions, type TrainImageResult } from './train.js';
 
 export const UNKNOWN_LABEL = 'unknown';

@@ -6,7 +6,7 @@ import type { FitHistory } from '../fit.js';
 import { DEFAULT_AUGMENT, scaledAugment } from './augment.js';
 import { backboneOutputsFor, type BackboneOutputs, type ImageVariant } from './backbone-features.js';
 import { argMax, summariseClassification, type ClassificationSummary } from './classification-summary.js';
-import type { HoldoutSplit, LabelledImage } from './dataset.js';
+import type { HoldoutSplit, LabelledImage } from '../../ingest/image-dataset.js';
 import { featureMatrix, fitFeatureHead, predictRows } from './head-training.js';
 import { searchHead, type HeadSearchResult } from './head-search.js';
 import { trainSmallCnn } from './small-cnn-training.js';

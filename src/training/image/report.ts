@@ -1,7 +1,7 @@
 import { confusionMatrixChart, trainingCurvesChart, writeReport, type ReportSection } from '../../analysis/index.js';
 import type { FitHistory } from '../fit.js';
 import type { ClassificationSummary } from './classification-summary.js';
-import type { TrainedModelResult, TrainImageResult } from './train.js';
+import type { TrainedModelResult, TrainImageResult } from './train-result.js';
 
 const TITLES: Record<TrainedModelResult['kind'], string> = {
   'zero-shot': 'Zero-shot Darknet-Tiny (ImageNet cat/dog/fox classes summed)',

@@ -4,7 +4,7 @@ import { SMALL_CNN_INPUT_SETTINGS } from '../../features/image/settings.js';
 import { fitModel, type Batch, type FitHistory } from '../fit.js';
 import { createRng, seededPermutation } from '../seeding.js';
 import { augmentedRgb, drawAugment, DEFAULT_AUGMENT } from './augment.js';
-import type { HoldoutSplit, LabelledImage } from './dataset.js';
+import type { HoldoutSplit, LabelledImage } from '../../ingest/image-dataset.js';
 import { buildSmallCnn } from './models.js';
 
 /**

@@ -11,11 +11,12 @@ import { initTrainingBackend } from '../../inference/tfjs-backend.js';
 import type { FitHistory } from '../fit.js';
 import { createRng, seededPermutation } from '../seeding.js';
 import { DEFAULT_AUGMENT } from './augment.js';
+import type { NoneGateReport, TrainedModelResult, TrainImageResult } from './train-result.js';
 import { backboneOutputsFor, type BackboneOutputs, type ImageVariant } from './backbone-features.js';
-import { argMax, summariseClassification, type ClassificationSummary } from './classification-summary.js';
+import { argMax, summariseClassification } from './classification-summary.js';
 import { loadDarknetTiny } from './darknet-backbone.js';
-import { listImageDataset, splitDataset, type LabelledImage } from './dataset.js';
-import { calibrateNoneGate, composeGatedTransferModel, animalMass, NONE_LABEL, type NoneGateCalibration } from './none-gate.js';
+import { listImageDataset, splitDataset, type LabelledImage } from '../../ingest/image-dataset.js';
+import { calibrateNoneGate, composeGatedTransferModel, animalMass, NONE_LABEL } from './none-gate.js';
 import { GENERATED_OOD_KINDS, labelledOutOfDistributionImages, renderedSceneImages } from './ood-images.js';
 import { scoreFilesOnnx } from './onnx-scoring.js';
 import { composeTransferModel } from './models.js';
@@ -26,7 +27,7 @@ import { imageAnalysesSections, imageAnalysesSummary } from './image-analyses-re
 import type { ReportSection } from '../../analysis/report.js';
 import { writeImageTrainingReport } from './report.js';
 import { calibrateUnknownThreshold } from './unknown-threshold.js';
-import { calibrateCascade, cascadeProbs, composeFastModel, CASCADE_DOWNSAMPLE, type CascadeCalibration } from './cascade.js';
+import { calibrateCascade, cascadeProbs, composeFastModel, CASCADE_DOWNSAMPLE } from './cascade.js';
 import { zeroShotScores } from './zero-shot-classes.js';
 
 export interface TrainImageOptions {
@@ -94,49 +95,7 @@ export interface TrainImageOptions {
   log?: (line: string) => void;
 }
 
-export interface TrainedModelResult {
-  kind: 'zero-shot' | 'cnn' | 'transfer' | 'transfer-gated' | 'transfer-fast' | 'transfer-cascade';
-  validation: ClassificationSummary;
-  test: ClassificationSummary;
-  epochs?: number;
-  bestEpoch?: number;
-  history?: FitHistory;
-}
-
-export interface TrainImageResult {
-  labels: string[];
-  split: { train: number; validation: number; test: number; seed: number; testFraction: number; validationFraction: number };
-  results: TrainedModelResult[];
-  /** Summary of the image analyses in the report (absent with analyses: false). */
-  analyses?: Record<string, unknown>;
-  shipped: {
-    kind: 'cnn' | 'transfer';
-    labels: string[];
-    /** Top-probability threshold below which the server answers "unknown"; null when the none gate replaces it. */
-    unknownThreshold: number | null;
-    /** Share of generated noise/solid/gradient images answered "unknown" or "none". */
-    oodRejected: number;
-    noneGate: NoneGateReport | null;
-    onnxMaxAbsDiff: number;
-    onnxBytes: number;
-    /** The served cascade (null: the full model alone). */
-    cascade: (CascadeCalibration & { downsample: number; testEscalated: number; fastOnnxBytes: number }) | null;
-    dir?: string;
-    version?: string;
-  };
-}
-
-/** The "none of these" gate as shipped: calibration (validation) and what it rejects. */
-export interface NoneGateReport extends NoneGateCalibration {
-  /** Share of generated images answered "none", per kind and overall. */
-  generatedRejected: Record<string, number>;
-  /** Rendered SVG scenes (no animal): name -> answered label. */
-  scenes: Record<string, string>;
-  scenesRejected: number;
-  /** Real non-animal photos given in options.oodPhotos: file -> answered label. */
-  photos: Record<string, string>;
-  photosRejected: number | null;
-}
+export type { NoneGateReport, TrainedModelResult, TrainImageResult } from './train-result.js';
 
 const ANIMAL_MODEL = 'animal';
 

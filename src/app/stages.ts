@@ -1,13 +1,13 @@
-import type { StageDefinition } from './bus/stage-runner.js';
-import { audioFeaturesStageForModel } from './features/audio/stage.js';
-import { createCourseEnrichStage } from './features/course/stage.js';
-import { imageFeaturesStageForModel } from './features/image/stage.js';
-import { ClassifierPool } from './inference/classifier-pool.js';
-import { loadClassifier } from './inference/classifier-loader.js';
-import { type AppConfig, shadowVersions } from './core/config.js';
-import { courseInferenceStage, courseReferenceDate } from './inference/course-stage.js';
-import { type InferenceRouting, tensorInferenceStage } from './inference/stage.js';
-import type { ShadowServing } from './inference/shadow-scoring.js';
+import type { StageDefinition } from '../bus/stage-runner.js';
+import { audioFeaturesStageForModel } from '../features/audio/stage.js';
+import { createCourseEnrichStage } from '../features/course/stage.js';
+import { imageFeaturesStageForModel } from '../features/image/stage.js';
+import { ClassifierPool } from '../inference/classifier-pool.js';
+import { loadClassifier } from '../inference/classifier-loader.js';
+import { type AppConfig, shadowVersions } from '../core/config.js';
+import { courseInferenceStage, courseReferenceDate } from '../inference/course/course-stage.js';
+import { type InferenceRouting, tensorInferenceStage } from '../inference/stage.js';
+import type { ShadowServing } from '../inference/shadow-scoring.js';
 
 export const STAGE_NAMES = ['features:audio', 'features:image', 'features:course', 'inference:audio', 'inference:image', 'inference:course'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];

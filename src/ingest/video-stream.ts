@@ -1,9 +1,9 @@
-import type { Bus, Producer } from './bus/bus.js';
-import type { SourceConfig } from './core/config.js';
-import type { Route } from './core/route.js';
-import { openImageSource } from './ingest/image-source.js';
-import { publishVideoSource } from './ingest/publish.js';
-import { openVideoSource } from './ingest/video-source.js';
+import type { Bus, Producer } from '../bus/bus.js';
+import type { SourceConfig } from '../core/config.js';
+import type { Route } from '../core/route.js';
+import { openImageSource } from './image-source.js';
+import { publishVideoSource } from './publish.js';
+import { openVideoSource } from './video-source.js';
 
 type VideoSourceConfig = Extract<SourceConfig, { kind: 'camera' | 'video-file' | 'video-url' | 'images' }>;
 

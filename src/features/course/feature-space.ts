@@ -1,6 +1,6 @@
-import { COURSE_LEVELS } from '../../features/course/schema.js';
-import type { EnrichedCourse } from '../../features/course/enrich.js';
-import { type SparseVector, type TfidfSettings, type TfidfVocabulary, TfidfVectorizer, fitTfidf } from '../../features/course/tfidf.js';
+import { COURSE_LEVELS } from './schema.js';
+import type { EnrichedCourse } from './enrich.js';
+import { type SparseVector, type TfidfSettings, type TfidfVocabulary, TfidfVectorizer, fitTfidf } from './tfidf.js';
 import type { CsrMatrix } from './sparse-matrix.js';
 
 /**

@@ -1,18 +1,18 @@
 import { createReadStream } from 'node:fs';
-import type { Bus, Producer } from './bus/bus.js';
-import { type StreamConfig, mediaOf, streamRoute, streamSchema } from './core/config.js';
-import type { Route } from './core/route.js';
-import type { StreamInfo } from './gateway/app-context.js';
-import { childLogger } from './core/logger.js';
-import { redactSecrets, redactSource, registerUrlSecrets, shortenPaths } from './core/redact.js';
-import { type SourceRoot, confineSource, displayRoots, fileConfiner, rootsOf } from './core/source-paths.js';
-import { openAudioFileSource } from './ingest/audio-file-source.js';
-import { loopAudioSource } from './ingest/looping-audio-source.js';
-import { openMicrophoneSource } from './ingest/microphone-source.js';
-import { LivePcmSource } from './ingest/live-pcm-source.js';
-import { publishAudioSource } from './ingest/publish-audio.js';
-import { ingestCourseCsv, ingestCourseJsonLines } from './ingest/course-source.js';
-import { startVideoStream } from './streams-video.js';
+import type { Bus, Producer } from '../bus/bus.js';
+import { type StreamConfig, mediaOf, streamRoute, streamSchema } from '../core/config.js';
+import type { Route } from '../core/route.js';
+import type { StreamInfo } from './stream-info.js';
+import { childLogger } from '../core/logger.js';
+import { redactSecrets, redactSource, registerUrlSecrets, shortenPaths } from '../core/redact.js';
+import { type SourceRoot, confineSource, displayRoots, fileConfiner, rootsOf } from '../core/source-paths.js';
+import { openAudioFileSource } from './audio-file-source.js';
+import { loopAudioSource } from './looping-audio-source.js';
+import { openMicrophoneSource } from './microphone-source.js';
+import { LivePcmSource } from './live-pcm-source.js';
+import { publishAudioSource } from './publish-audio.js';
+import { ingestCourseCsv, ingestCourseJsonLines } from './course-source.js';
+import { startVideoStream } from './video-stream.js';
 
 const log = childLogger({ component: 'streams' });
 

@@ -1,7 +1,9 @@
-import type { CandidateParams, FeatureView } from './candidates.js';
+import type { CandidateParams, FeatureView } from './candidate-params.js';
 import type { CourseModelJson } from './course-model.js';
-import type { FeatureSpaceJson } from './feature-space.js';
-import type { CourseTaskName } from './tasks.js';
+import type { FeatureSpaceJson } from '../../features/course/feature-space.js';
+
+/** The three course tasks a bundle serves. */
+export type CourseTaskName = 'subject' | 'popularity' | 'subscribers';
 
 /** The shipped course models: models/course/<version>/model.json. */
 export const COURSE_BUNDLE_FORMAT = 'streamlens-course-models';

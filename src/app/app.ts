@@ -1,32 +1,32 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createBus } from './bus/index.js';
-import type { Bus } from './bus/bus.js';
-import { decodeMessage, type Prediction } from './bus/envelope.js';
-import { StageRunner } from './bus/stage-runner.js';
-import { TOPICS, allTopics } from './bus/topics.js';
-import type { AppContext, IngestResult, ModelSummary, StageStats, SystemStats } from './gateway/app-context.js';
-import type { AppConfig, StreamConfig } from './core/config.js';
-import { childLogger } from './core/logger.js';
-import { registry, stageMetrics } from './core/metrics.js';
-import { gatewayPredictionRepeats } from './gateway/gateway-metrics.js';
-import { startOpsServer } from './gateway/ops-server.js';
-import { PIPELINE_SAMPLE_RATE } from './core/audio-format.js';
-import { dataRoot, repoRoot } from './core/paths.js';
-import { rootsOf } from './core/source-paths.js';
-import { createGateway } from './gateway/index.js';
-import { ingestCourseBody } from './ingest/course-source.js';
-import { createReceivedFramePublisher } from './ingest/publish.js';
-import { ClassifierPool } from './inference/classifier-pool.js';
-import { loadClassifier } from './inference/classifier-loader.js';
-import { DEFAULT_COMPANIONS_BY_MEDIA, DEFAULT_MODEL_BY_MEDIA } from './core/route.js';
-import { evaluationSummary } from './inference/evaluation-summary.js';
-import { listModels, listVersions, modelsRoot, readVersion } from './models/model-repository.js';
+import { createBus } from '../bus/index.js';
+import type { Bus } from '../bus/bus.js';
+import { decodeMessage, type Prediction } from '../bus/envelope.js';
+import { StageRunner } from '../bus/stage-runner.js';
+import { TOPICS, allTopics } from '../bus/topics.js';
+import type { AppContext, IngestResult, ModelSummary, StageStats, SystemStats } from '../gateway/app-context.js';
+import type { AppConfig, StreamConfig } from '../core/config.js';
+import { childLogger } from '../core/logger.js';
+import { registry, stageMetrics } from '../core/metrics.js';
+import { gatewayPredictionRepeats } from '../gateway/gateway-metrics.js';
+import { startOpsServer } from '../gateway/ops-server.js';
+import { PIPELINE_SAMPLE_RATE } from '../core/audio-format.js';
+import { dataRoot, repoRoot } from '../core/paths.js';
+import { rootsOf } from '../core/source-paths.js';
+import { createGateway } from '../gateway/index.js';
+import { ingestCourseBody } from '../ingest/course-source.js';
+import { createReceivedFramePublisher } from '../ingest/publish.js';
+import { ClassifierPool } from '../inference/classifier-pool.js';
+import { loadClassifier } from '../inference/classifier-loader.js';
+import { DEFAULT_COMPANIONS_BY_MEDIA, DEFAULT_MODEL_BY_MEDIA } from '../core/route.js';
+import { evaluationSummary } from '../inference/evaluation-summary.js';
+import { listModels, listVersions, modelsRoot, readVersion } from '../models/model-repository.js';
 import { STAGE_NAMES, buildStage, shadowServingFor } from './stages.js';
-import { StreamManager } from './streams.js';
-import { followEnrichedCourses } from './recommend/bus-consumer.js';
-import { openCatalogue } from './recommend/catalogue-source.js';
-import { resolvePopularityScorer } from './recommend/model-popularity.js';
+import { StreamManager } from '../ingest/stream-manager.js';
+import { followEnrichedCourses } from '../recommend/bus-consumer.js';
+import { openCatalogue } from '../recommend/catalogue-source.js';
+import { resolvePopularityScorer } from '../recommend/model-popularity.js';
 
 const log = childLogger({ component: 'app' });
 
@@ -343,7 +343,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       if (options.gateway !== false) {
         // The dashboard's Course analysis tab can write the report on a fresh start (POST /api/reports/courses).
         context.writeCourseReport = async (dir) => {
-          const { analyzeCourses } = await import('./training/course/commands.js');
+          const { analyzeCourses } = await import('../training/course/analyze.js');
           await analyzeCourses({ data: options.catalogue?.data ?? defaultCatalogueData(), out: dir });
         };
         gateway = await createGateway(context, { host: config.gateway.host, port: config.gateway.port, token: config.gateway.token, metricsToken: config.gateway.metricsToken, allowedOrigins: config.gateway.allowedOrigins });

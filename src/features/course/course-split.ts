@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { quantile } from '../../analysis/descriptive.js';
 import { trainTestSplit } from '../../analysis/validation.js';
-import type { CourseDataset } from '../../features/course/course-dataset.js';
+import type { CourseDataset } from './course-dataset.js';
 
 /**
  * The held-out split of the course data: 20 % test, stratified by subject, fixed seed (analysis

@@ -1,8 +1,8 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { trainTestSplit } from '../../analysis/validation.js';
+import { trainTestSplit } from '../analysis/validation.js';
 
-import { IMAGE_EXTENSIONS } from '../../ingest/image-files.js';
+import { IMAGE_EXTENSIONS } from './image-files.js';
 
 export { IMAGE_EXTENSIONS };
 

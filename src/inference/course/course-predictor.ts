@@ -1,17 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { roundSignificant } from '../core/round.js';
-import { type EnrichedCourse, copyRecord } from '../features/course/enrich.js';
-import type { SparseVector } from '../features/course/tfidf.js';
-import { ModelLoadError, type ModelManifest } from '../models/manifest.js';
-import { modelsRoot, readVersion, resolveModel } from '../models/model-repository.js';
-import { COURSE_BUNDLE_FORMAT, type CourseBundleJson, type ShippedTaskJson } from '../training/course/bundle.js';
-import { type CourseModel, type ExplanationMethod, courseModelFromJson } from '../training/course/course-model.js';
-import type { AdditiveExplainer } from '../training/course/fast-explain.js';
-import type { TreeShapTables } from '../training/course/fast-tree-shap.js';
-import { FeatureSpace } from '../training/course/feature-space.js';
-import { maskColumns, type CsrMatrix } from '../training/course/sparse-matrix.js';
-import { DEFAULT_MODEL_BY_MEDIA } from '../core/route.js';
+import { roundSignificant } from '../../core/round.js';
+import { type EnrichedCourse, copyRecord } from '../../features/course/enrich.js';
+import type { SparseVector } from '../../features/course/tfidf.js';
+import { ModelLoadError, type ModelManifest } from '../../models/manifest.js';
+import { modelsRoot, readVersion, resolveModel } from '../../models/model-repository.js';
+import { COURSE_BUNDLE_FORMAT, type CourseBundleJson, type ShippedTaskJson } from './bundle.js';
+import { type CourseModel, type ExplanationMethod, courseModelFromJson } from './course-model.js';
+import type { AdditiveExplainer } from './fast-explain.js';
+import type { TreeShapTables } from './fast-tree-shap.js';
+import { FeatureSpace } from '../../features/course/feature-space.js';
+import { maskColumns, type CsrMatrix } from '../../features/course/sparse-matrix.js';
+import { DEFAULT_MODEL_BY_MEDIA } from '../../core/route.js';
 
 /**
  * Live scoring of enriched course records with the shipped course models

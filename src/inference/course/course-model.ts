@@ -1,10 +1,17 @@
-import type { BlendJson } from './blend.js';
 import { AdditiveExplainer, type TopTerms } from './fast-explain.js';
 import { KnnClassifier, type KnnJson } from './knn.js';
 import { LinearModel, type LinearModelJson } from './linear-model.js';
 import { NaiveBayes, type NaiveBayesJson } from './naive-bayes.js';
 import { type ForestJson, TreeEnsemble } from './random-forest.js';
-import type { CsrMatrix } from './sparse-matrix.js';
+import type { CsrMatrix } from '../../features/course/sparse-matrix.js';
+
+/** A blend (training/course/blend.ts): a fixed convex combination of regressors over the same design matrix. */
+export interface BlendJson {
+  type: 'blend';
+  algorithm: 'blend';
+  /** Members over the same design matrix; the weights sum to 1. */
+  members: { weight: number; model: LinearModelJson | ForestJson }[];
+}
 
 /**
  * A binary classifier made from a regression model (stacking): P(class 1) = sigmoid(slope * f(x) +

@@ -1,4 +1,4 @@
-import { envValue } from './core/environment.js';
+import { envValue } from '../core/environment.js';
 /**
  * Shared behaviour of the command line: exit codes, one-line errors, per-input failures.
  *

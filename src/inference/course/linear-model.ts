@@ -1,4 +1,4 @@
-import { type CsrMatrix, rowDot } from './sparse-matrix.js';
+import { type CsrMatrix, rowDot } from '../../features/course/sparse-matrix.js';
 
 /**
  * A linear model over the course design matrix: logistic regression (softmax or sigmoid link),

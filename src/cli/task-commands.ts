@@ -1,11 +1,11 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { inputFailed, UsageError, warn } from './cli-support.js';
+import { inputFailed, UsageError, warn } from './support.js';
 
 /**
  * Task commands: train, eval, classify, analyze, recommend. Each imports its module lazily.
  * Output: eval/train/analyze/recommend print exactly one JSON document on stdout; classify prints
  * JSON lines. An input that fails gets an error line (JSON on stdout where the command prints
- * lines, one line on stderr) and exit code 1 while the others go on (cli-support.ts).
+ * lines, one line on stderr) and exit code 1 while the others go on (src/cli/support.ts).
  */
 const num = (_flag: string) => (v: string) => {
   const n = Number(v);
@@ -78,11 +78,11 @@ export function registerTaskCommands(program: Command): void {
     .action(async (o) => {
       const common = { folds: o.folds, epochs: o.epochs, seed: o.seed, publish: o.publish, reportDir: o.report, onlyFolds: o.onlyFolds };
       if (o.task === 'gender') {
-        const { trainGender } = await import('./training/speech/gender-commands.js');
+        const { trainGender } = await import('../training/speech/gender-commands.js');
         printJson(await trainGender({ data: o.data ?? (await defaultRavdess()), out: o.out, ...common }));
         return;
       }
-      const { trainAudioCommand } = await import('./training/speech/commands.js');
+      const { trainAudioCommand } = await import('../training/speech/commands.js');
       await trainAudioCommand({
         data: o.data,
         out: o.out,
@@ -112,7 +112,7 @@ export function registerTaskCommands(program: Command): void {
     .option('--no-analyses', 'leave the image analyses (grayscale vs RGB, head search, McNemar, ROC/PR) out of the report')
     .option('--search-budget <n>', 'random trials of the analyses\' head search (default 12)', int('--search-budget'))
     .action(async (o) => {
-      const { trainImageCommand } = await import('./training/image/commands.js');
+      const { trainImageCommand } = await import('../training/image/commands.js');
       // trainImageCommand prints its JSON result itself.
       await trainImageCommand({
         data: o.data,
@@ -135,7 +135,7 @@ export function registerTaskCommands(program: Command): void {
     .option('--out <dir>', 'model repository root (default models/)')
     .option('--seed <n>', 'random seed', int('--seed'))
     .action(async (o) => {
-      const { trainCourseCommand } = await import('./training/course/commands.js');
+      const { trainCourseCommand } = await import('../training/course/commands.js');
       printJson(await trainCourseCommand({ data: o.data, out: o.out, seed: o.seed }));
     });
 
@@ -147,13 +147,13 @@ export function registerTaskCommands(program: Command): void {
     .addOption(new Option('--task <task>', 'what to predict').choices(['emotion', 'gender']).default('emotion'))
     .action(async (o) => {
       if (o.task === 'gender') {
-        const { evalGender } = await import('./training/speech/gender-commands.js');
+        const { evalGender } = await import('../training/speech/gender-commands.js');
         const r = await evalGender({ data: o.data ?? (await defaultRavdess()), model: o.model, subset: o.subset });
         printWarnings('eval audio', r);
         printJson(r);
         return;
       }
-      const { evalAudio } = await import('./training/speech/commands.js');
+      const { evalAudio } = await import('../training/speech/commands.js');
       const r = await evalAudio({ data: o.data, model: o.model, task: o.task, subset: o.subset, print: false });
       printWarnings('eval audio', r);
       printJson(r);
@@ -161,7 +161,7 @@ export function registerTaskCommands(program: Command): void {
   evalCommand(evaluate, 'image', 'folder with one sub-folder of images per class (default <data>/animals)', 'model name or version folder (default animal)')
     .description('animal recognition on a folder per class; seenItems counts the images the model was trained on')
     .action(async (o) => {
-      const { evalImage } = await import('./training/image/commands.js');
+      const { evalImage } = await import('../training/image/commands.js');
       const r = await evalImage({ data: o.data, model: o.model, subset: o.subset, print: false });
       printWarnings('eval image', r);
       if (r.skipped.length > 0) for (const s of r.skipped) inputFailed(`eval image: skipped ${s.error}`);
@@ -170,7 +170,7 @@ export function registerTaskCommands(program: Command): void {
   evalCommand(evaluate, 'course', 'course CSV (default <data>/udemy/udemy_courses.csv)', 'model version or version folder (default the newest models/course)')
     .description('subject, popularity and subscriber models on a course CSV; seenItems counts the courses in the training split')
     .action(async (o) => {
-      const { evalCourse } = await import('./training/course/commands.js');
+      const { evalCourse } = await import('../training/course/commands.js');
       const r = await evalCourse({ data: o.data, model: o.model, subset: o.subset, write: () => undefined });
       printWarnings('eval course', r);
       printJson(r);
@@ -184,7 +184,7 @@ export function registerTaskCommands(program: Command): void {
     .option('--model <name|dir>', 'model name or version folder (default emotion)')
     .option('--realtime', 'pace the input in real time')
     .action(async (inputs: string[], o) => {
-      const { classifyAudioInputs } = await import('./training/speech/commands.js');
+      const { classifyAudioInputs } = await import('../training/speech/commands.js');
       await classifyAudioInputs({ inputs, model: o.model, realtime: o.realtime, onError: (_input, message, e) => inputFailed(`classify audio: ${message}`, e) });
     });
   classify
@@ -193,7 +193,7 @@ export function registerTaskCommands(program: Command): void {
     .argument('<files...>', 'image files or folders')
     .option('--model <name|dir>', 'model name or version folder (default animal)')
     .action(async (files: string[], o) => {
-      const { classifyImage } = await import('./training/image/commands.js');
+      const { classifyImage } = await import('../training/image/commands.js');
       await classifyImage({ files, model: o.model, onError: (_file, message, e) => inputFailed(`classify image: ${message}`, e) });
     });
   classify
@@ -202,7 +202,7 @@ export function registerTaskCommands(program: Command): void {
     .argument('<file>', 'CSV or JSON lines of course records')
     .option('--model <dir>', 'model version folder (default the newest models/course)')
     .action(async (file: string, o) => {
-      const { classifyCourse } = await import('./training/course/commands.js');
+      const { classifyCourse } = await import('../training/course/commands.js');
       const r = await classifyCourse({ file, model: o.model });
       if (r.errors > 0) inputFailed(`classify course: ${r.errors} of the ${r.records} records in ${file} are invalid (their {record, error, field} lines name the field); fix them and classify again`);
     });
@@ -216,7 +216,7 @@ export function registerTaskCommands(program: Command): void {
     .option('--figure-clip <file>', 'the clip drawn as waveform, spectrogram, mel spectrogram and roll-off (default: the first clip of --data)')
     .option('--no-emotion-baselines', 'leave out the emotion baselines (SVM, random forest; contrast / chroma on or off)')
     .action(async (o) => {
-      const { analyzeSpeech, speechSummary } = await import('./training/speech/speech-statistics.js');
+      const { analyzeSpeech, speechSummary } = await import('../training/speech/speech-statistics.js');
       const r = await analyzeSpeech({ data: o.data ?? (await defaultRavdess()), out: o.out, figureClip: o.figureClip, emotionBaselines: o.emotionBaselines });
       printJson(speechSummary(r));
     });
@@ -230,7 +230,7 @@ export function registerTaskCommands(program: Command): void {
     .option('--search-budget <n>', 'random trials of the head search (default 12)', int('--search-budget'))
     .option('--cnn-epochs <n>', 'max epochs of the from-scratch CNN (default 12)', int('--cnn-epochs'))
     .action(async (o) => {
-      const { analyzeImages } = await import('./training/image/analyze-images-command.js');
+      const { analyzeImages } = await import('../training/image/analyze-images-command.js');
       printJson(await analyzeImages({ model: o.model, data: o.data, out: o.out, updateModelReport: o.updateModelReport === true, searchBudget: o.searchBudget, cnnEpochs: o.cnnEpochs }));
     });
   analyze
@@ -239,7 +239,7 @@ export function registerTaskCommands(program: Command): void {
     .option('--data <csv>', 'course CSV (default <data>/udemy/udemy_courses.csv)')
     .requiredOption('--out <dir>', 'output folder')
     .action(async (o) => {
-      const { analyzeCourses } = await import('./training/course/commands.js');
+      const { analyzeCourses } = await import('../training/course/analyze.js');
       printJson(await analyzeCourses({ data: o.data, out: o.out }));
     });
 
@@ -256,8 +256,8 @@ export function registerTaskCommands(program: Command): void {
     .option('--data <csv>', 'course CSV the catalogue is built from (default <data>/udemy/udemy_courses.csv)')
     .option('--catalogue <file>', 'answer from this catalogue snapshot (e.g. the one `start --catalogue FILE` keeps); built from --data when it does not exist')
     .action(async (o) => {
-      const { recommendCommand } = await import('./recommend/commands.js');
-      const { RecommendationQueryError } = await import('./recommend/query.js');
+      const { recommendCommand } = await import('../recommend/commands.js');
+      const { RecommendationQueryError } = await import('../recommend/query.js');
       try {
         const r = await recommendCommand({ query: o.query, subject: o.subject, level: o.level, maxPrice: o.maxPrice, maxHours: o.maxHours, free: o.free, limit: o.limit, data: o.data, catalogue: o.catalogue });
         printJson(r);
@@ -272,6 +272,6 @@ export function registerTaskCommands(program: Command): void {
 }
 
 async function defaultRavdess(): Promise<string> {
-  const { requireDataPath } = await import('./core/paths.js');
+  const { requireDataPath } = await import('../core/paths.js');
   return requireDataPath('ravdess', 'RAVDESS clips');
 }

@@ -1,7 +1,7 @@
 import { TreeShapTables } from './fast-tree-shap.js';
 import type { LinearModelJson } from './linear-model.js';
 import type { ForestJson } from './random-forest.js';
-import type { CsrMatrix } from './sparse-matrix.js';
+import type { CsrMatrix } from '../../features/course/sparse-matrix.js';
 
 /**
  * The top explanation terms of an additive model (linear, tree ensemble, or a weighted blend of

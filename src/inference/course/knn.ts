@@ -1,5 +1,5 @@
 import { round6 } from './linear-model.js';
-import type { CsrMatrix } from './sparse-matrix.js';
+import type { CsrMatrix } from '../../features/course/sparse-matrix.js';
 
 /**
  * k-nearest-neighbour classifier, brute force over the sparse rows: Euclidean distance
@@ -102,26 +102,4 @@ function partialSort(order: Int32Array, key: Float64Array, k: number): void {
     }
   }
   for (let i = 0; i < best.length; i++) order[i] = best[i];
-}
-
-export function fitKnn(
-  X: CsrMatrix,
-  y: Int32Array,
-  classes: number,
-  k: number,
-  weights: 'uniform' | 'distance',
-  metric: 'euclidean' | 'cosine' = 'euclidean',
-): KnnClassifier {
-  return new KnnClassifier({
-    type: 'knn',
-    classes,
-    k,
-    weights,
-    metric,
-    cols: X.cols,
-    indptr: Array.from(X.indptr),
-    indices: Array.from(X.indices),
-    values: Array.from(X.values),
-    labels: Array.from(y),
-  });
 }

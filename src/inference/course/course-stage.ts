@@ -1,20 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Message, Prediction } from '../bus/envelope.js';
-import { PermanentError, StageUnavailableError, type StageDefinition, type StageInput, type StageResult } from '../bus/stage-runner.js';
-import { TOPICS } from '../bus/topics.js';
-import { predictionId } from '../bus/prediction-id.js';
-import { DEFAULT_MODEL_BY_MEDIA, type Route, defaultRoute } from '../core/route.js';
-import type { EnrichedCourse } from '../features/course/enrich.js';
+import type { Message, Prediction } from '../../bus/envelope.js';
+import { PermanentError, StageUnavailableError, type StageDefinition, type StageInput, type StageResult } from '../../bus/stage-runner.js';
+import { TOPICS } from '../../bus/topics.js';
+import { predictionId } from '../../bus/prediction-id.js';
+import { DEFAULT_MODEL_BY_MEDIA, type Route, defaultRoute } from '../../core/route.js';
+import type { EnrichedCourse } from '../../features/course/enrich.js';
 import { type CoursePrediction, type ExplanationTerm, coursePredictorFromBundle } from './course-predictor.js';
-import { stageMetrics } from '../core/metrics.js';
-import { featureKeyOf } from '../models/manifest.js';
-import { listVersions, modelsRoot, readVersion, type ModelVersion } from '../models/model-repository.js';
-import { type LoadedModel, ModelServer } from './model-server.js';
-import { ShadowQueue } from './shadow-queue.js';
-import { shadowAgreement as processShadowAgreement, type ShadowAgreement } from '../monitoring/shadow-agreement.js';
-import { liveMonitoring } from '../monitoring/live.js';
-import { courseObservation } from '../monitoring/observations.js';
+import { stageMetrics } from '../../core/metrics.js';
+import { featureKeyOf } from '../../models/manifest.js';
+import { listVersions, modelsRoot, readVersion, type ModelVersion } from '../../models/model-repository.js';
+import { type LoadedModel, ModelServer } from '../model-server.js';
+import { ShadowQueue } from '../shadow-queue.js';
+import { shadowAgreement as processShadowAgreement, type ShadowAgreement } from '../../monitoring/shadow-agreement.js';
+import { liveMonitoring } from '../../monitoring/live.js';
+import { courseObservation } from '../../monitoring/observations.js';
 
 /**
  * The reference date the course model was trained with (course age is computed against it),
