@@ -2,7 +2,7 @@
  * `npm run bench -- inference`: for every shipped tensor model, batch-1 latency p50/p99 and
  * throughput at batch 1, 8 and 32, on onnxruntime-node (CPU, one intra-op thread = one core) and
  * on tfjs wasm (when the version ships its tfjs graph), measured in one run. Prints JSON.
- * Where onnxruntime serves a rewritten graph (onnx-rewrite/), the graph as stored is timed too.
+ * Where onnxruntime serves a rewritten graph (src/inference/onnx/), the graph as stored is timed too.
  */
 import { dirname, join } from 'node:path';
 import { listModels, listVersions, modelsRoot, readVersion } from '../src/models/model-repository.js';

@@ -3,13 +3,13 @@
  * (or options.executionProvider) asks for CUDA and falls back to CPU with a warning when the CUDA
  * provider cannot be loaded. Intra-op threads default to 1 (one core per worker).
  *
- * On the CPU provider the graph is first rewritten for serving (onnx-rewrite/: 1-D convolution
+ * On the CPU provider the graph is first rewritten for serving (src/inference/onnx/: 1-D convolution
  * chains as one batched GEMM each), and the rewrite is checked against the original graph before it
  * serves. STREAMLENS_ONNX_REWRITE=off (or options.rewrite = false) serves the graph as stored.
  */
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
-import { createServingGraph, type ServingGraphOptions } from './onnx-rewrite/verified-rewrite.js';
+import { createServingGraph, type ServingGraphOptions } from './onnx/verified-rewrite.js';
 import { checkInput, type InferenceSession, type TensorResult } from './session.js';
 import { envValue } from '../core/environment.js';
 

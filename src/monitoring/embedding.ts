@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeOnnxModel, encodeOnnxModel, OnnxDataType } from '../inference/onnx-export/onnx-proto.js';
-import { pruneGraph } from '../inference/onnx-rewrite/prune.js';
+import { decodeOnnxModel, encodeOnnxModel, OnnxDataType } from '../inference/onnx/onnx-proto.js';
+import { pruneGraph } from '../inference/onnx/prune.js';
 import { createOnnxSession } from '../inference/onnx-session.js';
 import type { InferenceSession } from '../inference/session.js';
 import type { ModelVersion } from '../models/model-repository.js';

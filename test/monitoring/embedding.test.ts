@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { repoRoot, requireDataPath } from '../../src/core/paths.js';
 import { decodeResizedRgb, normaliseRgb } from '../../src/features/image/preprocess.js';
 import { parseImageFeatureSettings } from '../../src/features/image/settings.js';
-import { decodeOnnxModel } from '../../src/inference/onnx-export/onnx-proto.js';
+import { decodeOnnxModel } from '../../src/inference/onnx/onnx-proto.js';
 import { createOnnxSession } from '../../src/inference/onnx-session.js';
 import { resolveModel } from '../../src/models/model-repository.js';
 import { createEmbeddingSession, embeddingFeatures, embeddingGraphFile, fitEmbeddingSummary, headInputName, principalComponents } from '../../src/monitoring/embedding.js';

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { requireDataPath, sharedModelsRoot } from '../../src/core/paths.js';
 import { loadLayersModelFromDir } from '../../src/inference/layers-model-dir.js';
 import { createOnnxSession } from '../../src/inference/onnx-session.js';
-import { exportToOnnx } from '../../src/inference/onnx-export/index.js';
+import { exportToOnnx } from '../../src/training/onnx-export/index.js';
 import { createTfjsSession } from '../../src/inference/tfjs-session.js';
 import { maxAbsDiff } from './parity-helpers.js';
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeOnnxModel, exportToOnnx } from '../../src/inference/onnx-export/index.js';
+import { decodeOnnxModel, exportToOnnx } from '../../src/training/onnx-export/index.js';
 import { seededInitializers } from '../../src/training/seeding.js';
 import { onnxParity, randomizeWeights, seededInput } from './parity-helpers.js';
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { createRng } from '../../src/training/seeding.js';
-import { exportToOnnx } from '../../src/inference/onnx-export/index.js';
+import { exportToOnnx } from '../../src/training/onnx-export/index.js';
 
 /** Overwrite every weight with seeded random values (variances positive) so no weight is trivial. */
 export function randomizeWeights(model: tf.LayersModel, seed: number): void {

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { exportToOnnx } from '../../src/inference/onnx-export/index.js';
-import { decodeOnnxModel, encodeOnnxModel } from '../../src/inference/onnx-export/onnx-proto.js';
-import { rewriteConv1dAsGemm } from '../../src/inference/onnx-rewrite/conv1d-as-gemm.js';
+import { exportToOnnx } from '../../src/training/onnx-export/index.js';
+import { decodeOnnxModel, encodeOnnxModel } from '../../src/inference/onnx/onnx-proto.js';
+import { rewriteConv1dAsGemm } from '../../src/inference/onnx/conv1d-as-gemm.js';
 import { createOnnxSession, rewriteFromEnv } from '../../src/inference/onnx-session.js';
 import { buildSpeechModel } from '../../src/training/speech/models.js';
 import { maxAbsDiff, randomizeWeights, seededInput } from './parity-helpers.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadLayersModelFromDir, saveLayersModelToDir } from '../../src/inference/layers-model-dir.js';
-import { saveOnnx } from '../../src/inference/onnx-export/index.js';
+import { saveOnnx } from '../../src/training/onnx-export/index.js';
 import { createOnnxSession, executionProviderFromEnv } from '../../src/inference/onnx-session.js';
 import { createTfjsSession } from '../../src/inference/tfjs-session.js';
 import { maxAbsDiff, randomizeWeights, seededInput } from './parity-helpers.js';

@@ -11,7 +11,7 @@ import { CascadeSession } from '../../src/inference/cascade-session.js';
 import { loadClassifier } from '../../src/inference/classifier-loader.js';
 import { ModelLoadError } from '../../src/models/manifest.js';
 import { publishVersion, readVersion, type ModelVersion } from '../../src/models/model-repository.js';
-import { exportToOnnx } from '../../src/inference/onnx-export/index.js';
+import { exportToOnnx } from '../../src/training/onnx-export/index.js';
 import type { InferenceSession, TensorResult } from '../../src/inference/session.js';
 import { calibrateCascade, cascadeProbs, composeFastModel } from '../../src/training/image/cascade.js';
 import { DARKNET_FEATURE_SIZE, loadDarknetTiny } from '../../src/training/image/darknet-backbone.js';

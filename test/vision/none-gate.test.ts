@@ -9,7 +9,7 @@ import { DARKNET_INPUT_SETTINGS } from '../../src/features/image/settings.js';
 import { loadClassifier } from '../../src/inference/classifier-loader.js';
 import type { Classifier } from '../../src/inference/classifier-pool.js';
 import { publishVersion, type ModelVersion } from '../../src/models/model-repository.js';
-import { exportToOnnx } from '../../src/inference/onnx-export/index.js';
+import { exportToOnnx } from '../../src/training/onnx-export/index.js';
 import { backboneOutputsFor } from '../../src/training/image/backbone-features.js';
 import { DARKNET_FEATURE_SIZE, loadDarknetTiny } from '../../src/training/image/darknet-backbone.js';
 import { listImageDataset, splitDataset } from '../../src/ingest/image-dataset.js';

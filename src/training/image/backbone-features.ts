@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import { exportToOnnx } from '../../inference/onnx-export/index.js';
+import { exportToOnnx } from '../onnx-export/index.js';
 import { normaliseRgb, decodeResizedRgb } from '../../features/image/preprocess.js';
 import { DARKNET_INPUT_SETTINGS, imageFeatureKey, type ImageFeatureSettings } from '../../features/image/settings.js';
 import { createRng } from '../seeding.js';

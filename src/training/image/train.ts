@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { exportToOnnx } from '../../inference/onnx-export/index.js';
+import { exportToOnnx } from '../onnx-export/index.js';
 import { publishVersion, modelsRoot, type ModelVersion } from '../../models/model-repository.js';
 import { writeReference } from '../../monitoring/shipped.js';
 import { decodeResizedRgb, normaliseRgb } from '../../features/image/preprocess.js';

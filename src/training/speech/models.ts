@@ -29,7 +29,7 @@ export interface SpeechModelOptions {
  * - lstm: `lstmLayers` stacked LSTMs (default 1, of 48 x width units; `lstmUnits` overrides) over the rows,
  *   dropout, dense. The seed report's LSTM is 3 layers of 128 units.
  * - cnn-lstm: 2 conv blocks (time / 4 overall), then an LSTM over the conv features.
- * Every layer converts to ONNX (src/inference/onnx-export).
+ * Every layer converts to ONNX (src/training/onnx-export).
  */
 export function buildSpeechModel(kind: SpeechModelKind, o: SpeechModelOptions): tf.LayersModel {
   const init = seededInitializers(o.seed);

@@ -10,7 +10,7 @@ import { groupKFold } from '../../analysis/validation.js';
 import { cacheRoot, dataRoot } from '../../core/paths.js';
 import { parseAudioFeatureSettings, type AudioFeatureSettingsInput } from '../../features/audio/settings.js';
 import { loadClassifier } from '../../inference/classifier-loader.js';
-import { exportToOnnx } from '../../inference/onnx-export/index.js';
+import { exportToOnnx } from '../onnx-export/index.js';
 import type { ModelTask } from '../../models/manifest.js';
 import { modelsRoot, publishVersion } from '../../models/model-repository.js';
 import { decodeAudioFile } from '../../ingest/audio-file-source.js';

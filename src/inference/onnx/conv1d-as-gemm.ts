@@ -20,8 +20,8 @@
  * the original graph when a session loads it (see onnx-session.ts), so a mistake here can only
  * cost speed, never a wrong answer.
  */
-import { attr, GraphBuilder } from '../onnx-export/graph-builder.js';
-import { OnnxAttributeType, OnnxDataType, type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxTensor } from '../onnx-export/onnx-proto.js';
+import { attr, GraphBuilder } from './graph-builder.js';
+import { OnnxAttributeType, OnnxDataType, type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxTensor } from './onnx-proto.js';
 import { pruneGraph } from './prune.js';
 
 export interface RewriteResult {

@@ -4,7 +4,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { applyActivation } from './activations.js';
-import { attr, onnxAxis, type AttributeValue, type GraphBuilder, type GraphValue, type Layout } from './graph-builder.js';
+import { attr, onnxAxis, type AttributeValue, type GraphBuilder, type GraphValue, type Layout } from '../../inference/onnx/graph-builder.js';
 import { layerWeights, requireWeight, transposeWeights, type WeightArray } from './weights.js';
 
 export type Shape = Array<number | null>;

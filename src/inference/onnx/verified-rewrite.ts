@@ -6,7 +6,7 @@
  * rewrite can make a model faster but never change its answers.
  */
 import * as ort from 'onnxruntime-node';
-import { decodeOnnxModel, encodeOnnxModel, type OnnxModel } from '../onnx-export/onnx-proto.js';
+import { decodeOnnxModel, encodeOnnxModel, type OnnxModel } from './onnx-proto.js';
 import { mulberry32 } from '../../core/random.js';
 import { rewriteConv1dAsGemm, type RewriteResult } from './conv1d-as-gemm.js';
 

@@ -1,5 +1,5 @@
 /** tfjs activation functions (by their serialized name) as ONNX nodes. */
-import { attr, onnxAxis, type GraphBuilder, type GraphValue } from './graph-builder.js';
+import { attr, onnxAxis, type GraphBuilder, type GraphValue } from '../../inference/onnx/graph-builder.js';
 
 // tfjs-core selu constants (SELU_SCALEALPHA / SELU_SCALE); ONNX Selu takes alpha and gamma.
 const SELU_SCALE = 1.0507009873554805;

@@ -9,7 +9,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { recurrentActivation } from './activations.js';
-import { attr, type AttributeValue, type GraphValue } from './graph-builder.js';
+import { attr, type AttributeValue, type GraphValue } from '../../inference/onnx/graph-builder.js';
 import type { LayerCall, LayerConverter } from './layer-converters.js';
 import { layerWeights, requireWeight, type WeightArray } from './weights.js';
 

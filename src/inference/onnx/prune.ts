@@ -1,5 +1,5 @@
 /** Dead-code elimination for an ONNX graph: drop nodes no graph output depends on, then unused initializers. */
-import type { OnnxModel, OnnxNode } from '../onnx-export/onnx-proto.js';
+import type { OnnxModel, OnnxNode } from './onnx-proto.js';
 
 export function pruneGraph(model: OnnxModel): OnnxModel {
   const graph = model.graph;

@@ -6,9 +6,9 @@
  */
 import { writeFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
-import { GraphBuilder, type GraphValue } from './graph-builder.js';
+import { GraphBuilder, type GraphValue } from '../../inference/onnx/graph-builder.js';
 import { CORE_CONVERTERS, type LayerCall, type LayerConverter, type Shape } from './layer-converters.js';
-import { encodeOnnxModel } from './onnx-proto.js';
+import { encodeOnnxModel } from '../../inference/onnx/onnx-proto.js';
 import { RECURRENT_CONVERTERS } from './recurrent-converters.js';
 
 export const ONNX_OPSET = 13;
