@@ -8,8 +8,10 @@ import { detectDrift, type DriftOptions, type DriftReport } from './detect.js';
 import { loadReference, mediaOf } from './shipped.js';
 import type { Media, ModelReference } from './reference.js';
 import { renderDriftReportHtml } from './html-report.js';
+import { DEFAULT_MODEL_BY_MEDIA } from '../core/route.js';
 
-export const DEFAULT_MODEL: Record<Media, string> = { audio: 'emotion', image: 'animal', course: 'course' };
+/** The model a media kind is monitored against by default: the one its streams are served by. */
+export const DEFAULT_MODEL: Record<Media, string> = { audio: DEFAULT_MODEL_BY_MEDIA.audio, image: DEFAULT_MODEL_BY_MEDIA.video, course: DEFAULT_MODEL_BY_MEDIA.course };
 
 export class MonitorInputError extends Error {
   override name = 'MonitorInputError';

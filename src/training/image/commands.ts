@@ -10,6 +10,7 @@ import { listImageFiles } from '../../ingest/image-source.js';
 import { argMax, summariseClassification, type ClassificationSummary } from './classification-summary.js';
 import { listImageDataset, recordedTestSplit, splitDataset } from '../../ingest/image-dataset.js';
 import { trainImage, type TrainImageOptions, type TrainImageResult } from './train.js';
+import { DEFAULT_MODEL_BY_MEDIA } from '../../core/route.js';
 
 export const UNKNOWN_LABEL = 'unknown';
 
@@ -31,7 +32,7 @@ export interface LoadedImageModel {
 
 /** Loads an image model exactly as the server does (manifest + sha256 check + onnxruntime session). */
 export async function loadImageModel(ref: ImageModelRef = {}): Promise<LoadedImageModel> {
-  const m = ref.model ?? 'animal';
+  const m = ref.model ?? DEFAULT_MODEL_BY_MEDIA.video;
   const version = existsSync(join(m, 'manifest.json')) ? readVersion(m) : resolveModel(m, ref.version, ref.modelsRoot);
   if (version.manifest.features.kind !== 'image') throw new Error(`model ${version.dir} is not an image model (features.kind = ${version.manifest.features.kind})`);
   const classifier = await loadClassifier(version);

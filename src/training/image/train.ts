@@ -29,6 +29,7 @@ import { writeImageTrainingReport } from './report.js';
 import { calibrateUnknownThreshold } from './unknown-threshold.js';
 import { calibrateCascade, cascadeProbs, composeFastModel, CASCADE_DOWNSAMPLE } from './cascade.js';
 import { zeroShotScores } from './zero-shot-classes.js';
+import { DEFAULT_MODEL_BY_MEDIA } from '../../core/route.js';
 
 export interface TrainImageOptions {
   /** Folder with one sub-folder of images per class (e.g. ../shared/data/animals). */
@@ -97,7 +98,7 @@ export interface TrainImageOptions {
 
 export type { NoneGateReport, TrainedModelResult, TrainImageResult } from './train-result.js';
 
-const ANIMAL_MODEL = 'animal';
+const ANIMAL_MODEL = DEFAULT_MODEL_BY_MEDIA.video;
 
 /** Trains the animal recognisers (see TrainImageOptions), evaluates them on the held-out split and publishes the best. */
 export async function trainImage(options: TrainImageOptions): Promise<TrainImageResult> {

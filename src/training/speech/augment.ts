@@ -1,3 +1,4 @@
+import { PIPELINE_SAMPLE_RATE } from '../../core/audio-format.js';
 /**
  * Waveform and feature-window augmentations for speech training. All take a seeded random
  * source (`rng(): number` in [0, 1)) so a run is reproducible.
@@ -61,7 +62,7 @@ export function changeSpeed(pcm: Int16Array, factor: number): Int16Array {
 
 /** One random waveform augmentation: speed perturbation, then time shift, then noise. */
 export function augmentWaveform(pcm: Int16Array, rng: Rng, o: WaveAugmentOptions = {}): Int16Array {
-  const sr = o.sampleRate ?? 16000;
+  const sr = o.sampleRate ?? PIPELINE_SAMPLE_RATE;
   const [s0, s1] = o.speed ?? [0.9, 1.1];
   const [n0, n1] = o.snrDb ?? [10, 30];
   const maxShift = Math.round((o.maxShiftSec ?? 0.25) * sr);

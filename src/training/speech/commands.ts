@@ -12,6 +12,7 @@ import { EMOTION_LABELS, GENDER_LABELS, scanSpeechDataset, type SpeechClip } fro
 import { type EvalSubset, partitionBySpeaker, type SpeakerPartition } from './seen-speakers.js';
 import { loadSpeechModel, predictClip, type SpeechModel } from './speech-serving.js';
 import { trainAudio, type SpeechTask, type TrainAudioOptions, type TrainAudioResult } from './train-audio.js';
+import { DEFAULT_MODEL_BY_MEDIA } from '../../core/route.js';
 
 export type { TrainAudioOptions, TrainAudioResult } from './train-audio.js';
 
@@ -130,7 +131,7 @@ export interface ClassifySummaryLine {
  * JSON line per window and a summary line.
  */
 export async function classifyAudio(options: ClassifyAudioOptions): Promise<{ windows: ClassifyWindowLine[]; summary: ClassifySummaryLine }> {
-  const model = await loadSpeechModel(options.model ?? 'emotion', { version: options.version, root: options.root });
+  const model = await loadSpeechModel(options.model ?? DEFAULT_MODEL_BY_MEDIA.audio, { version: options.version, root: options.root });
   try {
     return await classifyAudioWith(model, options);
   } finally {
@@ -154,7 +155,7 @@ export type ClassifyAudioInputResult = { input: string; summary: ClassifySummary
 export async function classifyAudioInputs(options: ClassifyAudioInputsOptions): Promise<ClassifyAudioInputResult[]> {
   if (!options.inputs?.length) throw new Error('classify audio: give at least one audio file or URL');
   const write = options.write ?? ((l: string) => process.stdout.write(l + '\n'));
-  const model = await loadSpeechModel(options.model ?? 'emotion', { version: options.version, root: options.root });
+  const model = await loadSpeechModel(options.model ?? DEFAULT_MODEL_BY_MEDIA.audio, { version: options.version, root: options.root });
   const out: ClassifyAudioInputResult[] = [];
   try {
     for (const [i, input] of options.inputs.entries()) {

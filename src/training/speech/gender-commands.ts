@@ -1,3 +1,4 @@
+import { PIPELINE_SAMPLE_RATE } from '../../core/audio-format.js';
 /**
  * Speaker gender commands:
  *  - `streamlens train audio --task gender --data DIR` -> trainGender (the speech pipeline's
@@ -181,7 +182,7 @@ export async function classifyGenderFile(file: string, o: ClassifyGenderOptions 
   const m = version.manifest;
   const pcm = await decodeAudioFile(file);
   const windows = extractFile(pcm, m.features.settings);
-  if (windows.length === 0) throw new Error(`${file}: too short for a feature window (${(pcm.length / 16000).toFixed(2)} s of audio)`);
+  if (windows.length === 0) throw new Error(`${file}: too short for a feature window (${(pcm.length / PIPELINE_SAMPLE_RATE).toFixed(2)} s of audio)`);
   const speech = windows.filter((w) => w.speech);
   if (speech.length === 0) throw new Error(`${file}: no speech detected in ${windows.length} window(s); no gender is given`);
   const classifier = await loadClassifier(version);

@@ -1,4 +1,5 @@
 import type { AudioFeatureSettingsInput } from '../../features/audio/settings.js';
+import { PIPELINE_SAMPLE_RATE } from '../../core/audio-format.js';
 
 /**
  * Feature settings of the shipped speech models: 40 log-mel bands (librosa-compatible), 25 ms
@@ -9,7 +10,7 @@ import type { AudioFeatureSettingsInput } from '../../features/audio/settings.js
  * applies before the model.
  */
 export const SPEECH_FEATURE_SETTINGS: AudioFeatureSettingsInput = {
-  sampleRate: 16000,
+  sampleRate: PIPELINE_SAMPLE_RATE,
   frameLength: 400,
   hopLength: 320,
   nFft: 512,
