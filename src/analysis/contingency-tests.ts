@@ -1,8 +1,10 @@
 /**
  * Tests on contingency tables: chi-square test of independence (scipy chi2_contingency, Yates
- * correction for 1-df tables by default) and McNemar's test (statsmodels mcnemar: exact binomial or
- * chi-square with continuity correction).
+ * correction for 1-df tables by default; on @stdlib/stats-chi2test) and McNemar's test (statsmodels
+ * mcnemar: exact binomial or chi-square with continuity correction). McNemar is hand-written on
+ * @stdlib distributions: no registry package here implements it.
  */
+import chi2test from '@stdlib/stats-chi2test';
 import { binomialCdf, chiSquareSf } from './distributions.js';
 import { checkLabels, checkSameLength, type Label } from './labels.js';
 import type { TestResult } from './test-result.js';
@@ -25,9 +27,10 @@ export interface ChiSquareResult extends TestResult {
 }
 
 /**
- * Chi-square test of independence (scipy.stats.chi2_contingency). With `correction` (default true) and
- * one degree of freedom, Yates' correction moves each observed count up to 0.5 towards its expected value.
- * A table with 0 df (one row or column) gives statistic 0, p 1, like scipy. A zero expected frequency throws.
+ * Chi-square test of independence (scipy.stats.chi2_contingency, on @stdlib/stats-chi2test). With
+ * `correction` (default true) and one degree of freedom (a 2×2 table), Yates' correction moves each
+ * observed count up to 0.5 towards its expected value. A table with 0 df (one row or column) gives
+ * statistic 0, p 1, like scipy. A zero expected frequency throws.
  * Effect size: Cramér's V from the uncorrected statistic (scipy.stats.contingency.association).
  */
 export function chiSquareIndependence(table: readonly (readonly number[])[], options: { correction?: boolean } = {}): ChiSquareResult {
@@ -43,27 +46,14 @@ export function chiSquareIndependence(table: readonly (readonly number[])[], opt
       if (!(e > 0)) throw new Error(`chi-square: expected frequency at [${i}][${j}] is zero (an empty row or column)`);
     }),
   );
-  const df = r * c - r - c + 1;
-  const statisticOf = (yates: boolean): number => {
-    let chi2 = 0;
-    for (let i = 0; i < r; i++) {
-      for (let j = 0; j < c; j++) {
-        let o = table[i][j];
-        const e = expected[i][j];
-        if (yates) {
-          const diff = e - o;
-          o += Math.sign(diff) * Math.min(0.5, Math.abs(diff));
-        }
-        chi2 += (o - e) ** 2 / e;
-      }
-    }
-    return chi2;
-  };
-  const cramer = Math.sqrt(statisticOf(false) / (total * (Math.min(r, c) - 1)));
-  const effectSize = { name: "Cramér's V", value: Math.min(r, c) > 1 ? cramer : 0 };
-  if (df === 0) return { test: 'chi-square test of independence', statistic: 0, df: 0, pValue: 1, effectSize, expected };
-  const statistic = statisticOf((options.correction ?? true) && df === 1);
-  return { test: 'chi-square test of independence', statistic, df, pValue: chiSquareSf(statistic, df), effectSize, expected };
+  const df = (r - 1) * (c - 1);
+  const test = 'chi-square test of independence';
+  if (df === 0) return { test, statistic: 0, df: 0, pValue: 1, effectSize: { name: "Cramér's V", value: 0 }, expected };
+  const counts = table.map((row) => [...row]);
+  const uncorrected = chi2test(counts, { correct: false });
+  const result = (options.correction ?? true) && df === 1 ? chi2test(counts, { correct: true }) : uncorrected;
+  const effectSize = { name: "Cramér's V", value: Math.sqrt(uncorrected.statistic / (total * (Math.min(r, c) - 1))) };
+  return { test, statistic: result.statistic, df: result.df, pValue: result.pValue, effectSize, expected };
 }
 
 /**

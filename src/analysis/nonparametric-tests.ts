@@ -2,6 +2,8 @@
  * Mann-Whitney U test with scipy.stats.mannwhitneyu defaults (use_continuity=True, method='auto'):
  * exact null distribution when one sample has at most 8 values and there are no ties, otherwise the
  * normal approximation with tie correction and continuity correction.
+ * Hand-written: @stdlib has no rank-sum test (stats-wilcoxon is the signed-rank test), and no other
+ * maintained package in the registry matches scipy's exact null distribution.
  */
 import { normalSf } from './distributions.js';
 import { rankAverage, tieCounts } from './descriptive.js';

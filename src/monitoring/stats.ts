@@ -1,11 +1,11 @@
-import { chiSquareSf } from '../analysis/distributions.js';
+import chi2gof from '@stdlib/stats-chi2gof';
 
 /**
  * Drift statistics over a reference summary and a batch/window of observations.
- * Library use: chi-squared tail probabilities come from @stdlib (src/analysis/distributions.ts),
- * the Holm correction from src/analysis/multiple-comparisons.ts. @stdlib's KS test (@stdlib/stats-kstest)
- * is not a dependency and the reference keeps a quantile summary, not the raw sample, so the
- * two-sample KS distance against the reference's piecewise-linear CDF and the Kolmogorov tail are written here.
+ * Library use: the chi-squared goodness of fit is @stdlib/stats-chi2gof, the Holm correction
+ * src/analysis/multiple-comparisons.ts. Hand-written: the KS test, because the reference keeps a
+ * quantile summary of a sample of n, not the raw sample, and needs the two-sample null with
+ * en = sqrt(nm/(n+m)); @stdlib/stats-kstest is the one-sample test against a fixed CDF.
  */
 
 /** Floor for empty bins in PSI / JS so log terms stay finite (as in most PSI implementations). */
@@ -87,16 +87,15 @@ export function jensenShannon(p: readonly number[], qCounts: readonly number[]):
  * Reference shares are floored at SHARE_FLOOR, so a category never seen in training gives a huge statistic.
  */
 export function chiSquareGoodnessOfFit(referenceShares: readonly number[], batchCounts: readonly number[]): { statistic: number; df: number; pValue: number } {
+  if (referenceShares.length !== batchCounts.length) throw new Error(`chi-square: ${referenceShares.length} reference categories vs ${batchCounts.length} batch categories`);
   const n = batchCounts.reduce((a, b) => a + b, 0);
+  const df = Math.max(1, referenceShares.length - 1);
+  if (n === 0 || referenceShares.length < 2) return { statistic: 0, df, pValue: 1 };
   const e = referenceShares.map((x) => Math.max(x, SHARE_FLOOR));
   const se = e.reduce((a, b) => a + b, 0);
-  let stat = 0;
-  for (let i = 0; i < e.length; i++) {
-    const exp = (n * e[i]) / se;
-    stat += (batchCounts[i] - exp) ** 2 / exp;
-  }
-  const df = Math.max(1, e.length - 1);
-  return { statistic: stat, df, pValue: n === 0 ? 1 : chiSquareSf(stat, df) };
+  // Expected frequencies, not shares: chi2gof reads an array summing to 1 as probabilities, anything else as frequencies.
+  const r = chi2gof(batchCounts as number[], e.map((x) => (n * x) / se));
+  return { statistic: r.statistic, df, pValue: r.pValue };
 }
 
 /**

@@ -43,8 +43,16 @@ describe('descriptive statistics agree with pandas / numpy', () => {
       const s = correlationTest(c.x, c.y, 'spearman');
       expectClose(p.pValue, c.expected.pearsonP, PVALUE, 'pearson p');
       expectClose(s.pValue, c.expected.spearmanP, PVALUE, 'spearman p');
+      expectClose(p.statistic, c.expected.pearson, EXACT, 'pearson r from the test');
+      expectClose(s.statistic, c.expected.spearman, EXACT, 'spearman rho from the test');
     });
   }
+
+  it('correlation test refuses constant or mismatched samples with a clear message', () => {
+    expect(() => correlationTest([1, 1, 1, 1], [1, 2, 3, 4])).toThrow(/constant/);
+    expect(() => correlationTest([1, 2, 3], [1, 2])).toThrow(/equal lengths/);
+    expect(() => correlationTest([1, 2, Number.NaN], [1, 2, 3])).toThrow(/x\[2\] is NaN/);
+  });
 
   it('correlation matrix (pandas DataFrame.corr)', () => {
     const m = reference.correlationMatrix;
