@@ -5,6 +5,7 @@
  * Undefined ratios (e.g. precision of a class that is never predicted) follow scikit-learn's
  * `zero_division` rule: they are set to `zeroDivision` (default 0, like sklearn's "warn") and a
  * message is added to the result's `warnings` list instead of being printed.
+ * Hand-written: no maintained npm package reproduces scikit-learn's zero_division and averaging rules.
  */
 import { confusionMatrix } from './confusion.js';
 import { checkLabels, checkSameLength, compareLabels, labelIndex, uniqueLabels, type Label } from './labels.js';

@@ -2,6 +2,7 @@
  * Score-based metrics with exactly scikit-learn's semantics: roc_curve (ties, drop_intermediate,
  * first threshold +Infinity), roc_auc_score (binary and one-vs-rest micro / macro / weighted),
  * precision_recall_curve and average_precision_score.
+ * Hand-written: no maintained npm package reproduces scikit-learn's tie handling and drop_intermediate.
  */
 import { checkFinite, checkLabels, checkSameLength, labelIndex, uniqueLabels, type Label } from './labels.js';
 

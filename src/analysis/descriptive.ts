@@ -3,6 +3,7 @@
  * numbers: NaN is rejected with an Error (pandas would skip it silently).
  * Where pandas returns NaN because a sample is too small (variance of 1 value, skew of < 3,
  * kurtosis of < 4) or degenerate (skew / kurtosis of constant data) these functions return NaN too.
+ * Hand-written: pandas' exact definitions (ddof, bias-corrected skew/kurtosis, NaN rules) in a few lines each; @stdlib's versions differ in those rules.
  */
 import { checkFinite, checkSameLength } from './labels.js';
 

@@ -2,6 +2,7 @@
  * Gaussian kernel density estimate of one numeric sample, as scipy.stats.gaussian_kde in one
  * dimension: kernel standard deviation = sample std (ddof 1) × bandwidth factor, the factor by
  * Scott's rule n^(-1/5), Silverman's rule (3n/4)^(-1/5), or a given number.
+ * Hand-written: no maintained npm package matches scipy's gaussian_kde bandwidth rules.
  */
 import { std } from './descriptive.js';
 import { checkFinite } from './labels.js';

@@ -1,4 +1,7 @@
-/** Multiple-comparison corrections matching statsmodels.stats.multitest.multipletests. */
+/**
+ * Multiple-comparison corrections matching statsmodels.stats.multitest.multipletests.
+ * Hand-written: no maintained npm package implements multipletests; Holm and BH are a few lines each.
+ */
 
 /** Correction method: Holm step-down (FWER) or Benjamini-Hochberg (FDR). */
 export type CorrectionMethod = 'holm' | 'fdr_bh';

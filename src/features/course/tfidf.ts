@@ -3,6 +3,7 @@
  * smooth idf = ln((1 + n) / (1 + df)) + 1, optional sublinear tf = 1 + ln(tf), L2-normalised rows).
  * The fitted vocabulary is plain JSON, stored in the model so training and live scoring (and the
  * recommender, later) use the same terms.
+ * Hand-written: the course stream's hot path (BENCHMARKS.md, `npm run bench -- courses`) and scikit-learn's exact semantics.
  */
 export interface TfidfSettings {
   /**

@@ -4,6 +4,7 @@
  * pitch class, columns L2-normalised, weighted by a Gaussian over octaves centred at C5, rows
  * rolled so row 0 is C. `tuning` is in fractions of a chroma bin (0 = A440); a stream cannot
  * estimate it from the whole signal as chroma_stft does by default, so the extractor fixes it at 0.
+ * Hand-written: librosa-exact and on the feature hot path (BENCHMARKS.md, `npm run bench -- audio-features` against librosa).
  */
 export interface ChromaFilterbank {
   nChroma: number;

@@ -2,6 +2,7 @@
  * Orthonormal DCT-II matrix (scipy.fftpack.dct(type=2, norm='ortho'), as librosa.feature.mfcc),
  * keeping the first `nOut` coefficients of an `nIn`-point transform, row-major [nOut][nIn],
  * optionally liftered like librosa (`lifter > 0`: row k scaled by 1 + (lifter/2) sin(pi (k+1) / lifter)).
+ * Hand-written: librosa-exact and on the feature hot path (BENCHMARKS.md, `npm run bench -- audio-features` against librosa).
  */
 export function orthonormalDctMatrix(nIn: number, nOut: number, lifter = 0): Float64Array {
   if (nOut > nIn) throw new Error(`DCT: cannot keep ${nOut} coefficients of a ${nIn}-point transform`);

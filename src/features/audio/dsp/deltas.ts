@@ -3,6 +3,7 @@
  * along time, for order 1 and 2. In 'interp' mode the first and last floor(width/2) outputs come from a
  * polynomial of degree `order` fitted to the first / last `width` frames; its `order`-th derivative is
  * constant and equals the centred filter's output at frame floor(width/2) (resp. n-1-floor(width/2)).
+ * Hand-written: librosa-exact and on the feature hot path (BENCHMARKS.md, `npm run bench -- audio-features` against librosa).
  */
 export function deltaCoefficients(width: number, order: 1 | 2): Float64Array {
   if (width < 3 || width % 2 !== 1) throw new Error(`delta width must be odd and >= 3, got ${width}`);

@@ -2,6 +2,7 @@
  * Mel filterbank exactly as librosa.filters.mel (0.10): triangular filters between mel-spaced edge
  * frequencies, 'slaney' (default) or 'htk' mel scale, optional Slaney area normalisation, weights stored
  * in float32 like librosa's default dtype. Kept sparse: each filter is a contiguous run of bins.
+ * Hand-written: librosa-exact and on the feature hot path (BENCHMARKS.md, `npm run bench -- audio-features` against librosa).
  */
 export interface SparseMelFilterbank {
   nMels: number;
