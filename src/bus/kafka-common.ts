@@ -107,3 +107,40 @@ export function checkedSizes(records: ProduceRecord[], maxMessageBytes: number, 
     return size;
   });
 }
+
+/** How long a consumer's `run` waits for its first group assignment before it gives up. */
+export const JOIN_TIMEOUT_MS = 60_000;
+
+/**
+ * A consumer's `run`: start the member, then wait until the group assigned it (`joined`) or fail after
+ * JOIN_TIMEOUT_MS; on any failure the consumer is stopped before the error is rethrown.
+ */
+export async function startAndAwaitJoin(groupId: string, joined: Promise<void>, start: () => Promise<void>, stop: () => Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await start();
+    await Promise.race([
+      joined,
+      new Promise<void>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`consumer of group ${groupId} did not join within ${JOIN_TIMEOUT_MS} ms`)), JOIN_TIMEOUT_MS);
+      }),
+    ]);
+  } catch (e) {
+    await stop();
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The consumer's assignment with the caller's topic names and partitions in ascending order. */
+export function sortedAssignment(current: Record<string, number[]>, localTopic: (topic: string) => string): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const [t, ps] of Object.entries(current)) out[localTopic(t)] = [...ps].sort((a, b) => a - b);
+  return out;
+}
+
+/** Delay before a failed batch is delivered again: 100 ms doubling per attempt, at most 2 s. */
+export function redeliveryDelayMs(attempt: number): number {
+  return Math.min(2_000, 50 * 2 ** Math.min(attempt, 6));
+}

@@ -43,7 +43,7 @@ import {
   type TopicSpec,
 } from './bus.js';
 import { BROKER_MESSAGE_MAX_BYTES } from './kafka-broker.js';
-import { type KafkaBusOptions, type KafkaTuning, checkNamespace, checkedSizes, kafkaTuning } from './kafka-common.js';
+import { type KafkaBusOptions, type KafkaTuning, checkNamespace, checkedSizes, kafkaTuning, redeliveryDelayMs, sortedAssignment, startAndAwaitJoin } from './kafka-common.js';
 import { childLogger } from '../core/logger.js';
 
 export type { KafkaBusOptions } from './kafka-common.js';
@@ -311,32 +311,15 @@ class KafkaGroupConsumer implements Consumer {
   }
 
   assignment(): Record<string, number[]> {
-    const out: Record<string, number[]> = {};
-    for (const [t, ps] of Object.entries(this.current)) out[this.localTopic(t)] = [...ps].sort((a, b) => a - b);
-    return out;
+    return sortedAssignment(this.current, this.localTopic);
   }
 
   async run(handler: BatchHandler): Promise<void> {
     if (this.running) throw new Error('consumer is already running');
     this.running = true;
     this.handler = handler;
-    const joinTimeoutMs = 60_000;
     const joined = new Promise<void>((resolve) => (this.onJoin = resolve));
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await this.startInstance();
-      await Promise.race([
-        joined,
-        new Promise<void>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`consumer of group ${this.options.groupId} did not join within ${joinTimeoutMs} ms`)), joinTimeoutMs);
-        }),
-      ]);
-    } catch (e) {
-      await this.stop();
-      throw e;
-    } finally {
-      clearTimeout(timer);
-    }
+    await startAndAwaitJoin(this.options.groupId, joined, () => this.startInstance(), () => this.stop());
   }
 
   /** Creates, subscribes and runs a kafkajs consumer (it joins the group in the background). */
@@ -415,7 +398,7 @@ class KafkaGroupConsumer implements Consumer {
         const attempt = (this.failures.get(key) ?? 0) + 1;
         this.failures.set(key, attempt);
         this.log.warn({ topic, partition, offset: messages[0].offset, attempt, err: e }, 'handler failed; the batch will be redelivered');
-        await this.backoff(Math.min(2_000, 50 * 2 ** Math.min(attempt, 6)), heartbeat, isRunning);
+        await this.backoff(redeliveryDelayMs(attempt), heartbeat, isRunning);
         return;
       }
       this.failures.delete(key);

@@ -38,7 +38,7 @@ import {
 import type { Logger } from 'pino';
 import type { BatchHandler, Bus, BusMessage, Consumer, ConsumerOptions, Headers, Producer, ProduceRecord, TopicSpec } from './bus.js';
 import { BROKER_MESSAGE_MAX_BYTES } from './kafka-broker.js';
-import { type KafkaBusOptions, type KafkaTuning, checkNamespace, checkedSizes, kafkaTuning, platformaticConnection } from './kafka-common.js';
+import { type KafkaBusOptions, type KafkaTuning, checkNamespace, checkedSizes, kafkaTuning, platformaticConnection, redeliveryDelayMs, sortedAssignment, startAndAwaitJoin } from './kafka-common.js';
 import { murmur2 } from './partitioner.js';
 import { childLogger } from '../core/logger.js';
 
@@ -454,37 +454,27 @@ class PlatformaticGroupConsumer implements Consumer {
   }
 
   assignment(): Record<string, number[]> {
-    const out: Record<string, number[]> = {};
-    for (const [t, ps] of Object.entries(this.current)) out[this.localTopic(t)] = [...ps].sort((a, b) => a - b);
-    return out;
+    return sortedAssignment(this.current, this.localTopic);
   }
 
   async run(handler: BatchHandler): Promise<void> {
     if (this.running) throw new Error('consumer is already running');
     this.running = true;
     this.handler = handler;
-    const joinTimeoutMs = 60_000;
     const joined = new Promise<void>((resolve) => (this.onJoin = resolve));
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await this.ensureTopics(this.options.topics);
-      this.pool = new ConnectionPool(`${this.clientId}-fetch`, { connectTimeout: 5_000, requestTimeout: 30_000 });
-      this.pool.on('failed', () => undefined);
-      this.startMember();
-      this.loop = this.fetchLoop();
-      this.watchdog = setInterval(() => this.checkMembership(), 1_000);
-      await Promise.race([
-        joined,
-        new Promise<void>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`consumer of group ${this.options.groupId} did not join within ${joinTimeoutMs} ms`)), joinTimeoutMs);
-        }),
-      ]);
-    } catch (e) {
-      await this.stop();
-      throw e;
-    } finally {
-      clearTimeout(timer);
-    }
+    await startAndAwaitJoin(
+      this.options.groupId,
+      joined,
+      async () => {
+        await this.ensureTopics(this.options.topics);
+        this.pool = new ConnectionPool(`${this.clientId}-fetch`, { connectTimeout: 5_000, requestTimeout: 30_000 });
+        this.pool.on('failed', () => undefined);
+        this.startMember();
+        this.loop = this.fetchLoop();
+        this.watchdog = setInterval(() => this.checkMembership(), 1_000);
+      },
+      () => this.stop(),
+    );
   }
 
   /** Creates a group member of the client and joins (in the background; the join event assigns). */
@@ -840,7 +830,7 @@ class PlatformaticGroupConsumer implements Consumer {
               st.buffer = [];
               st.epoch++;
               st.position = BigInt(messages[0].offset);
-              const delay = Math.min(2_000, 50 * 2 ** Math.min(st.failures, 6));
+              const delay = redeliveryDelayMs(st.failures);
               st.readyAt = Date.now() + delay;
               this.log.warn({ topic: messages[0].topic, partition: st.partition, offset: messages[0].offset, attempt: st.failures, err: e }, 'handler failed; the batch will be redelivered');
               return;
