@@ -2,6 +2,7 @@ import { SeededRandom } from '../../core/random.js';
 import { type DecisionTree } from '../../inference/course/decision-tree.js';
 import { binColumns, fitDecisionTree } from './fit-decision-tree.js';
 import { TreeEnsemble } from '../../inference/course/random-forest.js';
+import { checkBoostingInputs, sampleRowsInPlace, targetMean } from './boosting-inputs.js';
 
 /**
  * Gradient-boosted regression trees with squared loss (Friedman 2001, stochastic variant 2002),
@@ -26,25 +27,14 @@ export interface BoostingFitOptions {
 }
 
 export function fitGradientBoosting(columns: readonly Float64Array[], featureIds: readonly number[], y: Float64Array, o: BoostingFitOptions): TreeEnsemble {
-  const n = y.length;
-  if (n === 0) throw new Error('gradient boosting: no training rows');
-  if (columns.length !== featureIds.length) throw new Error(`gradient boosting: ${columns.length} columns but ${featureIds.length} feature ids`);
-  if (!Number.isInteger(o.rounds) || o.rounds < 1) throw new Error(`gradient boosting: rounds must be a positive integer, got ${o.rounds}`);
-  if (!(o.learningRate > 0 && o.learningRate <= 1)) throw new Error(`gradient boosting: learningRate must be in (0, 1], got ${o.learningRate}`);
-  const subsample = o.subsample ?? 1;
-  if (!(subsample > 0 && subsample <= 1)) throw new Error(`gradient boosting: subsample must be in (0, 1], got ${subsample}`);
-  const featureFraction = o.maxFeatures ?? 1;
-  if (!(featureFraction > 0 && featureFraction <= 1)) throw new Error(`gradient boosting: maxFeatures must be in (0, 1], got ${featureFraction}`);
-  for (const c of columns) if (c.length !== n) throw new Error(`gradient boosting: a column has ${c.length} rows, the target ${n}`);
+  const { n, subsample, featureFraction } = checkBoostingInputs('gradient boosting', columns, featureIds, y, o);
 
   const rng = new SeededRandom(o.seed ?? 0);
   const binned = binColumns(columns, featureIds);
   const maxFeatures = Math.max(1, Math.round(featureFraction * columns.length));
   const columnOf = new Map(featureIds.map((f, j) => [f, j]));
 
-  let mean = 0;
-  for (let i = 0; i < n; i++) mean += y[i];
-  mean /= n;
+  const mean = targetMean(y);
   const prediction = new Float64Array(n).fill(mean);
   const residual = new Float64Array(n);
   const rows = Int32Array.from({ length: n }, (_, i) => i);
@@ -53,15 +43,7 @@ export function fitGradientBoosting(columns: readonly Float64Array[], featureIds
 
   for (let round = 0; round < o.rounds; round++) {
     for (let i = 0; i < n; i++) residual[i] = y[i] - prediction[i];
-    if (take < n) {
-      // partial Fisher-Yates: the first `take` entries become a uniform sample without replacement
-      for (let i = 0; i < take; i++) {
-        const j = i + rng.int(n - i);
-        const tmp = rows[i];
-        rows[i] = rows[j];
-        rows[j] = tmp;
-      }
-    }
+    if (take < n) sampleRowsInPlace(rows, take, rng);
     const tree = fitDecisionTree(binned, residual, rows.subarray(0, take), {
       task: 'regression',
       classes: 1,

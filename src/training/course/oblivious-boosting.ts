@@ -2,6 +2,7 @@ import { SeededRandom } from '../../core/random.js';
 import { type TreeJson } from '../../inference/course/decision-tree.js';
 import { binColumns } from './fit-decision-tree.js';
 import { TreeEnsemble } from '../../inference/course/random-forest.js';
+import { checkBoostingInputs, sampleRowsInPlace, targetMean } from './boosting-inputs.js';
 
 /**
  * Gradient boosting with oblivious (symmetric) regression trees, squared loss, as CatBoost grows
@@ -32,20 +33,11 @@ export interface ObliviousBoostingOptions {
 }
 
 export function fitObliviousBoosting(columns: readonly Float64Array[], featureIds: readonly number[], y: Float64Array, o: ObliviousBoostingOptions): TreeEnsemble {
-  const n = y.length;
-  if (n === 0) throw new Error('oblivious boosting: no training rows');
-  if (columns.length !== featureIds.length) throw new Error(`oblivious boosting: ${columns.length} columns but ${featureIds.length} feature ids`);
-  if (!Number.isInteger(o.rounds) || o.rounds < 1) throw new Error(`oblivious boosting: rounds must be a positive integer, got ${o.rounds}`);
-  if (!(o.learningRate > 0 && o.learningRate <= 1)) throw new Error(`oblivious boosting: learningRate must be in (0, 1], got ${o.learningRate}`);
+  const { n, subsample, featureFraction } = checkBoostingInputs('oblivious boosting', columns, featureIds, y, o);
   if (!Number.isInteger(o.depth) || o.depth < 1 || o.depth > 10) throw new Error(`oblivious boosting: depth must be an integer in 1..10, got ${o.depth}`);
-  const subsample = o.subsample ?? 1;
-  if (!(subsample > 0 && subsample <= 1)) throw new Error(`oblivious boosting: subsample must be in (0, 1], got ${subsample}`);
-  const featureFraction = o.maxFeatures ?? 1;
-  if (!(featureFraction > 0 && featureFraction <= 1)) throw new Error(`oblivious boosting: maxFeatures must be in (0, 1], got ${featureFraction}`);
   const l2 = o.l2 ?? 1;
   if (!(l2 >= 0)) throw new Error(`oblivious boosting: l2 must be >= 0, got ${l2}`);
   const minLeaf = Math.max(1, o.minSamplesLeaf ?? 1);
-  for (const c of columns) if (c.length !== n) throw new Error(`oblivious boosting: a column has ${c.length} rows, the target ${n}`);
 
   const rng = new SeededRandom(o.seed ?? 0);
   const data = binColumns(columns, featureIds);
@@ -55,9 +47,7 @@ export function fitObliviousBoosting(columns: readonly Float64Array[], featureId
   const D = o.depth;
   const maxNodes = 1 << D;
 
-  let mean = 0;
-  for (let i = 0; i < n; i++) mean += y[i];
-  mean /= n;
+  const mean = targetMean(y);
   const prediction = new Float64Array(n).fill(mean);
   const residual = new Float64Array(n);
   const rows = Int32Array.from({ length: n }, (_, i) => i);
@@ -76,14 +66,7 @@ export function fitObliviousBoosting(columns: readonly Float64Array[], featureId
 
   for (let round = 0; round < o.rounds; round++) {
     for (let i = 0; i < n; i++) residual[i] = y[i] - prediction[i];
-    if (take < n) {
-      for (let i = 0; i < take; i++) {
-        const j = i + rng.int(n - i);
-        const tmp = rows[i];
-        rows[i] = rows[j];
-        rows[j] = tmp;
-      }
-    }
+    if (take < n) sampleRowsInPlace(rows, take, rng);
     for (let k = 0; k < take; k++) nodeOf[rows[k]] = 0;
     // active[node] at this level: still splitting; each level doubles the node ids (left 2i, right 2i+1)
     let width = 1;
