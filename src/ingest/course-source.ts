@@ -302,25 +302,12 @@ export async function ingestCourseCsv(input: string | Buffer | AsyncIterable<Buf
     }
   };
 
-  for await (const line of readPhysicalLines(toSource(input), maxBytes)) {
-    if (line.kind === 'oversize') {
-      await drainPending(true);
-      if (!header) throw new CourseIngestError(`course CSV header line is ${line.length} bytes long (limit ${maxBytes})`, 'header');
-      await out.deadLetter('size', `line ${line.lineNo}: record of ${line.length} bytes exceeds the limit of ${maxBytes} bytes`, Buffer.alloc(0), {
-        'dlq.line': String(line.lineNo),
-        'dlq.originalBytes': String(line.length),
-      });
-      continue;
-    }
-    let text: string;
-    try {
-      text = decodeUtf8Strict(line.bytes);
-    } catch {
-      await drainPending(true);
-      await out.deadLetter('utf8', `line ${line.lineNo}: invalid UTF-8`, line.bytes, { 'dlq.line': String(line.lineNo) });
-      continue;
-    }
-    pending.push({ text, lineNo: line.lineNo, bytes: line.bytes });
+  const beforeDeadLetter = async (reason: 'size' | 'utf8', bytes: number): Promise<void> => {
+    await drainPending(true);
+    if (reason === 'size' && !header) throw new CourseIngestError(`course CSV header line is ${bytes} bytes long (limit ${maxBytes})`, 'header');
+  };
+  for await (const line of decodedLines(input, maxBytes, out, beforeDeadLetter)) {
+    pending.push(line);
     await drainPending(false);
   }
   await drainPending(true);
@@ -332,12 +319,19 @@ export async function ingestCourseCsv(input: string | Buffer | AsyncIterable<Buf
   return out.finish();
 }
 
-/** Streams JSON lines (one course object per line) to `courses.raw`. Blank lines are skipped. */
-export async function ingestCourseJsonLines(input: string | Buffer | AsyncIterable<Buffer | string>, options: CourseIngestOptions): Promise<CourseIngestReport> {
-  const out = new CoursePublisher(options);
-  const maxBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+/**
+ * The input's lines decoded as UTF-8; an oversize line or one that is not valid UTF-8 goes to the
+ * dead-letter topic with its line number (after `beforeDeadLetter`, which may throw to stop).
+ */
+async function* decodedLines(
+  input: string | Buffer | AsyncIterable<Buffer | string>,
+  maxBytes: number,
+  out: CoursePublisher,
+  beforeDeadLetter: (reason: 'size' | 'utf8', bytes: number) => Promise<void> = async () => undefined,
+): AsyncGenerator<{ text: string; lineNo: number; bytes: Buffer }> {
   for await (const line of readPhysicalLines(toSource(input), maxBytes)) {
     if (line.kind === 'oversize') {
+      await beforeDeadLetter('size', line.length);
       await out.deadLetter('size', `line ${line.lineNo}: record of ${line.length} bytes exceeds the limit of ${maxBytes} bytes`, Buffer.alloc(0), {
         'dlq.line': String(line.lineNo),
         'dlq.originalBytes': String(line.length),
@@ -348,13 +342,23 @@ export async function ingestCourseJsonLines(input: string | Buffer | AsyncIterab
     try {
       text = decodeUtf8Strict(line.bytes);
     } catch {
+      await beforeDeadLetter('utf8', line.bytes.length);
       await out.deadLetter('utf8', `line ${line.lineNo}: invalid UTF-8`, line.bytes, { 'dlq.line': String(line.lineNo) });
       continue;
     }
-    if (text.trim() === '') continue;
+    yield { text, lineNo: line.lineNo, bytes: line.bytes };
+  }
+}
+
+/** Streams JSON lines (one course object per line) to `courses.raw`. Blank lines are skipped. */
+export async function ingestCourseJsonLines(input: string | Buffer | AsyncIterable<Buffer | string>, options: CourseIngestOptions): Promise<CourseIngestReport> {
+  const out = new CoursePublisher(options);
+  const maxBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+  for await (const line of decodedLines(input, maxBytes, out)) {
+    if (line.text.trim() === '') continue;
     let value: unknown;
     try {
-      value = JSON.parse(text);
+      value = JSON.parse(line.text);
     } catch (e) {
       await out.deadLetter('json', `line ${line.lineNo}: invalid JSON (${jsonErrorSummary(e)})`, line.bytes, { 'dlq.line': String(line.lineNo) });
       continue;
