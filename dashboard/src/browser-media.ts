@@ -1,7 +1,6 @@
 import { CHUNK_SAMPLES, PIPELINE_SAMPLE_RATE as TARGET_RATE } from '../../src/core/audio-format.js';
 import { socketProtocols, socketUrl } from './api.js';
 import { PCM_WORKLET_SOURCE } from './pcm-worklet.js';
-import { Downsampler } from './resample.js';
 
 export interface Capture {
   streamId: string;
@@ -31,15 +30,50 @@ function openIngest(streamId: string, media: 'audio' | 'video', onEnd: (reason: 
   });
 }
 
+/** Float samples in [-1, 1] as Int16 PCM (clipped). */
+function toPcm16(block: Float32Array): Int16Array {
+  const out = new Int16Array(block.length);
+  for (let i = 0; i < block.length; i++) {
+    const v = Math.max(-1, Math.min(1, block[i]));
+    out[i] = v < 0 ? Math.round(v * 32768) : Math.round(v * 32767);
+  }
+  return out;
+}
+
 /**
- * This browser's microphone as a live stream: capture at the device rate, resample to 16 kHz
- * Int16 and send ~100 ms chunks to /ws/ingest (media=audio). The gateway creates the push stream
+ * An AudioContext running at the pipeline rate: the browser's own resampler (Web Audio) converts the
+ * microphone from the device rate. Throws a clear error where the browser cannot run at that rate.
+ */
+function pipelineRateContext(): AudioContext {
+  let ctx: AudioContext;
+  try {
+    ctx = new AudioContext({ sampleRate: TARGET_RATE });
+  } catch (e) {
+    throw new Error(`this browser cannot run Web Audio at ${TARGET_RATE} Hz (${(e as Error).message}); use another browser or stream a file`);
+  }
+  if (ctx.sampleRate !== TARGET_RATE) {
+    void ctx.close();
+    throw new Error(`this browser runs Web Audio at ${ctx.sampleRate} Hz, not the ${TARGET_RATE} Hz the pipeline needs`);
+  }
+  return ctx;
+}
+
+/**
+ * This browser's microphone as a live stream: Web Audio resamples the device to 16 kHz, the samples
+ * go out as Int16 in ~100 ms chunks to /ws/ingest (media=audio). The gateway creates the push stream
  * and removes it when the socket closes.
  */
 export async function startMicrophone(onEnd: (reason: string) => void): Promise<Capture> {
   if (!navigator.mediaDevices?.getUserMedia) throw new Error('this browser cannot capture audio here (getUserMedia needs https or localhost)');
   const media = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false, autoGainControl: false }, video: false });
   const streamId = randomId('mic');
+  let ctx: AudioContext;
+  try {
+    ctx = pipelineRateContext();
+  } catch (e) {
+    media.getTracks().forEach((t) => t.stop());
+    throw e;
+  }
   let ws: WebSocket;
   try {
     ws = await openIngest(streamId, 'audio', (reason) => {
@@ -48,14 +82,13 @@ export async function startMicrophone(onEnd: (reason: string) => void): Promise<
     }, { sampleRate: String(TARGET_RATE) });
   } catch (e) {
     media.getTracks().forEach((t) => t.stop());
+    void ctx.close();
     throw e;
   }
-  const ctx = new AudioContext();
   await ctx.resume();
-  const down = new Downsampler(ctx.sampleRate, TARGET_RATE);
   let pending = new Int16Array(0);
   const onSamples = (block: Float32Array) => {
-    const pcm = down.push(block);
+    const pcm = toPcm16(block);
     const merged = new Int16Array(pending.length + pcm.length);
     merged.set(pending);
     merged.set(pcm, pending.length);
