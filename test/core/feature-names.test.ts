@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { explanationDisplayName, FEATURE_DISPLAY_NAMES } from '../../src/core/feature-names.js';
-import { NUMERIC_FEATURES } from '../../src/features/course/feature-space.js';
+import { COURSE_FEATURES } from '../../src/features/course/course-features.js';
 
 describe('explanation display names', () => {
   it('every engineered numeric feature has a human name', () => {
-    for (const name of Object.keys(NUMERIC_FEATURES).filter((n) => !n.includes('='))) expect(FEATURE_DISPLAY_NAMES[name], name).toBeDefined();
+    for (const name of Object.keys(COURSE_FEATURES).filter((n) => !n.includes('='))) expect(FEATURE_DISPLAY_NAMES[name], name).toBeDefined();
     expect(explanationDisplayName('log_price_per_hour')).toBe('price per hour');
     expect(explanationDisplayName('title_words')).toBe('words in title');
   });

@@ -1,7 +1,7 @@
 import { chromaFilterbank, type ChromaFilterbank } from './dsp/chroma-filterbank.js';
 import { contrastBands, type ContrastBand } from './dsp/contrast-bands.js';
 import type { FramePlan } from './frame-plan.js';
-import { CHROMA_BINS, SPECTRAL_CONTRAST_BANDS } from './settings.js';
+import { CHROMA_BINS, SPECTRAL_CONTRAST_BANDS } from './feature-layout.js';
 
 /**
  * Named inputs shared by all per-frame extractors (computed once per frame by FrameAnalyzer),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PIPELINE_SAMPLE_RATE } from '../../core/audio-format.js';
+import { SPECTRAL_CONTRAST_BANDS, featureLayout } from './feature-layout.js';
 
 /**
  * Settings of the audio feature extractor. The model manifest stores the parsed object, and serving
@@ -156,20 +157,10 @@ function isWholeNumber(x: number): boolean {
   return Math.abs(x - Math.round(x)) < INTEGER_TOLERANCE * Math.max(1, Math.abs(x));
 }
 
-/** Number of values per frame row for these settings (see `featureLayout`). */
+/** Number of values per frame row for these settings (the length of `featureLayout`). */
 export function featureCount(s: AudioFeatureSettings): number {
-  const spectral = (s.features.logMel ? s.nMels : 0) + (s.features.mfcc ? s.nMfcc : 0);
-  return (
-    spectral * (1 + s.deltaOrder) +
-    (s.features.rms ? 1 : 0) +
-    (s.features.zcr ? 1 : 0) +
-    (s.features.spectralContrast ? SPECTRAL_CONTRAST_BANDS + 1 : 0) +
-    (s.features.chroma ? CHROMA_BINS : 0)
-  );
+  return featureLayout(s).length;
 }
-
-export const SPECTRAL_CONTRAST_BANDS = 6;
-export const CHROMA_BINS = 12;
 
 export function derivedSizes(s: AudioFeatureSettings): DerivedSizes {
   return {

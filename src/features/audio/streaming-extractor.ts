@@ -1,5 +1,6 @@
 import { centredDeltaRow, deltaCoefficients, deltasInto } from './dsp/deltas.js';
 import { dctInto, type FrameExtractorName } from './extractors.js';
+import { WINDOW_FEATURES, windowFeatureNames } from './feature-layout.js';
 import { FrameAnalyzer } from './frame-analyzer.js';
 import { framePlan, type FramePlan } from './frame-plan.js';
 import { normalizeInto } from './normalization.js';
@@ -103,14 +104,12 @@ export class StreamingFeatureExtractor {
     this.sizes = assertReproducible(this.settings);
     this.plan = framePlan(this.settings);
     const s = this.settings;
-    const names: FrameExtractorName[] = ['logMel', 'energyDb', 'melFlatness'];
-    if (s.features.mfcc && s.topDb === null) names.push('mfcc');
-    if (s.features.rms) names.push('rms');
-    if (s.features.zcr) names.push('zcr');
-    if (s.features.spectralContrast) names.push('spectralContrast');
-    if (s.features.chroma) names.push('chroma');
+    // Every frame needs the log-mel (VAD, and MFCCs after per-window clipping) and the VAD's inputs; the
+    // model's features come from the registry. With topDb set, MFCCs are taken per window after clipping.
+    const features = windowFeatureNames(s.features);
+    const names: FrameExtractorName[] = ['logMel', 'energyDb', 'melFlatness', ...features.filter((n) => !(n === 'mfcc' && s.topDb !== null))];
     this.analyzer = new FrameAnalyzer(this.plan, names);
-    this.spectralWidth = (s.features.logMel ? s.nMels : 0) + (s.features.mfcc ? s.nMfcc : 0);
+    this.spectralWidth = features.filter((n) => WINDOW_FEATURES[n].spectral).reduce((a, n) => a + WINDOW_FEATURES[n].columns(s).length, 0);
     this.cacheDeltas = s.topDb === null && s.deltaOrder > 0;
     this.speechSlot = this.analyzer.recordWidth;
     this.deltaSlot = this.speechSlot + 1;

@@ -1,4 +1,4 @@
-import { COURSE_LEVELS } from './schema.js';
+import { courseFeatureFunctions, type CourseFeature } from './course-features.js';
 import type { EnrichedCourse } from './enrich.js';
 import { type SparseVector, type TfidfSettings, type TfidfVocabulary, TfidfVectorizer, fitTfidf } from './tfidf.js';
 import type { CsrMatrix } from './sparse-matrix.js';
@@ -8,31 +8,8 @@ import type { CsrMatrix } from './sparse-matrix.js';
  * scoring builds exactly the same columns: a block of standardised numeric features (first),
  * then the L2-normalised TF-IDF of the title over the fitted vocabulary.
  */
-export const NUMERIC_FEATURES: Record<string, (c: EnrichedCourse) => number> = {
-  is_free: (c) => (c.isFree ? 1 : 0),
-  price: (c) => c.price,
-  log_price: (c) => Math.log1p(c.price),
-  log_lectures: (c) => Math.log1p(c.numLectures),
-  log_content_hours: (c) => Math.log1p(c.contentDurationHours),
-  log_price_per_hour: (c) => Math.log1p(c.pricePerHour ?? 0),
-  log_lectures_per_hour: (c) => Math.log1p(c.lecturesPerHour ?? 0),
-  title_length: (c) => c.titleLength,
-  title_words: (c) => c.titleWordCount,
-  published_year: (c) => c.publishedYear,
-  published_month: (c) => c.publishedMonth,
-  published_weekday: (c) => c.publishedWeekday,
-  log_age_days: (c) => Math.log1p(c.ageDays),
-  level_index: (c) => c.levelIndex,
-  ...Object.fromEntries(COURSE_LEVELS.map((l, i) => [`level=${l}`, (c: EnrichedCourse) => (c.levelIndex === i ? 1 : 0)])),
-  log_reviews: (c) => {
-    if (c.numReviews === undefined) throw new Error('num_reviews is missing (the model was trained with num_reviews)');
-    return Math.log1p(c.numReviews);
-  },
-};
-
-export const BASE_NUMERIC = Object.keys(NUMERIC_FEATURES).filter((n) => n !== 'log_reviews');
-
 export interface FeatureSpaceSettings {
+  /** Names from the registry of numeric course features (course-features.ts), in column order. */
   numeric: string[];
   /** One-hot subject columns (for the popularity and subscriber models; the subject must be known). */
   subjects: string[] | null;
@@ -58,7 +35,7 @@ export class FeatureSpace {
   /** First column of the second text block. */
   private readonly charOffset: number;
   readonly numericCount: number;
-  private readonly numericFns: ((c: EnrichedCourse) => number)[];
+  private readonly numericFns: CourseFeature[];
   private readonly mean: Float64Array;
   private readonly std: Float64Array;
   constructor(readonly json: FeatureSpaceJson) {
@@ -67,8 +44,7 @@ export class FeatureSpace {
     this.numericCount = json.mean.length;
     this.charOffset = this.numericCount + (this.vectorizer?.size ?? 0);
     if (this.charOffset + (this.charVectorizer?.size ?? 0) !== json.columns.length) throw new Error(`feature space: ${json.columns.length} columns, blocks of ${this.numericCount} + ${this.vectorizer?.size ?? 0} + ${this.charVectorizer?.size ?? 0}`);
-    for (const n of json.settings.numeric) if (!NUMERIC_FEATURES[n]) throw new Error(`feature space: unknown numeric feature ${n}`);
-    this.numericFns = json.settings.numeric.map((n) => NUMERIC_FEATURES[n]);
+    this.numericFns = courseFeatureFunctions(json.settings.numeric);
     this.mean = Float64Array.from(json.mean);
     this.std = Float64Array.from(json.std);
   }
@@ -86,7 +62,8 @@ export class FeatureSpace {
     const vocabulary = settings.tfidf ? fitTfidf(records.map((r) => r.titleTokens), settings.tfidf) : null;
     const charVocabulary = settings.charTfidf ? fitTfidf(records.map((r) => r.titleTokens), settings.charTfidf) : null;
     const numericNames = [...settings.numeric, ...(settings.subjects ?? []).map((s) => `subject=${s}`)];
-    const raw = records.map((r) => rawNumeric(r, settings));
+    const fns = courseFeatureFunctions(settings.numeric);
+    const raw = records.map((r) => rawNumeric(r, fns, settings.subjects));
     const mean = numericNames.map((_, j) => raw.reduce((a, row) => a + row[j], 0) / Math.max(1, raw.length));
     const std = numericNames.map((_, j) => {
       const v = raw.reduce((a, row) => a + (row[j] - mean[j]) ** 2, 0) / Math.max(1, raw.length);
@@ -117,7 +94,7 @@ export class FeatureSpace {
   }
 
   row(r: EnrichedCourse): { indices: number[]; values: number[] } {
-    const raw = rawNumeric(r, this.json.settings);
+    const raw = rawNumeric(r, this.numericFns, this.json.settings.subjects);
     const indices: number[] = [];
     const values: number[] = [];
     for (let j = 0; j < raw.length; j++) {
@@ -212,11 +189,11 @@ export class FeatureSpace {
   }
 }
 
-function rawNumeric(r: EnrichedCourse, s: FeatureSpaceSettings): number[] {
-  const out = s.numeric.map((n) => NUMERIC_FEATURES[n](r));
-  if (s.subjects) {
+function rawNumeric(r: EnrichedCourse, fns: readonly CourseFeature[], subjects: readonly string[] | null): number[] {
+  const out = fns.map((f) => f(r));
+  if (subjects) {
     if (r.subject === undefined) throw new Error('subject is missing (this model uses the subject as a feature)');
-    for (const sub of s.subjects) out.push(r.subject === sub ? 1 : 0);
+    for (const sub of subjects) out.push(r.subject === sub ? 1 : 0);
   }
   return out;
 }

@@ -1,7 +1,8 @@
 import type { EnrichedCourse } from '../../features/course/enrich.js';
 import type { TfidfSettings } from '../../features/course/tfidf.js';
 import { quantile } from '../../analysis/descriptive.js';
-import { BASE_NUMERIC, type FeatureSpaceSettings } from '../../features/course/feature-space.js';
+import { BASE_COURSE_FEATURES } from '../../features/course/course-features.js';
+import type { FeatureSpaceSettings } from '../../features/course/feature-space.js';
 
 /**
  * The three course learning tasks: subject (4 classes, from the title and attributes),
@@ -60,7 +61,7 @@ export const subjectTask: CourseTask = {
   includeReviews: false,
   kind: 'classification',
   selectionMetric: 'accuracy',
-  settings: () => ({ numeric: BASE_NUMERIC, subjects: null, tfidf: TITLE_TFIDF, charTfidf: TITLE_CHARS }),
+  settings: () => ({ numeric: BASE_COURSE_FEATURES, subjects: null, tfidf: TITLE_TFIDF, charTfidf: TITLE_CHARS }),
   fitTarget: (train) => ({ kind: 'classification', labels: subjectsOf(train) }),
   target: (records, fitted) =>
     Int32Array.from(records, (r) => {
@@ -76,7 +77,7 @@ export function popularityTask(includeReviews: boolean): CourseTask {
     includeReviews,
     kind: 'classification',
     selectionMetric: 'auc',
-    settings: (train) => ({ numeric: includeReviews ? [...BASE_NUMERIC, 'log_reviews'] : BASE_NUMERIC, subjects: subjectsOf(train), tfidf: TITLE_TFIDF }),
+    settings: (train) => ({ numeric: includeReviews ? [...BASE_COURSE_FEATURES, 'log_reviews'] : BASE_COURSE_FEATURES, subjects: subjectsOf(train), tfidf: TITLE_TFIDF }),
     fitTarget: (train) => ({ kind: 'classification', labels: ['not-popular', 'popular'], threshold: quantile(train.map(need), 0.75) }),
     target: (records, fitted) => Int32Array.from(records, (r) => (need(r) >= fitted.threshold! ? 1 : 0)),
   };
@@ -88,7 +89,7 @@ export function subscribersTask(includeReviews: boolean): CourseTask {
     includeReviews,
     kind: 'regression',
     selectionMetric: 'r2',
-    settings: (train) => ({ numeric: includeReviews ? [...BASE_NUMERIC, 'log_reviews'] : BASE_NUMERIC, subjects: subjectsOf(train), tfidf: TITLE_TFIDF }),
+    settings: (train) => ({ numeric: includeReviews ? [...BASE_COURSE_FEATURES, 'log_reviews'] : BASE_COURSE_FEATURES, subjects: subjectsOf(train), tfidf: TITLE_TFIDF }),
     fitTarget: () => ({ kind: 'regression', labels: ['log1p_subscribers'] }),
     target: (records) => Float64Array.from(records, (r) => Math.log1p(need(r))),
   };
