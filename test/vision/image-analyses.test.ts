@@ -19,7 +19,7 @@ import { DEFAULT_AUGMENT, scaledAugment } from '../../src/training/image/augment
 import { backboneOutputsFor } from '../../src/training/image/backbone-features.js';
 import { loadImageModel } from '../../src/training/image/commands.js';
 import { listImageDataset, splitDataset } from '../../src/ingest/image-dataset.js';
-import { LUMA_WEIGHTS, rgbToGray3 } from '../../src/training/image/grayscale.js';
+import { LUMA_WEIGHTS, rgbToGray3 } from '../../src/features/image/colour-encodings.js';
 import { runImageAnalyses, type ImageAnalyses } from '../../src/training/image/image-analyses.js';
 import { IMAGE_ANALYSIS_SECTION_TITLES, imageAnalysesSections } from '../../src/training/image/image-analyses-report.js';
 import { servedProbabilities } from '../../src/training/image/served-scoring.js';

@@ -1,5 +1,6 @@
 import sharp, { type Sharp } from 'sharp';
 import type { ImageFeatureSettings } from './settings.js';
+import { encodeColour } from './colour-encodings.js';
 
 /** A bad image: the caller dead-letters it. `reason` is a short label for metrics. */
 export class ImageDecodeError extends Error {
@@ -43,7 +44,7 @@ export function explainSharpError(e: unknown, what: string): ImageDecodeError {
   return new ImageDecodeError(`${what}: cannot decode image (${msg.split('\n')[0]})`, 'decode');
 }
 
-/** Decode + resize to width x height RGB bytes (0..255), before scaling. */
+/** Decode + resize to width x height RGB bytes (0..255) in the settings' colour encoding, before scaling. */
 export async function decodeResizedRgb(
   input: Buffer | string,
   s: ImageFeatureSettings,
@@ -63,7 +64,7 @@ export async function decodeResizedRgb(
     if (info.channels !== 3 || info.width !== s.width || info.height !== s.height) {
       throw new ImageDecodeError(`${what}: decoded to ${info.width}x${info.height}x${info.channels}, expected ${s.width}x${s.height}x3`, 'decode');
     }
-    return { rgb: data, sourceWidth, sourceHeight };
+    return { rgb: encodeColour(data, s.colour), sourceWidth, sourceHeight };
   } catch (e) {
     if (e instanceof ImageDecodeError) throw e;
     const explained = explainSharpError(e, what);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { IMAGE_COLOUR_NAMES } from './colour-encodings.js';
 
 /**
  * Settings of the image feature extractor, stored verbatim in a model manifest's
@@ -28,6 +29,8 @@ export const imageFeatureSettingsSchema = z
     maxInputPixels: z.number().int().positive().default(50_000_000),
     /** sharp resize kernel. */
     kernel: z.enum(['nearest', 'linear', 'cubic', 'lanczos3']).default('linear'),
+    /** Colour encoding after the resize (colour-encodings.ts); absent: 'rgb'. */
+    colour: z.enum(IMAGE_COLOUR_NAMES).optional(),
   })
   .strict();
 
@@ -60,5 +63,5 @@ export const SMALL_CNN_INPUT_SETTINGS: ImageFeatureSettings = parseImageFeatureS
 /** Short stable key of the settings (goes into video.tensor meta as featureKey). */
 export function imageFeatureKey(s: ImageFeatureSettings): string {
   const norm = s.mean ? `-m${s.mean.map((v) => v.toFixed(4)).join(',')}-s${(s.std ?? [1, 1, 1]).map((v) => v.toFixed(4)).join(',')}` : '';
-  return `img-${s.width}x${s.height}-${s.fit}-${s.kernel}-x${s.scale.toPrecision(6)}${norm}`;
+  return `img-${s.width}x${s.height}-${s.fit}-${s.kernel}-x${s.scale.toPrecision(6)}${norm}${s.colour && s.colour !== 'rgb' ? `-${s.colour}` : ''}`;
 }

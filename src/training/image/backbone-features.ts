@@ -7,7 +7,7 @@ import { createRng } from '../seeding.js';
 import { augmentedRgb, drawAugment, FLIP_ONLY, DEFAULT_AUGMENT, type AugmentOptions } from './augment.js';
 import { DARKNET_FEATURE_SIZE, darknetFeatureModel, downsampledFeatureModel, loadDarknetTiny } from './darknet-backbone.js';
 import { FeatureCache } from './feature-cache.js';
-import { rgbToGray3 } from './grayscale.js';
+import { rgbToGray3 } from '../../features/image/colour-encodings.js';
 
 /** Frozen-backbone outputs for one image variant: pooled 512-d features and the 1000 ImageNet logits. */
 export interface BackboneOutputs {
