@@ -29,10 +29,6 @@ export function kafkaBrokersFromEnv(env: NodeJS.ProcessEnv = process.env): strin
 
 /** The Kafka client named by `STREAMLENS_KAFKA_CLIENT` (kafkajs | platformatic), or undefined. */
 export function kafkaClientFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaClient | undefined {
-  const raw = env.STREAMLENS_KAFKA_CLIENT?.trim();
-  if (raw && !(KAFKA_CLIENTS as readonly string[]).includes(raw.toLowerCase())) {
-    throw new Error(`STREAMLENS_KAFKA_CLIENT "${raw}" is not a Kafka client (expected ${KAFKA_CLIENTS.join(' or ')})`);
-  }
   return envValue('STREAMLENS_KAFKA_CLIENT', env);
 }
 
