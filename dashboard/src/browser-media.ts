@@ -1,6 +1,7 @@
-import { CHUNK_SAMPLES, PIPELINE_SAMPLE_RATE as TARGET_RATE } from '../../src/core/audio-format.js';
+import { CHUNK_SAMPLES, PIPELINE_SAMPLE_RATE } from '../../src/core/audio-format.js';
 import { socketProtocols, socketUrl } from './api.js';
-import { PCM_WORKLET_SOURCE } from './pcm-worklet.js';
+import { PCM_WORKLET_NAME, PCM_WORKLET_SOURCE } from './pcm-worklet.js';
+import { pipelineAudioContext } from './pipeline-audio-context.js';
 
 export interface Capture {
   streamId: string;
@@ -30,104 +31,66 @@ function openIngest(streamId: string, media: 'audio' | 'video', onEnd: (reason: 
   });
 }
 
-/** Float samples in [-1, 1] as Int16 PCM (clipped). */
-function toPcm16(block: Float32Array): Int16Array {
-  const out = new Int16Array(block.length);
-  for (let i = 0; i < block.length; i++) {
-    const v = Math.max(-1, Math.min(1, block[i]));
-    out[i] = v < 0 ? Math.round(v * 32768) : Math.round(v * 32767);
-  }
-  return out;
-}
-
 /**
- * An AudioContext running at the pipeline rate: the browser's own resampler (Web Audio) converts the
- * microphone from the device rate. Throws a clear error where the browser cannot run at that rate.
- */
-function pipelineRateContext(): AudioContext {
-  let ctx: AudioContext;
-  try {
-    ctx = new AudioContext({ sampleRate: TARGET_RATE });
-  } catch (e) {
-    throw new Error(`this browser cannot run Web Audio at ${TARGET_RATE} Hz (${(e as Error).message}); use another browser or stream a file`);
-  }
-  if (ctx.sampleRate !== TARGET_RATE) {
-    void ctx.close();
-    throw new Error(`this browser runs Web Audio at ${ctx.sampleRate} Hz, not the ${TARGET_RATE} Hz the pipeline needs`);
-  }
-  return ctx;
-}
-
-/**
- * This browser's microphone as a live stream: Web Audio resamples the device to 16 kHz, the samples
- * go out as Int16 in ~100 ms chunks to /ws/ingest (media=audio). The gateway creates the push stream
- * and removes it when the socket closes.
+ * This browser's microphone as a live stream: an AudioContext at the pipeline rate resamples the device's
+ * audio (Web Audio), a worklet encodes it as Int16LE PCM chunks of CHUNK_SAMPLES, and each chunk is sent
+ * to /ws/ingest (media=audio). The gateway creates the push stream and removes it when the socket closes.
  */
 export async function startMicrophone(onEnd: (reason: string) => void): Promise<Capture> {
   if (!navigator.mediaDevices?.getUserMedia) throw new Error('this browser cannot capture audio here (getUserMedia needs https or localhost)');
+  if (typeof AudioWorkletNode === 'undefined') throw new Error('this browser has no AudioWorklet (Web Audio), which the microphone upload needs');
   const media = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false, autoGainControl: false }, video: false });
-  const streamId = randomId('mic');
-  let ctx: AudioContext;
+  let ctx: AudioContext | undefined;
+  let source: MediaStreamAudioSourceNode;
+  let worklet: AudioWorkletNode;
   try {
-    ctx = pipelineRateContext();
+    ctx = pipelineAudioContext();
+    await ctx.resume();
+    const url = URL.createObjectURL(new Blob([PCM_WORKLET_SOURCE], { type: 'text/javascript' }));
+    try {
+      await ctx.audioWorklet.addModule(url);
+    } finally {
+      URL.revokeObjectURL(url);
+    }
+    // Browsers that cannot resample a microphone into a context of another rate throw here (NotSupportedError).
+    source = ctx.createMediaStreamSource(media);
+    worklet = new AudioWorkletNode(ctx, PCM_WORKLET_NAME, { numberOfInputs: 1, numberOfOutputs: 1, channelCount: 1, channelCountMode: 'explicit', processorOptions: { chunkSamples: CHUNK_SAMPLES } });
   } catch (e) {
     media.getTracks().forEach((t) => t.stop());
+    void ctx?.close();
     throw e;
   }
+  const audio = ctx;
+  const streamId = randomId('mic');
   let ws: WebSocket;
   try {
     ws = await openIngest(streamId, 'audio', (reason) => {
       stop();
       onEnd(reason);
-    }, { sampleRate: String(TARGET_RATE) });
+    }, { sampleRate: String(PIPELINE_SAMPLE_RATE) });
   } catch (e) {
     media.getTracks().forEach((t) => t.stop());
-    void ctx.close();
+    void audio.close();
     throw e;
   }
-  await ctx.resume();
-  let pending = new Int16Array(0);
-  const onSamples = (block: Float32Array) => {
-    const pcm = toPcm16(block);
-    const merged = new Int16Array(pending.length + pcm.length);
-    merged.set(pending);
-    merged.set(pcm, pending.length);
-    let offset = 0;
-    while (merged.length - offset >= CHUNK_SAMPLES) {
-      const chunk = merged.slice(offset, offset + CHUNK_SAMPLES);
-      offset += CHUNK_SAMPLES;
-      if (ws.readyState === WebSocket.OPEN && ws.bufferedAmount < MAX_UNSENT_BYTES) ws.send(chunk.buffer);
-    }
-    pending = merged.slice(offset);
+  worklet.port.onmessage = (e: MessageEvent<ArrayBuffer>) => {
+    if (ws.readyState === WebSocket.OPEN && ws.bufferedAmount < MAX_UNSENT_BYTES) ws.send(e.data);
   };
-  const source = ctx.createMediaStreamSource(media);
-  const mute = ctx.createGain();
+  // The worklet must be pulled by the destination to run; a muted gain keeps the microphone inaudible.
+  const mute = audio.createGain();
   mute.gain.value = 0;
-  mute.connect(ctx.destination);
-  let node: AudioNode;
-  if (ctx.audioWorklet) {
-    const url = URL.createObjectURL(new Blob([PCM_WORKLET_SOURCE], { type: 'text/javascript' }));
-    await ctx.audioWorklet.addModule(url);
-    URL.revokeObjectURL(url);
-    const worklet = new AudioWorkletNode(ctx, 'pcm-tap', { numberOfInputs: 1, numberOfOutputs: 1, channelCount: 1 });
-    worklet.port.onmessage = (e: MessageEvent<Float32Array>) => onSamples(e.data);
-    node = worklet;
-  } else {
-    // Older browsers: the deprecated ScriptProcessorNode does the same on the main thread.
-    const proc = ctx.createScriptProcessor(4096, 1, 1);
-    proc.onaudioprocess = (e) => onSamples(new Float32Array(e.inputBuffer.getChannelData(0)));
-    node = proc;
-  }
-  source.connect(node);
-  node.connect(mute);
+  source.connect(worklet);
+  worklet.connect(mute);
+  mute.connect(audio.destination);
   let stopped = false;
   const stop = () => {
     if (stopped) return;
     stopped = true;
     source.disconnect();
-    node.disconnect();
+    worklet.disconnect();
+    worklet.port.onmessage = null;
     media.getTracks().forEach((t) => t.stop());
-    void ctx.close();
+    void audio.close();
     if (ws.readyState === WebSocket.OPEN) ws.close(1000, 'stopped');
   };
   return { streamId, stop };

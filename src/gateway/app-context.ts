@@ -71,7 +71,7 @@ export interface AppContext {
   models: { list(): ModelSummary[]; reportPath(name: string, version: string): string | undefined };
   predictions: { subscribe(listener: (p: Prediction) => void): () => void };
   ingest: {
-    /** PCM from the browser: Int16 mono at `sampleRate` (resampled to 16 kHz when different). */
+    /** PCM from the browser: Int16 mono at `sampleRate`, which must be PIPELINE_SAMPLE_RATE (the browser resamples; other rates are refused). */
     audio(streamId: string, pcm: Int16Array, sampleRate: number): Promise<void>;
     /** One JPEG frame from the browser. */
     frame(streamId: string, jpeg: Buffer): Promise<void>;

@@ -1,8 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app/app.js';
 import type { Consumer } from '../../src/bus/bus.js';
@@ -10,70 +9,59 @@ import { decodeMessage } from '../../src/bus/envelope.js';
 import { TOPICS } from '../../src/bus/topics.js';
 import { PIPELINE_SAMPLE_RATE } from '../../src/core/audio-format.js';
 import { parseConfig } from '../../src/core/config.js';
-import { ffmpegPath } from '../../src/ingest/ffmpeg-path.js';
 import { createGateway, type Gateway } from '../../src/gateway/index.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/chromium.js';
 import { buildDashboard } from '../helpers/dashboard-build.js';
+import { dominantFrequency } from '../helpers/dominant-frequency.js';
+import { writeSineWav } from '../helpers/sine-wav.js';
 import { waitFor } from '../helpers/wait.js';
 
-const TONE_HZ = 440;
 const DEVICE_RATE = 48_000;
+const TONE_HZ = 440;
 
-/** Power of `freq` in `x` sampled at `rate` (Goertzel). */
-function powerAt(x: Int16Array, freq: number, rate: number): number {
-  const w = (2 * Math.PI * freq) / rate;
-  const c = 2 * Math.cos(w);
-  let s1 = 0;
-  let s2 = 0;
-  for (let i = 0; i < x.length; i++) {
-    const s0 = x[i] + c * s1 - s2;
-    s2 = s1;
-    s1 = s0;
-  }
-  return s1 * s1 + s2 * s2 - c * s1 * s2;
+/** One audio chunk as the pipeline received it on audio.chunks. */
+interface ReceivedChunk {
+  streamId: string;
+  /** Append time on the bus, epoch ms. */
+  at: number;
+  sampleRate: number;
+  pcm: Int16Array;
 }
 
-/** Frequency (1 Hz steps, 50 Hz .. 4 kHz) with the most power when `x` is read at `rate`. */
-function dominantFrequency(x: Int16Array, rate: number): number {
-  let best = 0;
-  let bestPower = -1;
-  for (let f = 50; f <= 4000; f++) {
-    const p = powerAt(x, f, rate);
-    if (p > bestPower) {
-      bestPower = p;
-      best = f;
-    }
-  }
-  return best;
+function rms(pcm: Int16Array): number {
+  let sum = 0;
+  for (const v of pcm) sum += v * v;
+  return Math.sqrt(sum / Math.max(1, pcm.length));
 }
 
 /**
- * The dashboard's microphone in Chromium, fed a 48 kHz tone by the fake capture device: Web Audio
- * resamples it, and what reaches the pipeline's audio.chunks topic is 16 kHz PCM (the tone stays at
- * 440 Hz when read at 16 kHz, and the amount of audio matches the time it took).
+ * The browser microphone path at the right rate: Chromium's fake microphone plays a 48 kHz sine, the
+ * dashboard's AudioContext at the pipeline rate resamples it (Web Audio), and what the real app's ingest
+ * publishes on audio.chunks is checked: the tone at its true pitch when read at 16 kHz (audio at another
+ * rate would move it by the ratio of the rates) and as many samples as the seconds streamed at 16 kHz.
  */
-describe('browser microphone: Web Audio delivers 16 kHz PCM to the pipeline', () => {
+describe('browser microphone arrives at the pipeline rate (Web Audio resampling, headless Chromium)', () => {
   let app: App;
   let gw: Gateway;
   let browser: Browser;
-  let observer: Consumer;
-  const received: { at: number; pcm: Int16Array; sampleRate: number }[] = [];
+  let consumer: Consumer;
+  const received: ReceivedChunk[] = [];
 
   beforeAll(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'streamlens-mic-'));
-    const wav = join(dir, 'tone-48k.wav');
-    execFileSync(ffmpegPath(), ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `sine=frequency=${TONE_HZ}:sample_rate=${DEVICE_RATE}:duration=3`, '-ac', '1', '-c:a', 'pcm_s16le', wav]);
-    const dist = await buildDashboard(join(dir, 'dashboard'));
-    app = await createApp(parseConfig({ gateway: { port: 0 } }), { demo: false, gateway: false });
+    const dir = mkdtempSync(join(tmpdir(), 'streamlens-mic-rate-'));
+    const wav = writeSineWav(join(dir, 'sine-440hz-48k.wav'), { sampleRate: DEVICE_RATE, frequencyHz: TONE_HZ, seconds: 3 });
+    const dist = await buildDashboard();
+    // The real app's ingest on its embedded bus, no stages: audio.chunks holds exactly what the browser sent.
+    app = await createApp(parseConfig({}), { demo: false, stages: [], gateway: false });
     await app.start();
-    gw = await createGateway(app.context, { port: 0, dashboardDir: dist, env: {} });
-    observer = app.context.bus.consumer({ groupId: 'test-mic-observer', topics: [TOPICS.audioChunks], fromBeginning: true });
-    await observer.run(async (batch) => {
+    consumer = app.context.bus.consumer({ groupId: 'test.microphone-rate', topics: [TOPICS.audioChunks], fromBeginning: true });
+    await consumer.run(async (batch) => {
       for (const m of batch.messages) {
-        const msg = decodeMessage(m.value);
-        if (msg.type === 'audio.chunk' && msg.env.streamId.startsWith('mic-') && msg.pcm.length > 0) received.push({ at: Date.now(), pcm: msg.pcm, sampleRate: msg.meta.sampleRate });
+        const d = decodeMessage(m.value);
+        if (d.type === 'audio.chunk') received.push({ streamId: d.env.streamId, at: m.timestamp, sampleRate: d.meta.sampleRate, pcm: d.pcm });
       }
     });
+    gw = await createGateway(app.context, { host: '127.0.0.1', port: 0, dashboardDir: dist, courseReportDir: join(dir, 'courses'), env: {} });
     browser = await chromium.launch({
       executablePath: CHROMIUM_PATH,
       headless: true,
@@ -83,37 +71,84 @@ describe('browser microphone: Web Audio delivers 16 kHz PCM to the pipeline', ()
 
   afterAll(async () => {
     await browser?.close();
-    await observer?.stop();
     await gw?.close();
+    await consumer?.stop();
     await app?.stop();
   });
 
-  it('the tone arrives at 440 Hz read at 16 kHz, at 16,000 samples a second', async () => {
-    const page = await browser.newPage();
+  async function openDashboard(initScript?: string): Promise<{ context: BrowserContext; page: Awaited<ReturnType<BrowserContext['newPage']>>; errors: string[] }> {
+    const context = await browser.newContext();
+    if (initScript) await context.addInitScript(initScript);
+    const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
     await page.goto(gw.url);
-    await page.click('#use-mic');
-    await waitFor(() => received.length > 0, 'the first microphone chunk on audio.chunks', 15_000);
-    const firstAt = received[0].at;
-    await waitFor(() => Date.now() - firstAt > 4_000, 'four seconds of microphone audio', 10_000);
-    await page.click('#use-mic');
-    await page.close();
+    await page.locator('#use-mic').waitFor();
+    return { context, page, errors };
+  }
 
+  it('a 48 kHz microphone reaches audio.chunks as 16 kHz PCM: 440 Hz at 16 kHz, 16,000 samples per second streamed', async () => {
+    const { context, page, errors } = await openDashboard();
+    await page.click('#use-mic');
+    await page.waitForFunction(() => /Stop microphone \(mic-/.test(document.querySelector('#use-mic')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    const streamId = /\((mic-[^)]+)\)/.exec((await page.textContent('#use-mic'))!)![1];
+    const ofStream = () => received.filter((c) => c.streamId === streamId);
+    await waitFor(() => ofStream().length > 0, `the first audio chunk of ${streamId} on ${TOPICS.audioChunks}`, 10_000);
+    // Stream for a while after the first chunk (the start-up of the capture is not measured).
+    const first = ofStream()[0];
+    await waitFor(() => ofStream().some((c) => c.at - first.at >= 5_000), `5 s of audio chunks of ${streamId}`, 15_000);
+    const chunks = ofStream(); // before stopping: the stop flushes a partial last chunk
+    await page.click('#use-mic'); // stop
+    await context.close();
+
+    const last = chunks[chunks.length - 1];
+    expect(chunks.every((c) => c.sampleRate === PIPELINE_SAMPLE_RATE)).toBe(true);
+    // Samples that arrived after the first chunk, over the time since it: the stream's real rate.
+    const samplesAfterFirst = chunks.slice(1).reduce((n, c) => n + c.pcm.length, 0);
+    const samplesPerSecond = samplesAfterFirst / ((last.at - first.at) / 1000);
+    expect(samplesPerSecond).toBeGreaterThan(PIPELINE_SAMPLE_RATE * 0.85);
+    expect(samplesPerSecond).toBeLessThan(PIPELINE_SAMPLE_RATE * 1.15);
+
+    // The last full second received, read at the pipeline rate: the tone at its true pitch, and loud.
+    const all = new Int16Array(chunks.reduce((n, c) => n + c.pcm.length, 0));
+    let offset = 0;
+    for (const c of chunks) {
+      all.set(c.pcm, offset);
+      offset += c.pcm.length;
+    }
+    const lastSecond = all.subarray(all.length - PIPELINE_SAMPLE_RATE);
+    expect(rms(lastSecond)).toBeGreaterThan(3000); // the WAV's 0.5 full-scale sine has an RMS of ~11,600
+    const pitch = dominantFrequency(lastSecond, PIPELINE_SAMPLE_RATE, 50, 7_900);
+    expect(Math.abs(pitch - TONE_HZ)).toBeLessThanOrEqual(3);
     expect(errors).toEqual([]);
-    expect(new Set(received.map((r) => r.sampleRate))).toEqual(new Set([PIPELINE_SAMPLE_RATE]));
-    const samples = Int16Array.from(received.flatMap((r) => Array.from(r.pcm)));
-    // Skip the first 0.5 s (start-up), analyse 1 s.
-    const segment = samples.subarray(PIPELINE_SAMPLE_RATE / 2, PIPELINE_SAMPLE_RATE / 2 + PIPELINE_SAMPLE_RATE);
-    expect(segment.length).toBe(PIPELINE_SAMPLE_RATE);
-    expect(Math.abs(dominantFrequency(segment, PIPELINE_SAMPLE_RATE) - TONE_HZ)).toBeLessThanOrEqual(3);
-    // Audio received between the first and the last chunk against the time that took (device-rate PCM would be 3x).
-    const spanSec = (received[received.length - 1].at - firstAt) / 1000;
-    const audioSec = received.slice(1).reduce((a, r) => a + r.pcm.length, 0) / PIPELINE_SAMPLE_RATE;
-    expect(audioSec / spanSec).toBeGreaterThan(0.6);
-    expect(audioSec / spanSec).toBeLessThan(1.4);
+  });
+
+  it.each([
+    [
+      'refuses the pipeline rate (NotSupportedError)',
+      `window.AudioContext = function () { throw new DOMException('sample rate not supported', 'NotSupportedError'); };`,
+      /microphone: this browser cannot run Web Audio at 16000 Hz \(NotSupportedError: sample rate not supported\)/,
+    ],
+    [
+      'runs at another rate than asked',
+      `{ const Real = window.AudioContext; window.AudioContext = class extends Real { get sampleRate() { return 44100; } }; }`,
+      /microphone: this browser runs Web Audio at 44100 Hz although 16000 Hz was asked for; the microphone is not sent/,
+    ],
+  ])('a browser that %s shows a one-line error and sends no audio', async (_what, fake, message) => {
+    const streamsBefore = new Set(received.map((c) => c.streamId));
+    const { context, page, errors } = await openDashboard(fake);
+    await page.click('#use-mic');
+    const toast = page.locator('#toasts .toast.error');
+    await toast.first().waitFor({ timeout: 10_000 });
+    const text = (await toast.first().textContent())!;
+    expect(text).toMatch(message);
+    expect(text).not.toContain('\n');
+    expect(await page.textContent('#use-mic')).toBe('Use my microphone');
+    // Nothing reached the pipeline from this page: no new stream, no push stream created at the gateway.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(received.filter((c) => !streamsBefore.has(c.streamId))).toEqual([]);
+    expect(app.context.streams.list().filter((s) => s.id.startsWith('mic-') && s.status === 'running')).toEqual([]);
+    expect(errors).toEqual([]);
+    await context.close();
   });
 });
