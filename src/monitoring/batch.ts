@@ -1,6 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { extractFile, parseAudioFeatureSettings, loadWavFile, type AudioFeatureSettingsInput } from '../features/audio/index.js';
+import { encodeColour } from '../features/image/colour-encodings.js';
 import { decodeResizedRgb, normaliseRgb } from '../features/image/preprocess.js';
 import { parseImageFeatureSettings } from '../features/image/settings.js';
 import type { EnrichedCourse } from '../features/course/enrich.js';
@@ -91,7 +92,8 @@ export async function audioBatch(
 }
 
 /**
- * Images: resized exactly as served, then scored by the model. `embedding`: also the backbone-
+ * Images: resized and colour-encoded exactly as served (a `transformRgb` shift acts on the decoded
+ * sRGB, as a shift of the camera would, before the model's colour encoding), then scored by the model. `embedding`: also the backbone-
  * embedding features, with a version's summary, or with one fitted here on these photos and their
  * true labels (`{ fit: labels }`, the reference builder), returned as `embedding`.
  */
@@ -102,11 +104,13 @@ export async function imageBatch(
 ): Promise<MonitoredBatch> {
   if (v.manifest.features.kind !== 'image') throw new Error(`model ${v.manifest.name} takes ${v.manifest.features.kind} input, not images`);
   const s = parseImageFeatureSettings(v.manifest.features.settings);
+  const decoded = { ...s, colour: 'rgb' as const };
   const obs: Observation[] = [];
   const tensors: Float32Array[] = [];
   for (const f of files) {
-    let { rgb } = await decodeResizedRgb(f, s);
+    let { rgb } = await decodeResizedRgb(f, decoded);
     if (o.transformRgb) rgb = o.transformRgb(rgb, s.width, s.height);
+    rgb = encodeColour(rgb, s.colour);
     obs.push(imageObservation(rgb, s.width, s.height));
     if (o.predict !== false || o.embedding) tensors.push(normaliseRgb(rgb, s));
   }

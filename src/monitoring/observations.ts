@@ -1,5 +1,6 @@
 import type { EnrichedCourse } from '../features/course/enrich.js';
 import type { ImageFeatureSettings } from '../features/image/settings.js';
+import { IMAGE_STATISTIC_NAMES, imageStatisticFunctions, summarisePixels } from './image-statistics.js';
 import type { ObservationBatch } from './reference.js';
 
 /**
@@ -9,9 +10,10 @@ import type { ObservationBatch } from './reference.js';
  *   model's log-mel bands averaged in 8 groups of adjacent bands (the per-window CMVN removes band
  *   means, so the spread is what is left of the band statistics; added noise flattens it, a gain
  *   moves rmsDb);
- * - image: the model-size RGB after the serving resize (src/features/image/preprocess.ts):
- *   brightness (mean luma), contrast (luma std), mean R, G, B, saturation and sharpness (mean
- *   absolute Laplacian of luma);
+ * - image: the model-size pixels after the serving resize and colour encoding
+ *   (src/features/image/preprocess.ts, colour-encodings.ts), one value per statistic of the registry in
+ *   image-statistics.ts: brightness (mean luma), contrast (luma std), mean R, G, B, saturation and
+ *   sharpness (mean absolute Laplacian of luma);
  * - course: every numeric and categorical field of the validated record.
  */
 export type Observation = { numeric: Record<string, number>; categorical: Record<string, string> };
@@ -57,84 +59,25 @@ export function audioObservation(w: { features: Float32Array; nFeatures: number;
   return { numeric, categorical: { speech: w.speech ? 'yes' : 'no' } };
 }
 
+const DEFAULT_IMAGE_STATISTICS = imageStatisticFunctions(IMAGE_STATISTIC_NAMES);
+
 /**
- * rgb: bytes 0..255 (HWC), or the model's normalised Float32 tensor (undone with the settings).
- * Every second pixel of every second row is read (a 4x cheaper pass; the reference is computed the
- * same way), and sharpness is the Laplacian on that grid.
+ * One value per statistic of the registry (image-statistics.ts; default every one), from one pass over
+ * the pixels: rgb bytes 0..255 (HWC) in the model's colour encoding, or the model's normalised Float32
+ * tensor (undone with the settings). An unknown statistic name is refused with the known ones.
  */
-export const IMAGE_STRIDE = 2;
-let lumaScratch = new Float32Array(0);
-export function imageObservation(rgb: Uint8Array | Float32Array, width: number, height: number, settings?: ImageFeatureSettings): Observation {
-  const k = IMAGE_STRIDE;
-  const gw = Math.floor((width - 1) / k) + 1;
-  const gh = Math.floor((height - 1) / k) + 1;
-  const n = gw * gh;
-  // Per channel: value = a_c * raw + b_c gives 0..1.
-  let a0 = 1 / 255;
-  let a1 = a0;
-  let a2 = a0;
-  let b0 = 0;
-  let b1 = 0;
-  let b2 = 0;
-  if (!(rgb instanceof Uint8Array)) {
-    const px = (settings?.scale ?? 1 / 255) * 255;
-    const std = settings?.std ?? [1, 1, 1];
-    const mean = settings?.mean ?? [0, 0, 0];
-    [a0, a1, a2] = [std[0] / px, std[1] / px, std[2] / px];
-    [b0, b1, b2] = [mean[0] / px, mean[1] / px, mean[2] / px];
-  }
-  if (lumaScratch.length < n) lumaScratch = new Float32Array(n);
-  const luma = lumaScratch;
-  let r = 0;
-  let g = 0;
-  let bl = 0;
-  let sat = 0;
-  let lm = 0;
-  let j = 0;
-  for (let y = 0; y < height; y += k) {
-    for (let x = 0; x < width; x += k) {
-      const i = 3 * (y * width + x);
-      const R = a0 * rgb[i] + b0;
-      const G = a1 * rgb[i + 1] + b1;
-      const B = a2 * rgb[i + 2] + b2;
-      r += R;
-      g += G;
-      bl += B;
-      const mx = R > G ? (R > B ? R : B) : G > B ? G : B;
-      const mn = R < G ? (R < B ? R : B) : G < B ? G : B;
-      if (mx > 0) sat += (mx - mn) / mx;
-      const l = 0.299 * R + 0.587 * G + 0.114 * B;
-      luma[j++] = l;
-      lm += l;
-    }
-  }
-  lm /= n;
-  let lv = 0;
-  for (let i = 0; i < n; i++) {
-    const d = luma[i] - lm;
-    lv += d * d;
-  }
-  let lap = 0;
-  let lapN = 0;
-  for (let y = 1; y < gh - 1; y++) {
-    for (let x = 1; x < gw - 1; x++) {
-      const i = y * gw + x;
-      lap += Math.abs(4 * luma[i] - luma[i - 1] - luma[i + 1] - luma[i - gw] - luma[i + gw]);
-      lapN++;
-    }
-  }
-  return {
-    numeric: {
-      brightness: lm,
-      contrast: Math.sqrt(lv / n),
-      mean_r: r / n,
-      mean_g: g / n,
-      mean_b: bl / n,
-      saturation: sat / n,
-      sharpness: lapN ? lap / lapN : 0,
-    },
-    categorical: {},
-  };
+export function imageObservation(
+  rgb: Uint8Array | Float32Array,
+  width: number,
+  height: number,
+  settings?: ImageFeatureSettings,
+  statistics: readonly string[] = IMAGE_STATISTIC_NAMES,
+): Observation {
+  const selected = statistics === IMAGE_STATISTIC_NAMES ? DEFAULT_IMAGE_STATISTICS : imageStatisticFunctions(statistics);
+  const summary = summarisePixels(rgb, width, height, settings);
+  const numeric: Record<string, number> = {};
+  for (const [name, statistic] of selected) numeric[name] = statistic(summary);
+  return { numeric, categorical: {} };
 }
 
 export function courseObservation(c: EnrichedCourse): Observation {

@@ -17,9 +17,10 @@ export interface ImageFeaturesStageOptions {
   /** Carry the JPEG along in video.tensor (default true) so the dashboard can show the analysed frame. */
   carryJpeg?: boolean;
   /**
-   * How tensors travel: 'rgb8' (default) carries the resized RGB bytes, normalised by the inference stage
-   * with the same function and the model's settings (a quarter of the bytes of 'f32' on the bus; the model
-   * input is identical); 'f32' carries the normalised Float32 input itself.
+   * How tensors travel (not the model's colour encoding, which is settings.colour): 'rgb8' (default)
+   * carries the resized, colour-encoded RGB bytes, normalised by the inference stage with the same
+   * function and the model's settings (a quarter of the bytes of 'f32' on the bus; the model input is
+   * identical); 'f32' carries the normalised Float32 input itself.
    */
   encoding?: 'rgb8' | 'f32';
   /** Frames decoded at once (default 4: sharp runs them on its libvips thread pool). */
@@ -29,8 +30,9 @@ export interface ImageFeaturesStageOptions {
 
 /**
  * The image features stage: `video.frame` (video.frames) -> `video.tensor` (video.tensors).
- * Each JPEG is decoded and resized exactly as the training images were (preprocessImage with the
- * model's settings). A frame that is not a decodable image is dead-lettered with a reason
+ * Each JPEG is decoded, resized and colour-encoded (settings.colour, the registry in
+ * colour-encodings.ts) exactly as the training images were (decodeResizedRgb / preprocessImage with
+ * the model's settings). A frame that is not a decodable image is dead-lettered with a reason
  * (not-an-image, truncated, too-large, ...), never retried.
  */
 export function imageFeaturesStage(options: ImageFeaturesStageOptions): StageDefinition {

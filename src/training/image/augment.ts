@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { encodeColour } from '../../features/image/colour-encodings.js';
 import { decodePipeline, explainSharpError } from '../../features/image/preprocess.js';
 import type { ImageFeatureSettings } from '../../features/image/settings.js';
 
@@ -66,7 +67,7 @@ export const FLIP_ONLY: AugmentDraw = { angle: 0, zoom: 1, shiftX: 0, shiftY: 0,
 /**
  * Decodes an image and applies one augmentation draw: rotate (the corners filled by edge-mean
  * grey), zoom + shift crop, mirror, contrast/brightness, then the settings' resize. Returns
- * width x height x 3 RGB bytes, ready for `normaliseRgb`.
+ * width x height x 3 RGB bytes in the settings' colour encoding (as decodeResizedRgb), ready for `normaliseRgb`.
  */
 export async function augmentedRgb(input: Buffer | string, s: ImageFeatureSettings, d: AugmentDraw): Promise<Buffer> {
   const what = typeof input === 'string' ? input : 'image';
@@ -101,7 +102,7 @@ export async function augmentedRgb(input: Buffer | string, s: ImageFeatureSettin
     w = s.width;
     h = s.height;
     if (out.length !== w * h * 3) throw new Error(`augmented image has ${out.length} bytes, expected ${w * h * 3}`);
-    return out;
+    return encodeColour(out, s.colour);
   } catch (e) {
     throw explainSharpError(e, what);
   }
