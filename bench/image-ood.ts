@@ -17,7 +17,7 @@
  * or setting is chosen on the non-animal photos.
  *
  *   bash scripts/fetch-non-animal-photos.sh /tmp/non-animal-photos
- *   NON_ANIMAL_PHOTOS=/tmp/non-animal-photos npx tsx bench/image-ood.ts
+ *   NON_ANIMAL_PHOTOS=/tmp/non-animal-photos npm run bench -- image-ood   (or npx tsx bench/image-ood.ts)
  */
 import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';

@@ -221,6 +221,7 @@ const BENCH_SUITES: Record<string, string> = {
   audio: 'bench/audio.ts',
   'audio-features': 'bench/audio-features.ts',
   vision: 'bench/vision.ts',
+  'image-ood': 'bench/image-ood.ts',
   courses: 'bench/courses.ts',
   gateway: 'bench/gateway-load.ts',
   recommend: 'bench/recommend.ts',
