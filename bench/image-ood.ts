@@ -65,15 +65,20 @@ export async function run(): Promise<unknown> {
     test: await tensorsOf(split.test.map((i) => i.file)),
     nonAnimal: await tensorsOf(nonAnimal),
   };
-  const { session, graph } = await createEmbeddingSession(v);
-  const shape = v.manifest.inputs[0].shape.slice(1);
-  const emb = {
-    train: await embedAll(session, shape, sets.train),
-    validation: await embedAll(session, shape, sets.validation),
-    test: await embedAll(session, shape, sets.test),
-    nonAnimal: await embedAll(session, shape, sets.nonAnimal),
+  const embedOn = async (graphFile: string) => {
+    const { session } = await createEmbeddingSession(v, graphFile);
+    const shape = v.manifest.inputs[0].shape.slice(1);
+    try {
+      return {
+        train: await embedAll(session, shape, sets.train),
+        validation: await embedAll(session, shape, sets.validation),
+        test: await embedAll(session, shape, sets.test),
+        nonAnimal: await embedAll(session, shape, sets.nonAnimal),
+      };
+    } finally {
+      await session.dispose();
+    }
   };
-  await session.dispose();
   const classifier = await loadClassifier(v);
   const topProb = async (t: Float32Array[]) => {
     const out: number[] = [];
@@ -83,18 +88,7 @@ export async function run(): Promise<unknown> {
   const msp = { validation: await topProb(sets.validation), test: await topProb(sets.test), nonAnimal: await topProb(sets.nonAnimal) };
   await classifier.close();
 
-  const yTrain = split.train.map((i) => labels.indexOf(i.label));
-  const g = fitClassGaussians(emb.train, yTrain, labels.length);
-  const scorers: Record<string, (e: Float32Array, i: number, set: 'validation' | 'test' | 'nonAnimal') => number> = {
-    maxSoftmax: (_e, i, set) => msp[set][i],
-    nearestClassMean: (e) => -nearestEuclidean(g, e),
-    mahalanobis: (e) => -nearestMahalanobis(g, e),
-  };
-  const methods: Record<string, unknown> = {};
-  for (const [name, score] of Object.entries(scorers)) {
-    const val = emb.validation.map((e, i) => score(e, i, 'validation'));
-    const test = emb.test.map((e, i) => score(e, i, 'test'));
-    const neg = emb.nonAnimal.map((e, i) => score(e, i, 'nonAnimal'));
+  const evaluate = (val: readonly number[], test: readonly number[], neg: readonly number[]) => {
     const threshold = keepThreshold(val, KEEP_VALIDATION_RECALL);
     const recall = Object.fromEntries(
       labels.map((l) => {
@@ -102,7 +96,7 @@ export async function run(): Promise<unknown> {
         return [l, Number((idx.filter((i) => test[i] >= threshold).length / idx.length).toFixed(4))];
       }),
     );
-    methods[name] = {
+    return {
       rocAuc: Number(rocAucBinary([...test.map(() => 1), ...neg.map(() => 0)], [...test, ...neg], 1).toFixed(4)),
       fprAt95Tpr: Number(fprAtTpr(test, neg, 0.95).toFixed(4)),
       gate: {
@@ -113,13 +107,29 @@ export async function run(): Promise<unknown> {
         nonAnimalPassedAsAnimal: nonAnimal.filter((_, i) => neg[i] >= threshold).map((f) => basename(f)),
       },
     };
+  };
+  const methods: Record<string, unknown> = { maxSoftmax: evaluate(msp.validation, msp.test, msp.nonAnimal) };
+  // Embeddings of every graph of the version: the fast stage's head input (what the cascade answers most photos with) and the full model's.
+  const graphs = [...new Set([v.manifest.files.fastOnnx, v.manifest.files.onnx].filter((f): f is string => f !== undefined))];
+  const embeddingSize: Record<string, number> = {};
+  const yTrain = split.train.map((i) => labels.indexOf(i.label));
+  for (const graph of graphs) {
+    const emb = await embedOn(graph);
+    embeddingSize[graph] = emb.train[0].length;
+    const g = fitClassGaussians(emb.train, yTrain, labels.length);
+    const scorers: Record<string, (e: Float32Array) => number> = {
+      nearestClassMean: (e) => -nearestEuclidean(g, e),
+      mahalanobis: (e) => -nearestMahalanobis(g, e),
+    };
+    for (const [name, score] of Object.entries(scorers)) {
+      methods[`${name}(${graph})`] = evaluate(emb.validation.map(score), emb.test.map(score), emb.nonAnimal.map(score));
+    }
   }
   const shipped = v.manifest.unknownThreshold;
   return {
     suite: 'image-ood',
     model: `${v.manifest.name}/${v.manifest.version}`,
-    embeddingGraph: graph,
-    embeddingSize: emb.train[0].length,
+    embeddingSize,
     photos: { train: sets.train.length, validation: sets.validation.length, test: sets.test.length, nonAnimal: nonAnimal.length },
     shippedUnknownThreshold: shipped ?? null,
     shippedNonAnimalAnsweredUnknown: shipped === undefined ? 0 : Number((msp.nonAnimal.filter((p) => p < shipped).length / nonAnimal.length).toFixed(4)),

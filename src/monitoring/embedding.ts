@@ -65,9 +65,8 @@ export function embeddingGraphFile(v: ModelVersion): string {
   return file;
 }
 
-/** An inference session returning the embedding of each input (the model's own input tensor). */
-export async function createEmbeddingSession(v: ModelVersion): Promise<{ session: InferenceSession; output: string; graph: string }> {
-  const graph = embeddingGraphFile(v);
+/** An inference session returning the embedding of each input (the model's own input tensor); `graph`: a file of the version (default embeddingGraphFile). */
+export async function createEmbeddingSession(v: ModelVersion, graph = embeddingGraphFile(v)): Promise<{ session: InferenceSession; output: string; graph: string }> {
   const bytes = new Uint8Array(readFileSync(join(v.dir, graph)));
   const output = headInputName(bytes);
   return { session: await createOnnxSession(embeddingGraph(bytes, output), { rewrite: false }), output, graph };
