@@ -113,6 +113,7 @@ export async function run(): Promise<unknown> {
   const graphs = [...new Set([v.manifest.files.fastOnnx, v.manifest.files.onnx].filter((f): f is string => f !== undefined))];
   const embeddingSize: Record<string, number> = {};
   const yTrain = split.train.map((i) => labels.indexOf(i.label));
+  const mahalanobisScores: Record<string, { validation: number[]; test: number[]; nonAnimal: number[] }> = {};
   for (const graph of graphs) {
     const emb = await embedOn(graph);
     embeddingSize[graph] = emb.train[0].length;
@@ -123,6 +124,36 @@ export async function run(): Promise<unknown> {
     };
     for (const [name, score] of Object.entries(scorers)) {
       methods[`${name}(${graph})`] = evaluate(emb.validation.map(score), emb.test.map(score), emb.nonAnimal.map(score));
+    }
+    mahalanobisScores[graph] = { validation: emb.validation.map(scorers.mahalanobis), test: emb.test.map(scorers.mahalanobis), nonAnimal: emb.nonAnimal.map(scorers.mahalanobis) };
+  }
+  // A two-stage gate in the cascade's spirit: photos the fast stage's Mahalanobis score calls clearly
+  // animal (at or above the score keeping `fastKeep` of the validation animals) are answered without the
+  // full model; the others escalate to the full model's Mahalanobis gate (97% of validation kept).
+  const fast = v.manifest.files.fastOnnx;
+  const full = v.manifest.files.onnx;
+  const twoStage: Record<string, unknown>[] = [];
+  if (fast && full && fast !== full) {
+    const f = mahalanobisScores[fast];
+    const g = mahalanobisScores[full];
+    const tFull = keepThreshold(g.validation, KEEP_VALIDATION_RECALL);
+    for (const fastKeep of [0.5, 0.7, 0.8, 0.9]) {
+      const tFast = keepThreshold(f.validation, fastKeep);
+      const animal = (side: 'test' | 'nonAnimal', i: number) => f[side][i] >= tFast || g[side][i] >= tFull;
+      const escalated = (side: 'test' | 'nonAnimal') => f[side].filter((x) => x < tFast).length / f[side].length;
+      const recall = Object.fromEntries(
+        labels.map((l) => {
+          const idx = split.test.map((it, i) => (it.label === l ? i : -1)).filter((i) => i >= 0);
+          return [l, Number((idx.filter((i) => animal('test', i)).length / idx.length).toFixed(4))];
+        }),
+      );
+      twoStage.push({
+        fastKeepsValidation: fastKeep,
+        escalatedTestAnimals: Number(escalated('test').toFixed(4)),
+        escalatedNonAnimal: Number(escalated('nonAnimal').toFixed(4)),
+        keptRecallPerClass: recall,
+        nonAnimalAnsweredUnknown: Number((f.nonAnimal.filter((_, i) => !animal('nonAnimal', i)).length / f.nonAnimal.length).toFixed(4)),
+      });
     }
   }
   const shipped = v.manifest.unknownThreshold;
@@ -135,6 +166,7 @@ export async function run(): Promise<unknown> {
     shippedNonAnimalAnsweredUnknown: shipped === undefined ? 0 : Number((msp.nonAnimal.filter((p) => p < shipped).length / nonAnimal.length).toFixed(4)),
     gateKeepsValidationRecall: KEEP_VALIDATION_RECALL,
     methods,
+    twoStageMahalanobisGate: twoStage,
   };
 }
 
