@@ -222,6 +222,7 @@ const BENCH_SUITES: Record<string, string> = {
   'audio-features': 'bench/audio-features.ts',
   vision: 'bench/vision.ts',
   'image-ood': 'bench/image-ood.ts',
+  'image-conditions': 'bench/image-conditions.ts',
   courses: 'bench/courses.ts',
   gateway: 'bench/gateway-load.ts',
   recommend: 'bench/recommend.ts',
