@@ -14,6 +14,7 @@
  */
 import sharp from 'sharp';
 import { runIfExecutedDirectly } from './run-directly.js';
+import { classificationReport } from '../src/analysis/classification.js';
 import { requireDataPath } from '../src/core/paths.js';
 import { preprocessImage } from '../src/features/image/preprocess.js';
 import { parseImageFeatureSettings } from '../src/features/image/settings.js';
@@ -58,13 +59,11 @@ export async function run(): Promise<unknown> {
         const inputs = await Promise.all(part.map(async (it) => (await preprocessImage(await apply(it.file), s, it.file)).data));
         for (const p of await classifier.predict(inputs)) predicted.push(labels[p.indexOf(Math.max(...p))]);
       }
-      const recall = Object.fromEntries(
-        labels.map((l) => {
-          const idx = split.test.map((it, i) => (it.label === l ? i : -1)).filter((i) => i >= 0);
-          return [l, Number((idx.filter((i) => predicted[i] === l).length / idx.length).toFixed(4))];
-        }),
-      );
-      conditions[name] = { accuracy: Number((predicted.filter((p, i) => p === split.test[i].label).length / predicted.length).toFixed(4)), recall };
+      const report = classificationReport(split.test.map((it) => it.label), predicted, labels);
+      conditions[name] = {
+        accuracy: Number(report.accuracy.toFixed(4)),
+        recall: Object.fromEntries(report.perClass.map((c) => [c.label, Number(c.recall.toFixed(4))])),
+      };
     }
   } finally {
     await classifier.close();

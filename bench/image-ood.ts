@@ -34,17 +34,16 @@ import { fitClassGaussians, nearestEuclidean, nearestMahalanobis } from '../src/
 
 const KEEP_VALIDATION_RECALL = 0.97;
 
-/** False-positive rate at the lowest threshold keeping `tpr` of the positives. */
-function fprAtTpr(pos: readonly number[], neg: readonly number[], tpr: number): number {
-  const sorted = [...pos].sort((a, b) => b - a);
-  const t = sorted[Math.min(sorted.length - 1, Math.ceil(tpr * sorted.length) - 1)];
-  return neg.filter((s) => s >= t).length / neg.length;
-}
-
 /** Threshold keeping `keep` of the scores (the (1 - keep) quantile, lower side). */
 function keepThreshold(scores: readonly number[], keep: number): number {
   const sorted = [...scores].sort((a, b) => b - a);
   return sorted[Math.min(sorted.length - 1, Math.ceil(keep * sorted.length) - 1)];
+}
+
+/** False-positive rate at the threshold keeping `tpr` of the positives. */
+function fprAtTpr(pos: readonly number[], neg: readonly number[], tpr: number): number {
+  const t = keepThreshold(pos, tpr);
+  return neg.filter((s) => s >= t).length / neg.length;
 }
 
 export async function run(): Promise<unknown> {
@@ -88,21 +87,23 @@ export async function run(): Promise<unknown> {
   const msp = { validation: await topProb(sets.validation), test: await topProb(sets.test), nonAnimal: await topProb(sets.nonAnimal) };
   await classifier.close();
 
-  const evaluate = (val: readonly number[], test: readonly number[], neg: readonly number[]) => {
-    const threshold = keepThreshold(val, KEEP_VALIDATION_RECALL);
-    const recall = Object.fromEntries(
+  /** Per class, the share of its test photos a gate lets through as animals. */
+  const keptRecallPerClass = (kept: (testIndex: number) => boolean) =>
+    Object.fromEntries(
       labels.map((l) => {
         const idx = split.test.map((it, i) => (it.label === l ? i : -1)).filter((i) => i >= 0);
-        return [l, Number((idx.filter((i) => test[i] >= threshold).length / idx.length).toFixed(4))];
+        return [l, Number((idx.filter(kept).length / idx.length).toFixed(4))];
       }),
     );
+  const evaluate = (val: readonly number[], test: readonly number[], neg: readonly number[]) => {
+    const threshold = keepThreshold(val, KEEP_VALIDATION_RECALL);
     return {
       rocAuc: Number(rocAucBinary([...test.map(() => 1), ...neg.map(() => 0)], [...test, ...neg], 1).toFixed(4)),
       fprAt95Tpr: Number(fprAtTpr(test, neg, 0.95).toFixed(4)),
       gate: {
         threshold: Number(threshold.toPrecision(6)),
         keptTestAnimals: Number((test.filter((t) => t >= threshold).length / test.length).toFixed(4)),
-        keptRecallPerClass: recall,
+        keptRecallPerClass: keptRecallPerClass((i) => test[i] >= threshold),
         nonAnimalAnsweredUnknown: Number((neg.filter((t) => t < threshold).length / neg.length).toFixed(4)),
         nonAnimalPassedAsAnimal: nonAnimal.filter((_, i) => neg[i] >= threshold).map((f) => basename(f)),
       },
@@ -141,17 +142,11 @@ export async function run(): Promise<unknown> {
       const tFast = keepThreshold(f.validation, fastKeep);
       const animal = (side: 'test' | 'nonAnimal', i: number) => f[side][i] >= tFast || g[side][i] >= tFull;
       const escalated = (side: 'test' | 'nonAnimal') => f[side].filter((x) => x < tFast).length / f[side].length;
-      const recall = Object.fromEntries(
-        labels.map((l) => {
-          const idx = split.test.map((it, i) => (it.label === l ? i : -1)).filter((i) => i >= 0);
-          return [l, Number((idx.filter((i) => animal('test', i)).length / idx.length).toFixed(4))];
-        }),
-      );
       twoStage.push({
         fastKeepsValidation: fastKeep,
         escalatedTestAnimals: Number(escalated('test').toFixed(4)),
         escalatedNonAnimal: Number(escalated('nonAnimal').toFixed(4)),
-        keptRecallPerClass: recall,
+        keptRecallPerClass: keptRecallPerClass((i) => animal('test', i)),
         nonAnimalAnsweredUnknown: Number((f.nonAnimal.filter((_, i) => !animal('nonAnimal', i)).length / f.nonAnimal.length).toFixed(4)),
       });
     }

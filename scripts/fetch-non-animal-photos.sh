@@ -27,8 +27,6 @@ for f in astronaut coffee camera rocket motorcycle_left brick grass gravel color
   page text coins clock_motion; do
   for ext in png jpg; do [ -f "$skimage/$f.$ext" ] && cp "$skimage/$f.$ext" "$dest/skimage-$f.$ext"; done
 done
-mate=$(find x -type d -path '*backgrounds/mate' | head -1)
-[ -n "$mate" ] || mate=x/usr/share/backgrounds
 for f in $(find x/usr/share/backgrounds -type f \( -name '*.jpg' \) ! -name 'Elephants*' ! -name 'LadyBird*'); do
   cp "$f" "$dest/mate-$(basename "$f")"
 done
