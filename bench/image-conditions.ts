@@ -1,7 +1,7 @@
 /**
  * The shipped animal model under webcam conditions (issue 26, point 2), one JSON object on stdout:
- * accuracy and recall per class of the served model (manifest + ONNX through the loader) on the held-out
- * test photos, as they are and after each condition is applied to the photo before it is served:
+ * accuracy and recall per class of the served model (manifest + ONNX through the loader, its answers as
+ * served: "unknown" below its unknown threshold or beyond its gate counts wrong) on the held-out test photos, as they are and after each condition is applied to the photo before it is served:
  *  - lowLight: linear brightness x0.25 with a gamma of 1.4 (a dim room), then JPEG at quality 85;
  *  - motionBlur: a horizontal 9-pixel box blur (a moving animal or camera);
  *  - jpeg30: JPEG at quality 30 (a constrained stream);
@@ -10,7 +10,7 @@
  * The conditions are fixed, not tuned: the model never saw them in training (its augmentation is
  * rotation, zoom, shift, mirror, contrast and brightness).
  *
- *   npm run bench -- image-conditions     (or npx tsx bench/image-conditions.ts)
+ *   npm run bench -- image-conditions     (or npx tsx bench/image-conditions.ts; BENCH_MODEL_VERSION=2 for another version)
  */
 import sharp from 'sharp';
 import { runIfExecutedDirectly } from './run-directly.js';
@@ -21,6 +21,7 @@ import { parseImageFeatureSettings } from '../src/features/image/settings.js';
 import { listImageDataset, splitDataset } from '../src/ingest/image-dataset.js';
 import { loadClassifier } from '../src/inference/classifier-loader.js';
 import { resolveModel } from '../src/models/model-repository.js';
+import { decideLabel, UNKNOWN_LABEL } from '../src/training/image/commands.js';
 
 type Condition = (file: string) => Promise<Buffer | string>;
 
@@ -45,7 +46,7 @@ const CONDITIONS: Record<string, Condition> = {
 };
 
 export async function run(): Promise<unknown> {
-  const v = resolveModel(process.env.BENCH_MODEL ?? 'animal');
+  const v = resolveModel(process.env.BENCH_MODEL ?? 'animal', process.env.BENCH_MODEL_VERSION || undefined);
   const labels = v.manifest.labels;
   const split = splitDataset(listImageDataset(requireDataPath('animals', 'animal photos')).items, (v.manifest.training as { split: { seed: number } }).split);
   const s = parseImageFeatureSettings(v.manifest.features.settings);
@@ -57,11 +58,12 @@ export async function run(): Promise<unknown> {
       for (let i = 0; i < split.test.length; i += 16) {
         const part = split.test.slice(i, i + 16);
         const inputs = await Promise.all(part.map(async (it) => (await preprocessImage(await apply(it.file), s, it.file)).data));
-        for (const p of await classifier.predict(inputs)) predicted.push(labels[p.indexOf(Math.max(...p))]);
+        for (const p of await classifier.predict(inputs)) predicted.push(decideLabel(labels, p, v.manifest.unknownThreshold));
       }
       const report = classificationReport(split.test.map((it) => it.label), predicted, labels);
       conditions[name] = {
         accuracy: Number(report.accuracy.toFixed(4)),
+        unknown: Number((predicted.filter((p) => p === UNKNOWN_LABEL).length / predicted.length).toFixed(4)),
         recall: Object.fromEntries(report.perClass.map((c) => [c.label, Number(c.recall.toFixed(4))])),
       };
     }

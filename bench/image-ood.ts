@@ -2,14 +2,19 @@
  * "None of these" for the animal model (issue 26): how well each out-of-distribution score tells the
  * held-out animal photos from real non-animal photos, one JSON object on stdout.
  *
- * Scores (higher = more animal-like), all from the served model's graphs:
- *  - maxSoftmax: the served model's top probability (what the manifest's unknownThreshold acts on);
+ * Scores (higher = more animal-like), all from the served model's graphs (each graph cut before any
+ * appended gate, so these are the classifier's own scores):
+ *  - maxSoftmax: the graph's top class probability (what an unknown threshold acts on);
+ *  - energy: log sum exp of the head's logits (Liu et al., 2020);
  *  - nearestClassMean: minus the Euclidean distance of the backbone embedding to the nearest training
  *    class mean (the monitored `emb_class_distance`);
  *  - mahalanobis: minus the smallest Mahalanobis distance to a class mean under the shared training
- *    covariance, shrunk towards its mean variance (Lee et al., 2018; src/training/image/class-gaussians.ts, shrinkage 0.1, fixed, not tuned).
- * Energy needs logits and the served graph ends in a softmax, so it is not measured here; the
- * ImageNet-mass gate is measured by `streamlens train image --none-gate` (BENCHMARKS.md).
+ *    covariance, shrunk towards its mean variance (Lee et al., 2018; src/training/image/class-gaussians.ts, shrinkage 0.1, fixed, not tuned);
+ *  - mahalanobisPerClass: the same with each class's own covariance (same shrinkage).
+ * The ImageNet-mass gate is measured by `streamlens train image --none-gate` (BENCHMARKS.md).
+ * `shipped`: what the served version answers (its cascade, its gates and its unknown threshold), on
+ * the test photos and on the non-animal photos, also per half of them by sorted name (even positions:
+ * the half the fast stage's gate setting was chosen on; odd: held out from every choice).
  *
  * Per score: ROC AUC (animals = positive) and FPR at 95% TPR on the held-out test photos, and the
  * operating point a shipped gate would use: the threshold keeping 97% of the *validation* animals,
@@ -18,8 +23,9 @@
  *
  *   bash scripts/fetch-non-animal-photos.sh /tmp/non-animal-photos
  *   NON_ANIMAL_PHOTOS=/tmp/non-animal-photos npm run bench -- image-ood   (or npx tsx bench/image-ood.ts)
+ *   (BENCH_MODEL / BENCH_MODEL_VERSION pick another model or version; default the latest animal)
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { runIfExecutedDirectly } from './run-directly.js';
 import { rocAucBinary } from '../src/analysis/curves.js';
@@ -28,9 +34,12 @@ import { decodeResizedRgb, normaliseRgb } from '../src/features/image/preprocess
 import { parseImageFeatureSettings } from '../src/features/image/settings.js';
 import { IMAGE_EXTENSIONS, listImageDataset, splitDataset } from '../src/ingest/image-dataset.js';
 import { loadClassifier } from '../src/inference/classifier-loader.js';
-import { createEmbeddingSession, embedAll } from '../src/monitoring/embedding.js';
+import { embedAll, embeddingGraph, headInputName, headOutputName } from '../src/monitoring/embedding.js';
+import { createOnnxSession } from '../src/inference/onnx-session.js';
+import { summariseClassification } from '../src/training/image/classification-summary.js';
+import { decideLabel, UNKNOWN_LABEL } from '../src/training/image/commands.js';
 import { resolveModel } from '../src/models/model-repository.js';
-import { fitClassGaussians, nearestEuclidean, nearestMahalanobis } from '../src/training/image/class-gaussians.js';
+import { fitClassGaussians, nearestEuclidean, nearestMahalanobis, type CovarianceKind } from '../src/training/image/class-gaussians.js';
 
 const KEEP_VALIDATION_RECALL = 0.97;
 
@@ -53,7 +62,7 @@ export async function run(): Promise<unknown> {
     .filter((f) => IMAGE_EXTENSIONS.test(f))
     .sort()
     .map((f) => join(dir, f));
-  const v = resolveModel(process.env.BENCH_MODEL ?? 'animal');
+  const v = resolveModel(process.env.BENCH_MODEL ?? 'animal', process.env.BENCH_MODEL_VERSION || undefined);
   const labels = v.manifest.labels;
   const split = splitDataset(listImageDataset(requireDataPath('animals', 'animal photos')).items, (v.manifest.training as { split: { seed: number } }).split);
   const s = parseImageFeatureSettings(v.manifest.features.settings);
@@ -64,8 +73,10 @@ export async function run(): Promise<unknown> {
     test: await tensorsOf(split.test.map((i) => i.file)),
     nonAnimal: await tensorsOf(nonAnimal),
   };
-  const embedOn = async (graphFile: string) => {
-    const { session } = await createEmbeddingSession(v, graphFile);
+  /** Each set through `graphFile` cut at the value `at` names (the head's input or output). */
+  const embedOn = async (graphFile: string, at: (onnx: Uint8Array) => string) => {
+    const bytes = new Uint8Array(readFileSync(join(v.dir, graphFile)));
+    const session = await createOnnxSession(embeddingGraph(bytes, at(bytes)), { rewrite: false });
     const shape = v.manifest.inputs[0].shape.slice(1);
     try {
       return {
@@ -79,12 +90,13 @@ export async function run(): Promise<unknown> {
     }
   };
   const classifier = await loadClassifier(v);
-  const topProb = async (t: Float32Array[]) => {
-    const out: number[] = [];
-    for (let i = 0; i < t.length; i += 16) for (const p of await classifier.predict(t.slice(i, i + 16))) out.push(Math.max(...p));
+  const served = async (t: Float32Array[]) => {
+    const out: string[] = [];
+    for (let i = 0; i < t.length; i += 16) for (const p of await classifier.predict(t.slice(i, i + 16))) out.push(decideLabel(labels, p, v.manifest.unknownThreshold));
     return out;
   };
-  const msp = { validation: await topProb(sets.validation), test: await topProb(sets.test), nonAnimal: await topProb(sets.nonAnimal) };
+  const shippedTest = await served(sets.test);
+  const shippedNonAnimal = await served(sets.nonAnimal);
   await classifier.close();
 
   /** Per class, the share of its test photos a gate lets through as animals. */
@@ -109,59 +121,105 @@ export async function run(): Promise<unknown> {
       },
     };
   };
-  const methods: Record<string, unknown> = { maxSoftmax: evaluate(msp.validation, msp.test, msp.nonAnimal) };
+  const methods: Record<string, unknown> = {};
   // Embeddings of every graph of the version: the fast stage's head input (what the cascade answers most photos with) and the full model's.
   const graphs = [...new Set([v.manifest.files.fastOnnx, v.manifest.files.onnx].filter((f): f is string => f !== undefined))];
   const embeddingSize: Record<string, number> = {};
   const yTrain = split.train.map((i) => labels.indexOf(i.label));
-  const mahalanobisScores: Record<string, { validation: number[]; test: number[]; nonAnimal: number[] }> = {};
+  type Scores = { validation: number[]; test: number[]; nonAnimal: number[] };
+  const mahalanobisScores: Record<CovarianceKind, Record<string, Scores>> = { shared: {}, 'per-class': {} };
+  const logitsOf: Record<string, { test: Float32Array[]; nonAnimal: Float32Array[] }> = {};
   for (const graph of graphs) {
-    const emb = await embedOn(graph);
+    const logits = await embedOn(graph, headOutputName);
+    logitsOf[graph] = logits;
+    const logSumExp = (l: Float32Array) => {
+      const m = Math.max(...l);
+      return m + Math.log(l.reduce((a, x) => a + Math.exp(x - m), 0));
+    };
+    const logitScorers: Record<string, (l: Float32Array) => number> = {
+      maxSoftmax: (l) => Math.exp(Math.max(...l) - logSumExp(l)),
+      energy: logSumExp,
+    };
+    for (const [name, score] of Object.entries(logitScorers)) methods[`${name}(${graph})`] = evaluate(logits.validation.map(score), logits.test.map(score), logits.nonAnimal.map(score));
+    const emb = await embedOn(graph, headInputName);
     embeddingSize[graph] = emb.train[0].length;
     const g = fitClassGaussians(emb.train, yTrain, labels.length);
+    const perClass = fitClassGaussians(emb.train, yTrain, labels.length, 0.1, 'per-class');
     const scorers: Record<string, (e: Float32Array) => number> = {
       nearestClassMean: (e) => -nearestEuclidean(g, e),
       mahalanobis: (e) => -nearestMahalanobis(g, e),
+      mahalanobisPerClass: (e) => -nearestMahalanobis(perClass, e),
     };
     for (const [name, score] of Object.entries(scorers)) {
       methods[`${name}(${graph})`] = evaluate(emb.validation.map(score), emb.test.map(score), emb.nonAnimal.map(score));
     }
-    mahalanobisScores[graph] = { validation: emb.validation.map(scorers.mahalanobis), test: emb.test.map(scorers.mahalanobis), nonAnimal: emb.nonAnimal.map(scorers.mahalanobis) };
+    const scored = (score: (e: Float32Array) => number): Scores => ({ validation: emb.validation.map(score), test: emb.test.map(score), nonAnimal: emb.nonAnimal.map(score) });
+    mahalanobisScores.shared[graph] = scored(scorers.mahalanobis);
+    mahalanobisScores['per-class'][graph] = scored(scorers.mahalanobisPerClass);
   }
-  // A two-stage gate in the cascade's spirit: photos the fast stage's Mahalanobis score calls clearly
-  // animal (at or above the score keeping `fastKeep` of the validation animals) are answered without the
-  // full model; the others escalate to the full model's Mahalanobis gate (97% of validation kept).
+  // The served rule with both gates, for a range of fast-stage gate settings: the fast stage answers a
+  // photo when its Mahalanobis score keeps it (at the share `fastKeep` of the validation animals) and
+  // its top probability reaches the cascade threshold; every other photo escalates to the full model,
+  // which answers "unknown" beyond its gate (97% of validation kept) or below the unknown threshold.
   const fast = v.manifest.files.fastOnnx;
   const full = v.manifest.files.onnx;
+  const cascadeThreshold = v.manifest.cascade?.threshold;
   const twoStage: Record<string, unknown>[] = [];
-  if (fast && full && fast !== full) {
-    const f = mahalanobisScores[fast];
-    const g = mahalanobisScores[full];
+  for (const covariance of ['shared', 'per-class'] as const) {
+    if (!(fast && full && fast !== full && cascadeThreshold !== undefined)) break;
+    const f = mahalanobisScores[covariance][fast];
+    const g = mahalanobisScores[covariance][full];
     const tFull = keepThreshold(g.validation, KEEP_VALIDATION_RECALL);
-    for (const fastKeep of [0.5, 0.7, 0.8, 0.9]) {
+    const top = (l: Float32Array) => {
+      const m = Math.max(...l);
+      return { p: 1 / l.reduce((a, x) => a + Math.exp(x - m), 0), label: labels[l.indexOf(m)] };
+    };
+    const unknownAt = v.manifest.unknownThreshold ?? 0;
+    for (const fastKeep of [0.8, 0.9, 0.95, 0.97, 1]) {
       const tFast = keepThreshold(f.validation, fastKeep);
-      const animal = (side: 'test' | 'nonAnimal', i: number) => f[side][i] >= tFast || g[side][i] >= tFull;
-      const escalated = (side: 'test' | 'nonAnimal') => f[side].filter((x) => x < tFast).length / f[side].length;
+      const answer = (side: 'test' | 'nonAnimal', i: number) => {
+        const a = top(logitsOf[fast][side][i]);
+        if (f[side][i] >= tFast && a.p >= cascadeThreshold) return { label: a.label, escalated: false };
+        const b = top(logitsOf[full][side][i]);
+        return { label: g[side][i] >= tFull && b.p >= unknownAt ? b.label : UNKNOWN_LABEL, escalated: true };
+      };
+      const test = split.test.map((_, i) => answer('test', i));
+      const non = nonAnimal.map((_, i) => answer('nonAnimal', i));
+      const summary = summariseClassification(labels, split.test.map((i) => i.label), split.test.map(() => labels.map(() => 1 / labels.length)), test.map((a) => a.label));
+      const unknownIn = (rows: typeof non) => Number((rows.filter((a) => a.label === UNKNOWN_LABEL).length / rows.length).toFixed(4));
       twoStage.push({
+        covariance,
         fastKeepsValidation: fastKeep,
-        escalatedTestAnimals: Number(escalated('test').toFixed(4)),
-        escalatedNonAnimal: Number(escalated('nonAnimal').toFixed(4)),
-        keptRecallPerClass: keptRecallPerClass((i) => animal('test', i)),
-        nonAnimalAnsweredUnknown: Number((f.nonAnimal.filter((_, i) => !animal('nonAnimal', i)).length / f.nonAnimal.length).toFixed(4)),
+        escalatedTestAnimals: Number((test.filter((a) => a.escalated).length / test.length).toFixed(4)),
+        testAccuracy: Number(summary.accuracy.toFixed(4)),
+        testRecall: Object.fromEntries(labels.map((l) => [l, Number(summary.perClass[l].recall.toFixed(4))])),
+        nonAnimalAnsweredUnknown: unknownIn(non),
+        choiceHalf: unknownIn(non.filter((_, i) => i % 2 === 0)),
+        heldOutHalf: unknownIn(non.filter((_, i) => i % 2 === 1)),
       });
     }
   }
-  const shipped = v.manifest.unknownThreshold;
+  const unknownShare = (d: readonly string[]) => Number((d.filter((x) => x === UNKNOWN_LABEL).length / d.length).toFixed(4));
+  const testSummary = summariseClassification(labels, split.test.map((i) => i.label), split.test.map(() => labels.map(() => 1 / labels.length)), shippedTest);
   return {
     suite: 'image-ood',
     model: `${v.manifest.name}/${v.manifest.version}`,
     embeddingSize,
     photos: { train: sets.train.length, validation: sets.validation.length, test: sets.test.length, nonAnimal: nonAnimal.length },
-    shippedUnknownThreshold: shipped ?? null,
-    shippedNonAnimalAnsweredUnknown: shipped === undefined ? 0 : Number((msp.nonAnimal.filter((p) => p < shipped).length / nonAnimal.length).toFixed(4)),
+    shipped: {
+      unknownThreshold: v.manifest.unknownThreshold ?? null,
+      gated: (v.manifest.training as { oodGate?: unknown }).oodGate !== undefined,
+      testAccuracy: Number(testSummary.accuracy.toFixed(4)),
+      testUnknown: unknownShare(shippedTest),
+      testRecall: Object.fromEntries(labels.map((l) => [l, Number(testSummary.perClass[l].recall.toFixed(4))])),
+      nonAnimalAnsweredUnknown: unknownShare(shippedNonAnimal),
+      nonAnimalAnsweredUnknownChoiceHalf: unknownShare(shippedNonAnimal.filter((_, i) => i % 2 === 0)),
+      nonAnimalAnsweredUnknownHeldOutHalf: unknownShare(shippedNonAnimal.filter((_, i) => i % 2 === 1)),
+      nonAnimalPassedAsAnimal: nonAnimal.flatMap((f, i) => (shippedNonAnimal[i] === UNKNOWN_LABEL ? [] : [`${basename(f)}: ${shippedNonAnimal[i]}`])),
+    },
     gateKeepsValidationRecall: KEEP_VALIDATION_RECALL,
     methods,
-    twoStageMahalanobisGate: twoStage,
+    servedRuleByFastGate: twoStage,
   };
 }
 

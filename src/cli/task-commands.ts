@@ -98,6 +98,18 @@ export function registerTaskCommands(program: Command): void {
       });
     });
   train
+    .command('image-gate')
+    .description('publish the next version of an image model with the Mahalanobis "none of these" gates in its graphs (fitted on its recorded training split, calibrated on its validation split); prints one JSON object')
+    .requiredOption('--data <dir>', 'the folder the base model was trained on')
+    .option('--model <name|dir>', 'base model name (latest version) or version folder', 'animal')
+    .option('--base-version <n>', 'base version of a named model (default its latest)')
+    .option('--out <dir>', 'model repository root (default models/)')
+    .action(async (o) => {
+      const { gateImageVersion } = await import('../training/image/gate-version.js');
+      const r = await gateImageVersion({ data: o.data, model: o.model, version: o.baseVersion, out: o.out });
+      process.stdout.write(JSON.stringify(r) + '\n');
+    });
+  train
     .command('image')
     .description('cat / dog / fox (or any folder-per-class set): CNN from scratch and Darknet-Tiny transfer; ships the better')
     .requiredOption('--data <dir>', 'folder with one sub-folder of images per class')
@@ -109,6 +121,7 @@ export function registerTaskCommands(program: Command): void {
     .option('--none-gate', 'add the "none of these" answer gated on Darknet\'s ImageNet animal mass (see BENCHMARKS.md)')
     .option('--no-cascade', 'serve the full transfer model alone (default: a 2x-downsampled fast stage answers the photos it is sure of)')
     .option('--cascade-tolerance <acc>', 'validation accuracy the cascade may lose against the full model (default 0.01)', Number)
+    .option('--no-ood-gate', 'serve without the Mahalanobis "none of these" gates (default: appended to the served graphs, see BENCHMARKS.md)')
     .option('--no-analyses', 'leave the image analyses (grayscale vs RGB, head search, McNemar, ROC/PR) out of the report')
     .option('--search-budget <n>', 'random trials of the analyses\' head search (default 12)', int('--search-budget'))
     .action(async (o) => {
@@ -124,6 +137,7 @@ export function registerTaskCommands(program: Command): void {
         noneGate: o.noneGate === true,
         cascade: o.cascade !== false,
         cascadeTolerance: o.cascadeTolerance,
+        oodGate: o.oodGate !== false,
         analyses: o.analyses !== false,
         searchBudget: o.searchBudget,
       });

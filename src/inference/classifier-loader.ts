@@ -109,10 +109,17 @@ export async function loadClassifier(v: ModelVersion): Promise<Classifier> {
     throw new ModelLoadError(v.dir, `outputs[0] must be class probabilities over ${nLabels} labels (end the graph with softmax); warm-up sums to ${sum}`);
   }
   log.info({ model: m.name, version: m.version, runtime: session.runtime, graphRewrite: session.graphRewrite ?? null }, 'model loaded');
+  const maxBatch = m.maxBatchSize ?? Infinity;
+  const predict = async (items: Float32Array[]): Promise<Float32Array[]> => {
+    if (items.length <= maxBatch) return run(items);
+    const out: Float32Array[] = [];
+    for (let i = 0; i < items.length; i += maxBatch) out.push(...(await run(items.slice(i, i + maxBatch))));
+    return out;
+  };
   return {
     version: v,
     featureKey: featureKeyOf(m.features),
-    predict: run,
+    predict,
     close: () => session.dispose(),
   };
 }

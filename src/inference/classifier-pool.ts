@@ -61,7 +61,8 @@ export class ClassifierPool {
     let b = this.batchers.get(model);
     if (!b) {
       b = new MicroBatcher((items) => model.predict(items), {
-        maxBatchSize: this.options.maxBatchSize,
+        // The manifest's maxBatchSize caps the pool's (Triton's max_batch_size).
+        maxBatchSize: Math.min(this.options.maxBatchSize, model.version.manifest.maxBatchSize ?? Infinity),
         maxWaitMs: this.options.maxWaitMs,
         onBatch: (size) => stageMetrics.batchSize.observe({ stage: `${stage}:model` }, size),
       });

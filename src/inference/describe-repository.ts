@@ -30,12 +30,14 @@ export function describeRepository(root = modelsRoot()): RepositoryRow[] {
 
 /**
  * The metrics of what is served. Image versions record one entry per trained model kind
- * ({ transfer: { validation, test }, ... }); the served one is the cascade when the version has one,
- * else the shipped kind (training.model), and its held-out test numbers are the headline.
+ * ({ transfer: { validation, test }, ... }); the served one is the gated model when the version has
+ * out-of-distribution gates, else the cascade when it has one, else the shipped kind (training.model),
+ * and its held-out test numbers are the headline.
  */
 function servedMetrics(manifest: ModelManifest): Record<string, unknown> {
   if (manifest.task !== 'image-animal') return manifest.metrics;
-  const kind = manifest.cascade ? 'transfer-cascade' : String((manifest.training as { model?: unknown }).model ?? '');
+  const gated = ['transfer-cascade-gated', 'transfer-ood-gated'].find((k) => manifest.metrics[k] !== undefined);
+  const kind = gated ?? (manifest.cascade ? 'transfer-cascade' : String((manifest.training as { model?: unknown }).model ?? ''));
   const entry = manifest.metrics[kind] as { test?: Record<string, unknown> } | undefined;
   return entry?.test ?? manifest.metrics;
 }

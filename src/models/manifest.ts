@@ -55,6 +55,11 @@ export const manifestSchema = z.object({
    * The threshold is calibrated on validation data (see the training summary in `training.cascade`).
    */
   cascade: z.object({ threshold: z.number().gt(0).max(1) }).strict().optional(),
+  /**
+   * The largest batch the model is run on (Triton's max_batch_size): the server's micro-batches and
+   * every predict call are cut to it. For a compute-bound model batching past it only adds waiting.
+   */
+  maxBatchSize: z.number().int().min(1).optional(),
   training: z.record(z.string(), z.unknown()).default({}),
   metrics: z.record(z.string(), z.unknown()).default({}),
   created: z.string(),

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeOnnxModel, encodeOnnxModel, OnnxDataType } from '../inference/onnx/onnx-proto.js';
 import { pruneGraph } from '../inference/onnx/prune.js';
+import { isGateNode } from '../inference/onnx/distance-gate.js';
 import { createOnnxSession } from '../inference/onnx-session.js';
 import type { InferenceSession } from '../inference/session.js';
 import type { ModelVersion } from '../models/model-repository.js';
@@ -40,10 +41,21 @@ export function embeddingFeatureNames(k: number): string[] {
   return [...Array.from({ length: k }, (_, i) => `emb_pc${i + 1}`), 'emb_class_distance'];
 }
 
-/** The input value of the graph's last Gemm/MatMul (the classifier head): the embedding. */
+/** The input value of the graph's last Gemm/MatMul (the classifier head; an appended out-of-distribution gate is not it): the embedding. */
 export function headInputName(onnx: Uint8Array): string {
   const nodes = decodeOnnxModel(onnx).graph.node;
-  for (let i = nodes.length - 1; i >= 0; i--) if (nodes[i].opType === 'Gemm' || nodes[i].opType === 'MatMul') return nodes[i].input[0];
+  for (let i = nodes.length - 1; i >= 0; i--) if ((nodes[i].opType === 'Gemm' || nodes[i].opType === 'MatMul') && !isGateNode(nodes[i])) return nodes[i].input[0];
+  throw new Error('embedding: the graph has no Gemm/MatMul head');
+}
+
+/** The output value of the classifier head (its logits, before the softmax). */
+export function headOutputName(onnx: Uint8Array): string {
+  const nodes = decodeOnnxModel(onnx).graph.node;
+  for (let i = nodes.length - 1; i >= 0; i--) if ((nodes[i].opType === 'Gemm' || nodes[i].opType === 'MatMul') && !isGateNode(nodes[i])) {
+    // A MatMul head adds its bias in the next node.
+    const next = nodes.find((n) => n.opType === 'Add' && n.input.includes(nodes[i].output[0]));
+    return nodes[i].opType === 'MatMul' && next ? next.output[0] : nodes[i].output[0];
+  }
   throw new Error('embedding: the graph has no Gemm/MatMul head');
 }
 

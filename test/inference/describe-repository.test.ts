@@ -9,7 +9,10 @@ describe('streamlens models list (describeRepository) on the shipped repository'
     for (const name of ['animal', 'emotion', 'gender', 'course']) expect(rows.find((r) => r.name === name)?.status).toBe('ok');
     const animal = resolveModel('animal').manifest;
     const row = rows.find((r) => r.name === 'animal' && r.version === animal.version)!;
-    const served = (animal.metrics[animal.cascade ? 'transfer-cascade' : String(animal.training.model)] as { test: { accuracy: number } }).test;
+    // The served model: the gated one when the version has out-of-distribution gates, else the cascade or the shipped kind.
+    const servedKind = animal.metrics['transfer-cascade-gated'] ? 'transfer-cascade-gated' : animal.cascade ? 'transfer-cascade' : String(animal.training.model);
+    expect(servedKind).toBe('transfer-cascade-gated');
+    const served = (animal.metrics[servedKind] as { test: { accuracy: number } }).test;
     expect(row.headline).toContain(`accuracy=${served.accuracy.toFixed(3)}`);
     if (animal.cascade) expect(row.headline).toContain(`cascade=${animal.cascade.threshold}`);
     const emotion = rows.find((r) => r.name === 'emotion')!;

@@ -90,19 +90,20 @@ describe('shadow of the animal model: the same version twice', () => {
     expect(metrics.values.find((x) => x.labels.model === 'animal' && x.labels.served === version)?.value).toBe(1);
   });
 
-  it('a shadow that answers differently: the shipped weights with a stricter unknown threshold (0.95) as version 3; disagreements counted exactly', async () => {
+  it('a shadow that answers differently: the shipped weights with a stricter unknown threshold (0.95) as the next version; disagreements counted exactly', async () => {
     const root = mkdtempSync(join(tmpdir(), 'streamlens-shadow-models-'));
+    const strict = String(Number(v.manifest.version) + 1);
     try {
       cpSync(v.dir, join(root, 'animal', v.manifest.version), { recursive: true });
-      cpSync(v.dir, join(root, 'animal', '3'), { recursive: true });
-      const manifestPath = join(root, 'animal', '3', 'manifest.json');
-      writeFileSync(manifestPath, JSON.stringify({ ...JSON.parse(readFileSync(manifestPath, 'utf8')), version: '3', unknownThreshold: 0.95 }, null, 1));
+      cpSync(v.dir, join(root, 'animal', strict), { recursive: true });
+      const manifestPath = join(root, 'animal', strict, 'manifest.json');
+      writeFileSync(manifestPath, JSON.stringify({ ...JSON.parse(readFileSync(manifestPath, 'utf8')), version: strict, unknownThreshold: 0.95 }, null, 1));
       const servedPool = new ClassifierPool(loadClassifier, { maxBatchSize: 16, maxWaitMs: 2, reloadIntervalMs: 0, root });
       const strictPool = new ClassifierPool(loadClassifier, { maxBatchSize: 16, maxWaitMs: 2, reloadIntervalMs: 0, root });
       const agreement = new ShadowAgreement();
       const queue = new ShadowQueue(1024);
       const route = { model: 'animal', version: v.manifest.version };
-      const stage = tensorInferenceStage('video', servedPool, { fallback: route }, { versions: { animal: '3' }, pool: strictPool, queue, agreement });
+      const stage = tensorInferenceStage('video', servedPool, { fallback: route }, { versions: { animal: strict }, pool: strictPool, queue, agreement });
       const served = await scoreIn(stage, messages.map((m, i) => input({ ...m, env: { ...m.env, route } } as Message, i)), 16);
       await queue.idle();
       await servedPool.close();
@@ -111,7 +112,7 @@ describe('shadow of the animal model: the same version twice', () => {
       const shadowLabel = (p: Prediction) => (p.label === 'unknown' || Math.max(...Object.values(p.scores)) < 0.95 ? 'unknown' : p.label);
       const agreeing = served.filter((p) => shadowLabel(p) === p.label).length;
       const [s] = agreement.snapshot();
-      expect(s).toMatchObject({ model: 'animal', served: v.manifest.version, shadow: '3', n: messages.length, agreeing });
+      expect(s).toMatchObject({ model: 'animal', served: v.manifest.version, shadow: strict, n: messages.length, agreeing });
       expect(agreeing).toBeLessThan(messages.length);
       const unknownColumn = s.confusion.labels.indexOf('unknown');
       expect(s.confusion.counts.reduce((a, row) => a + row[unknownColumn], 0)).toBe(served.filter((p) => shadowLabel(p) === 'unknown').length);

@@ -60,7 +60,9 @@ describe('the animal model (its cascade fast graph) truncated at its head', () =
     const { session } = await createEmbeddingSession(v);
     const s = parseImageFeatureSettings(v.manifest.features.settings);
     requireDataPath('animals', 'animal photos');
-    for (const file of (shippedSplits(v).heldOut as string[]).slice(0, 3)) {
+    // A photo beyond the graph's out-of-distribution gate (if the version has one) gets the uniform answer instead.
+    let compared = 0;
+    for (const file of (shippedSplits(v).heldOut as string[]).slice(0, 6)) {
       const x = normaliseRgb((await decodeResizedRgb(file, s)).rgb, s);
       const e = (await session.run(x, [1, 224, 224, 3])).data;
       expect(e.length).toBe(512);
@@ -68,8 +70,11 @@ describe('the animal model (its cascade fast graph) truncated at its head', () =
       const z = logits.map((l) => Math.exp(l - Math.max(...logits)));
       const probs = z.map((q) => q / z.reduce((a, b) => a + b, 0));
       const want = (await full.run(x, [1, 224, 224, 3])).data;
+      if (Array.from(want).every((p) => Math.abs(p - 1 / 3) < 1e-7)) continue;
+      compared++;
       probs.forEach((p, c) => expect(p).toBeCloseTo(want[c], 4));
     }
+    expect(compared).toBeGreaterThanOrEqual(3);
     await session.dispose();
     await full.dispose();
   }, 60_000);

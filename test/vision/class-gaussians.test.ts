@@ -72,6 +72,33 @@ describe('class-conditional Gaussians (Mahalanobis out-of-distribution score)', 
     expect(nearestEuclidean(g, probe)).toBeCloseTo(euclid, 12);
   });
 
+  it('per class: every class with its own shrunk covariance (n_c - 1), the nearest under its own inverse', () => {
+    const d = 4;
+    const classes = 3;
+    const { x, y } = sample(60, d, classes, 21);
+    // Make class 2 much wider on axis 0 than the others, so the per-class and shared distances differ.
+    const xs = x.map((r, i) => (y[i] === 2 ? r.map((v, j) => (j === 0 ? 6 + 5 * (v - 6) : v)) : r));
+    const shrinkage = 0.25;
+    const g = fitClassGaussians(xs, y, classes, shrinkage, 'per-class');
+    expect(g.covariance).toBe('per-class');
+    expect(g.factors).toHaveLength(classes);
+    const probe = [20, 5, 2, -3];
+    const expected = Math.min(
+      ...Array.from({ length: classes }, (_, c) => {
+        const rows = xs.filter((_, i) => y[i] === c);
+        const m = Array.from({ length: d }, (_, j) => rows.reduce((a, r) => a + r[j], 0) / rows.length);
+        const s = Array.from({ length: d }, (_, a) => Array.from({ length: d }, (_, b) => rows.reduce((t, r) => t + (r[a] - m[a]) * (r[b] - m[b]), 0) / (rows.length - 1)));
+        const mu = s.reduce((t, r, i) => t + r[i], 0) / d;
+        const inv = inverse(s.map((r, a) => r.map((v, b) => (1 - shrinkage) * v + (a === b ? shrinkage * mu : 0))));
+        const v = probe.map((p, j) => p - m[j]);
+        return Math.sqrt(v.reduce((t, vi, a) => t + vi * v.reduce((u, vj, b) => u + inv[a][b] * vj, 0), 0));
+      }),
+    );
+    expect(nearestMahalanobis(g, probe)).toBeCloseTo(expected, 9);
+    expect(Math.abs(nearestMahalanobis(fitClassGaussians(xs, y, classes, shrinkage), probe) - expected)).toBeGreaterThan(0.1);
+    expect(() => fitClassGaussians([[1], [2], [3]], [0, 0, 1], 2, 0.1, 'per-class')).toThrow(/class 1 has 1 row; a per-class covariance needs at least 2/);
+  });
+
   it('without shrinkage is invariant to an invertible linear map of the embeddings (Euclidean is not)', () => {
     const { x, y } = sample(120, 3, 2, 11);
     const map = (r: readonly number[]) => [2 * r[0] + r[1], 0.1 * r[1], -r[2] + 5 * r[0]];

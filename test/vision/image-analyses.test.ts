@@ -154,6 +154,15 @@ describe('image analyses on a small real split, beside the shipped model', () =>
     expect(count(twice, '<section>')).toBe(count(once, '<section>'));
     expect(count(once, '<section>')).toBe(count(own, '<section>') + sections.length + 1);
     expect(twice).toContain(original.slice(original.indexOf('<h1>'), original.indexOf('</body>')).slice(0, 2000));
+    // A named block goes after the others and keeps them; appending it again replaces only it.
+    const gate = [{ kind: 'text' as const, title: 'Gate', text: 'the gate' }];
+    const named = await appendSectionsToReportHtml(twice, 'Gate', gate, 'now', 'ood-gate');
+    const again = await appendSectionsToReportHtml(named, 'Gate', gate, 'later', 'ood-gate');
+    expect(count(named, '<section>')).toBe(count(twice, '<section>') + 2);
+    expect(count(again, '<section>')).toBe(count(named, '<section>'));
+    expect(count(again, IMAGE_ANALYSIS_SECTION_TITLES.pairedTests)).toBe(1);
+    expect(again.indexOf('<h2>Gate</h2>')).toBeGreaterThan(again.indexOf(IMAGE_ANALYSIS_SECTION_TITLES.pairedTests));
+    await expect(appendSectionsToReportHtml(twice, 'x', gate, 'now', 'Bad Name')).rejects.toThrow(/block name 'Bad Name'/);
     writeFileSync(copy, twice);
     await expectOpensCleanly(copy, count(own, '<img') + sections.filter((s) => s.kind === 'chart').length);
   });

@@ -7,6 +7,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readVersion } from '../../src/models/model-repository.js';
+import { decodeOnnxModel } from '../../src/inference/onnx/onnx-proto.js';
+import { isGateNode } from '../../src/inference/onnx/distance-gate.js';
 import { dataRoot } from '../../src/core/paths.js';
 import { escapeHtml } from '../../src/analysis/report.js';
 import { IMAGE_ANALYSIS_SECTION_TITLES } from '../../src/training/image/image-analyses-report.js';
@@ -41,5 +44,18 @@ describe('train image report', () => {
     // The CNN of the run itself is the one compared (not a second one trained by the analyses).
     const cnn = result.results.find((r) => r.kind === 'cnn')!;
     expect(a.models.cnn.testAccuracy).toBe(cnn.test.accuracy);
+  });
+
+  it('ships the Mahalanobis "none of these" gates in both served graphs by default, and reports the gated model', () => {
+    const v = readVersion(result.shipped.dir!);
+    const gate = (v.manifest.training as { oodGate?: { full: { maxDistance: number; covariance: string }; fast: { maxDistance: number } | null } }).oodGate;
+    expect(gate?.full.covariance).toBe('per-class');
+    expect(gate?.full.maxDistance).toBeGreaterThan(0);
+    for (const file of [v.manifest.files.onnx!, ...(v.manifest.files.fastOnnx ? [v.manifest.files.fastOnnx] : [])]) {
+      expect(decodeOnnxModel(new Uint8Array(readFileSync(join(v.dir, file)))).graph.node.some(isGateNode), file).toBe(true);
+    }
+    expect(result.results.map((r) => r.kind)).toContain(v.manifest.cascade ? 'transfer-cascade-gated' : 'transfer-ood-gated');
+    expect(v.manifest.maxBatchSize).toBe(8);
+    expect(readFileSync(join(v.dir, 'report.html'), 'utf8')).toContain('Mahalanobis');
   });
 });

@@ -1,16 +1,20 @@
 /**
- * Class-conditional Gaussians with one shared covariance over embeddings (Lee et al., 2018, "A simple
- * unified framework for detecting out-of-distribution samples"): the Mahalanobis distance of an
- * embedding to the nearest class mean is an out-of-distribution score for the classifier head on top.
- * The covariance is shrunk towards its mean variance, (1 - s) S + s (tr S / d) I, so it stays positive
- * definite with fewer photos than dimensions. Hand-written: a 512 x 512 Cholesky factor is all it
- * needs, and no maintained npm linear-algebra package is used elsewhere in the project.
+ * Class-conditional Gaussians over embeddings, with one shared covariance (Lee et al., 2018, "A simple
+ * unified framework for detecting out-of-distribution samples") or one covariance per class: the
+ * Mahalanobis distance of an embedding to the nearest class mean (under that class's covariance) is an
+ * out-of-distribution score for the classifier head on top. Each covariance is shrunk towards its mean
+ * variance, (1 - s) S + s (tr S / d) I, so it stays positive definite with fewer photos than
+ * dimensions. Hand-written: a 512 x 512 Cholesky factor is all it needs, and no maintained npm
+ * linear-algebra package is used elsewhere in the project.
  */
+export type CovarianceKind = 'shared' | 'per-class';
+
 export interface ClassGaussians {
   /** One mean per class index. */
   means: Float64Array[];
-  /** Lower-triangular Cholesky factor L of the shrunk shared covariance (row-major d x d). */
-  factor: Float64Array;
+  covariance: CovarianceKind;
+  /** Lower-triangular Cholesky factors L of the shrunk covariances (row-major d x d): one shared, or one per class. */
+  factors: Float64Array[];
   d: number;
   shrinkage: number;
 }
@@ -44,8 +48,11 @@ export function whitenedNorm2(l: Float64Array, d: number, v: ArrayLike<number>):
   return s2;
 }
 
-/** Fits the class means and the shrunk shared (within-class, n - classes) covariance; y holds class indices 0..classes-1. */
-export function fitClassGaussians(x: readonly ArrayLike<number>[], y: readonly number[], classes: number, shrinkage = 0.1): ClassGaussians {
+/**
+ * Fits the class means and the shrunk covariance: shared (within-class scatter over n - classes) or
+ * per class (each class's scatter over its n_c - 1); y holds class indices 0..classes-1.
+ */
+export function fitClassGaussians(x: readonly ArrayLike<number>[], y: readonly number[], classes: number, shrinkage = 0.1, covariance: CovarianceKind = 'shared'): ClassGaussians {
   if (x.length !== y.length) throw new Error(`fitClassGaussians: ${x.length} rows but ${y.length} labels`);
   if (x.length <= classes) throw new Error(`fitClassGaussians: ${x.length} rows are too few for ${classes} classes`);
   if (!(shrinkage >= 0 && shrinkage <= 1)) throw new Error(`fitClassGaussians: shrinkage ${shrinkage} is not in [0, 1]`);
@@ -61,46 +68,59 @@ export function fitClassGaussians(x: readonly ArrayLike<number>[], y: readonly n
   });
   counts.forEach((n, c) => {
     if (n === 0) throw new Error(`fitClassGaussians: class ${c} has no rows`);
+    if (covariance === 'per-class' && n < 2) throw new Error(`fitClassGaussians: class ${c} has ${n} row; a per-class covariance needs at least 2`);
     for (let j = 0; j < d; j++) means[c][j] /= n;
   });
-  const dof = x.length - classes;
-  const cov = new Float64Array(d * d);
-  const centred = new Float64Array(d);
-  x.forEach((r, i) => {
-    const m = means[y[i]];
-    for (let j = 0; j < d; j++) centred[j] = r[j] - m[j];
+  /** Lower triangle of the scatter of the rows `of` selects around their class means. */
+  const scatter = (of: (i: number) => boolean) => {
+    const cov = new Float64Array(d * d);
+    const centred = new Float64Array(d);
+    x.forEach((r, i) => {
+      if (!of(i)) return;
+      const m = means[y[i]];
+      for (let j = 0; j < d; j++) centred[j] = r[j] - m[j];
+      for (let a = 0; a < d; a++) {
+        const ca = centred[a];
+        for (let b = 0; b <= a; b++) cov[a * d + b] += ca * centred[b];
+      }
+    });
+    return cov;
+  };
+  /** Cholesky factor of the scatter over `dof`, shrunk towards its mean variance. */
+  const shrunkFactor = (cov: Float64Array, dof: number) => {
+    let trace = 0;
+    for (let a = 0; a < d; a++) trace += cov[a * d + a] / dof;
+    const meanVariance = trace / d;
     for (let a = 0; a < d; a++) {
-      const ca = centred[a];
-      for (let b = 0; b <= a; b++) cov[a * d + b] += ca * centred[b];
+      for (let b = 0; b <= a; b++) {
+        const v = (1 - shrinkage) * (cov[a * d + b] / dof) + (a === b ? shrinkage * meanVariance : 0);
+        cov[a * d + b] = v;
+        cov[b * d + a] = v;
+      }
     }
-  });
-  let trace = 0;
-  for (let a = 0; a < d; a++) trace += cov[a * d + a] / dof;
-  const meanVariance = trace / d;
-  for (let a = 0; a < d; a++) {
-    for (let b = 0; b <= a; b++) {
-      const v = (1 - shrinkage) * (cov[a * d + b] / dof) + (a === b ? shrinkage * meanVariance : 0);
-      cov[a * d + b] = v;
-      cov[b * d + a] = v;
-    }
-  }
-  return { means, factor: cholesky(cov, d), d, shrinkage };
+    return cholesky(cov, d);
+  };
+  const factors =
+    covariance === 'shared'
+      ? [shrunkFactor(scatter(() => true), x.length - classes)]
+      : counts.map((n, c) => shrunkFactor(scatter((i) => y[i] === c), n - 1));
+  return { means, covariance, factors, d, shrinkage };
 }
 
-function nearestDistance2(means: readonly Float64Array[], e: ArrayLike<number>, norm2: (v: Float64Array) => number): number {
+function nearestDistance2(means: readonly Float64Array[], e: ArrayLike<number>, norm2: (v: Float64Array, c: number) => number): number {
   const v = new Float64Array(e.length);
   let best = Infinity;
-  for (const m of means) {
+  means.forEach((m, c) => {
     for (let j = 0; j < e.length; j++) v[j] = e[j] - m[j];
-    best = Math.min(best, norm2(v));
-  }
+    best = Math.min(best, norm2(v, c));
+  });
   return best;
 }
 
-/** Mahalanobis distance of e to the nearest class mean. */
+/** Mahalanobis distance of e to the nearest class mean (under that class's covariance when they are per class). */
 export function nearestMahalanobis(g: ClassGaussians, e: ArrayLike<number>): number {
   if (e.length !== g.d) throw new Error(`embedding has ${e.length} values, the Gaussians ${g.d}`);
-  return Math.sqrt(nearestDistance2(g.means, e, (v) => whitenedNorm2(g.factor, g.d, v)));
+  return Math.sqrt(nearestDistance2(g.means, e, (v, c) => whitenedNorm2(g.factors[g.factors.length === 1 ? 0 : c], g.d, v)));
 }
 
 /** Euclidean distance of e to the nearest class mean. */

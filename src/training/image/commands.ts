@@ -7,12 +7,14 @@ import type { Classifier } from '../../inference/classifier-pool.js';
 import { ImageDecodeError, preprocessImage } from '../../features/image/preprocess.js';
 import { parseImageFeatureSettings, type ImageFeatureSettings } from '../../features/image/settings.js';
 import { listImageFiles } from '../../ingest/image-source.js';
-import { argMax, summariseClassification, type ClassificationSummary } from './classification-summary.js';
+import { summariseClassification, type ClassificationSummary } from './classification-summary.js';
 import { listImageDataset, recordedTestSplit, splitDataset } from '../../ingest/image-dataset.js';
 import { trainImage, type TrainImageOptions, type TrainImageResult } from './train.js';
 import { DEFAULT_MODEL_BY_MEDIA } from '../../core/route.js';
+import { decideLabel, UNKNOWN_LABEL } from './decide-label.js';
 
-export const UNKNOWN_LABEL = 'unknown';
+export { decideLabel, UNKNOWN_LABEL } from './decide-label.js';
+
 
 /** Which served model: a name in the repository (default 'animal', latest version) or a version folder. */
 export interface ImageModelRef {
@@ -37,12 +39,6 @@ export async function loadImageModel(ref: ImageModelRef = {}): Promise<LoadedIma
   if (version.manifest.features.kind !== 'image') throw new Error(`model ${version.dir} is not an image model (features.kind = ${version.manifest.features.kind})`);
   const classifier = await loadClassifier(version);
   return { version, classifier, settings: parseImageFeatureSettings(version.manifest.features.settings) };
-}
-
-/** Label with the manifest's unknown threshold applied. */
-export function decideLabel(labels: readonly string[], probs: ArrayLike<number>, threshold?: number): string {
-  const best = argMax(probs);
-  return threshold !== undefined && probs[best] < threshold ? UNKNOWN_LABEL : labels[best];
 }
 
 /** `streamlens train image`: see TrainImageOptions. Prints the summary JSON on stdout. */

@@ -9,7 +9,9 @@ const TITLES: Record<TrainedModelResult['kind'], string> = {
   transfer: 'Transfer: frozen Darknet-Tiny + softmax head (224x224)',
   'transfer-gated': 'Transfer + "none of these" gate on the ImageNet cat/dog/fox mass (served; "none" on an animal counts wrong)',
   'transfer-fast': 'Cascade fast stage alone: frozen Darknet-Tiny on the input average-pooled 2x + softmax head',
-  'transfer-cascade': 'Cascade (served): the fast stage answers when sure, the full transfer model otherwise',
+  'transfer-cascade': 'Cascade: the fast stage answers when sure, the full transfer model otherwise',
+  'transfer-cascade-gated': 'Cascade + Mahalanobis "none of these" gates (served; "unknown" on an animal counts wrong)',
+  'transfer-ood-gated': 'Transfer + Mahalanobis "none of these" gate (served; "unknown" on an animal counts wrong)',
 };
 
 /** The HTML report of an image training run (analysis toolkit: tables, confusion matrices, curves). */

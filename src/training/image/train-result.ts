@@ -5,7 +5,7 @@ import type { NoneGateCalibration } from './none-gate.js';
 
 /** What `streamlens train image` returns and its report shows: one entry per model compared, and the shipped one. */
 export interface TrainedModelResult {
-  kind: 'zero-shot' | 'cnn' | 'transfer' | 'transfer-gated' | 'transfer-fast' | 'transfer-cascade';
+  kind: 'zero-shot' | 'cnn' | 'transfer' | 'transfer-gated' | 'transfer-fast' | 'transfer-cascade' | 'transfer-cascade-gated' | 'transfer-ood-gated';
   validation: ClassificationSummary;
   test: ClassificationSummary;
   epochs?: number;

@@ -18,7 +18,7 @@ import { loadDarknetTiny } from './darknet-backbone.js';
 import { listImageDataset, splitDataset, type LabelledImage } from '../../ingest/image-dataset.js';
 import { calibrateNoneGate, composeGatedTransferModel, animalMass, NONE_LABEL } from './none-gate.js';
 import { GENERATED_OOD_KINDS, labelledOutOfDistributionImages, renderedSceneImages } from './ood-images.js';
-import { scoreFilesOnnx } from './onnx-scoring.js';
+import { scoreFilesOnnx, scoreServedGraphs } from './onnx-scoring.js';
 import { composeTransferModel } from './models.js';
 import { trainSmallCnn } from './small-cnn-training.js';
 import { featureMatrix, fitFeatureHead, predictRows } from './head-training.js';
@@ -29,6 +29,9 @@ import { writeImageTrainingReport } from './report.js';
 import { calibrateUnknownThreshold } from './unknown-threshold.js';
 import { calibrateCascade, cascadeProbs, composeFastModel, CASCADE_DOWNSAMPLE } from './cascade.js';
 import { zeroShotScores } from './zero-shot-classes.js';
+import { IMAGE_MODEL_MAX_BATCH_SIZE } from './max-batch-size.js';
+import { gateServedGraphs, OOD_GATE_METHOD, type ServedGraphs } from './mahalanobis-gate.js';
+import { UNKNOWN_LABEL } from './decide-label.js';
 import { DEFAULT_MODEL_BY_MEDIA } from '../../core/route.js';
 
 export interface TrainImageOptions {
@@ -92,6 +95,11 @@ export interface TrainImageOptions {
   analyses?: boolean;
   /** Random trials of the analyses' head search (default 12). */
   searchBudget?: number;
+  /**
+   * Append the Mahalanobis "none of these" gates to the served graphs (default true; transfer models
+   * with an unknown threshold above 1/classes): see mahalanobis-gate.ts.
+   */
+  oodGate?: boolean;
   /** Progress lines (default stderr). */
   log?: (line: string) => void;
 }
@@ -332,10 +340,40 @@ export async function trainImage(options: TrainImageOptions): Promise<TrainImage
     }
   }
 
-  // Reference outputs of the shipped (tfjs) model on a few held-out images: the served path must reproduce them.
+  // ---- "none of these" by default: Mahalanobis gates appended to the served graphs (mahalanobis-gate.ts) ----
+  let oodGate: (Awaited<ReturnType<typeof gateServedGraphs>>['gates'] & { generatedUnknown: number }) | null = null;
+  let gatedGraphs: ServedGraphs | null = null;
+  if (options.oodGate !== false && shippedKind === 'transfer' && !gateApplies) {
+    if (unknownThreshold === null || !(unknownThreshold > 1 / labels.length)) {
+      log(`[train:image] out-of-distribution gate skipped: the unknown threshold ${unknownThreshold} is not above 1/${labels.length}, so the gate's uniform answer would not read "unknown"`);
+    } else {
+      const gated = await gateServedGraphs({ onnx, ...(fastOnnx ? { fastOnnx } : {}) }, settings, split, labels);
+      gatedGraphs = gated;
+      onnx = gated.onnx;
+      fastOnnx = gated.fastOnnx;
+      const served = (inputs: Array<string | Buffer>) => scoreServedGraphs(gated, settings, inputs, labels, cascade?.threshold, unknownThreshold ?? undefined);
+      const [val, test] = [await served(split.validation.map((i) => i.file)), await served(split.test.map((i) => i.file))];
+      servedScores = { validation: val.probs, test: test.probs };
+      results.push({
+        kind: cascade ? 'transfer-cascade-gated' : 'transfer-ood-gated',
+        validation: summariseClassification(labels, split.validation.map((i) => i.label), val.probs, val.decided),
+        test: summariseClassification(labels, split.test.map((i) => i.label), test.probs, test.decided),
+      });
+      const gen = (await served(generated.map((g) => g.image))).decided;
+      oodGate = { ...gated.gates, generatedUnknown: gen.filter((d) => d === UNKNOWN_LABEL).length / gen.length };
+      oodRejected = oodGate.generatedUnknown;
+      const t = results.at(-1)!.test;
+      log(
+        `[train:image] out-of-distribution gate: full model ${gated.gates.full.maxDistance}${gated.gates.fast ? `, fast stage ${gated.gates.fast.maxDistance}` : ''} (${gated.gates.full.covariance} covariance); test accuracy ${t.accuracy.toFixed(4)} (${t.unknown} unknown), recall ${labels.map((l) => `${l} ${t.perClass[l].recall.toFixed(3)}`).join(', ')}; generated images answered unknown ${(oodRejected * 100).toFixed(0)}%`,
+      );
+    }
+  }
+
+  // Reference outputs of the shipped model on a few held-out images (tfjs, or the gated ONNX graphs): the served path must reproduce them.
   const referenceItems = labels.flatMap((l) => split.test.filter((i) => i.label === l).slice(0, 2));
   let referenceProbs = await scoreFilesTfjs(shipped, settings, referenceItems.map((i) => i.file));
   if (cascade && fastModel) referenceProbs = cascadeProbs(await scoreFilesTfjs(fastModel, settings, referenceItems.map((i) => i.file)), referenceProbs, cascade.threshold).probs;
+  if (gatedGraphs) referenceProbs = (await scoreServedGraphs(gatedGraphs, settings, referenceItems.map((i) => i.file), labels, cascade?.threshold, undefined)).probs;
   const referencePredictions = referenceItems.map((it, i) => ({ id: it.id, label: it.label, probs: referenceProbs[i].map((p) => Number(p.toFixed(6))) }));
   log(`[train:image] shipping ${shippedKind} (validation accuracy ${best.validation.accuracy.toFixed(4)}), labels ${outLabels.join('/')}; ONNX vs tfjs max |diff| ${maxDiff.toExponential(2)}`);
 
@@ -379,6 +417,7 @@ export async function trainImage(options: TrainImageOptions): Promise<TrainImage
           features: { kind: 'image', settings: settings as unknown as Record<string, unknown> },
           ...(unknownThreshold !== null ? { unknownThreshold } : {}),
           ...(cascade ? { cascade: { threshold: cascade.threshold } } : {}),
+          maxBatchSize: IMAGE_MODEL_MAX_BATCH_SIZE,
           training: {
             data: options.data,
             model: shippedKind,
@@ -391,6 +430,16 @@ export async function trainImage(options: TrainImageOptions): Promise<TrainImage
             seed,
             ...(unknownCalibration ? { unknownThreshold: { method: 'largest threshold keeping >= 99% of validation images answered', ...unknownCalibration, oodRejected } } : {}),
             ...(noneGate ? { noneGate } : {}),
+            ...(oodGate
+              ? {
+                  oodGate: {
+                    method: OOD_GATE_METHOD,
+                    fitOn: `train split (${split.train.length} photos, originals)`,
+                    calibratedOn: `validation split (${split.validation.length} photos)`,
+                    ...oodGate,
+                  },
+                }
+              : {}),
             ...(cascade
               ? {
                   cascade: {
