@@ -2,7 +2,9 @@
  * `npm run bench -- inference`: for every shipped tensor model, batch-1 latency p50/p99 and
  * throughput at batch 1, 8 and 32, on onnxruntime-node (CPU, one intra-op thread = one core) and
  * on tfjs wasm (when the version ships its tfjs graph), measured in one run. Prints JSON.
- * Where onnxruntime serves a rewritten graph (src/inference/onnx/), the graph as stored is timed too.
+ * Where onnxruntime serves a rewritten graph (src/inference/onnx/), the graph as stored is timed too;
+ * where a version is an earlier one plus out-of-distribution gates (training.baseVersion), the base
+ * version's cascade is timed too, on the same photos. BENCH_MODELS=animal,emotion times only those.
  */
 import { dirname, join } from 'node:path';
 import { listModels, listVersions, modelsRoot, readVersion } from '../src/models/model-repository.js';
@@ -107,7 +109,9 @@ function round(x: number): number {
 export async function run(): Promise<object> {
   const root = modelsRoot();
   const models: Record<string, unknown>[] = [];
+  const only = process.env.BENCH_MODELS ? new Set(process.env.BENCH_MODELS.split(',').map((m) => m.trim())) : null;
   for (const name of listModels(root)) {
+    if (only && !only.has(name)) continue;
     const version = listVersions(name, root)[0];
     const { manifest, dir } = readVersion(join(root, name, version));
     if (manifest.format !== 'onnx' || !manifest.files.onnx) continue;
@@ -124,6 +128,20 @@ export async function run(): Promise<object> {
       entry.onnxruntimeFullModelOnly = await measure(onnx, itemShape, 2000, pool);
       entry.onnxruntimeFastStageOnly = await measure(fast, itemShape, 2000, pool);
       await cascade.dispose();
+      const baseVersion = (manifest.training as { baseVersion?: string }).baseVersion;
+      if (baseVersion && listVersions(name, root).includes(baseVersion)) {
+        // The same classifier without its gates: what the gates cost, on the same photos.
+        const base = readVersion(join(root, name, baseVersion));
+        if (base.manifest.cascade && base.manifest.files.fastOnnx && base.manifest.files.onnx) {
+          const b = new CascadeSession(
+            await createOnnxSession(join(base.dir, base.manifest.files.fastOnnx), { intraOpThreads: 1 }),
+            await createOnnxSession(join(base.dir, base.manifest.files.onnx), { intraOpThreads: 1 }),
+            base.manifest.cascade.threshold,
+          );
+          entry.onnxruntimeBaseVersion = { version: baseVersion, ...(await measure(b, itemShape, 4000, pool)) };
+          await b.dispose();
+        }
+      }
     } else {
       entry.onnxruntime = await measure(onnx, itemShape, 2000, pool);
       await onnx.dispose();
