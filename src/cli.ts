@@ -223,6 +223,7 @@ const BENCH_SUITES: Record<string, string> = {
   vision: 'bench/vision.ts',
   'image-ood': 'bench/image-ood.ts',
   'image-conditions': 'bench/image-conditions.ts',
+  'image-backbones': 'bench/image-backbones.ts',
   courses: 'bench/courses.ts',
   gateway: 'bench/gateway-load.ts',
   recommend: 'bench/recommend.ts',

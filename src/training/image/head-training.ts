@@ -13,11 +13,15 @@ export interface HeadHyperparameters {
 /** The recipe the shipped transfer head was trained with. */
 export const DEFAULT_HEAD: HeadHyperparameters = { learningRate: 1e-3, dropout: 0.3, l2: 1e-3 };
 
-/** Pooled backbone feature vectors as an [n, 512] tensor. */
+/** Pooled backbone feature vectors as an [n, d] tensor (d: their length, Darknet-Tiny's 512 when there are none). */
 export function featureMatrix(outs: ReadonlyArray<{ features: Float32Array }>): tf.Tensor2D {
-  const x = new Float32Array(outs.length * DARKNET_FEATURE_SIZE);
-  outs.forEach((o, i) => x.set(o.features, i * DARKNET_FEATURE_SIZE));
-  return tf.tensor2d(x, [outs.length, DARKNET_FEATURE_SIZE]);
+  const d = outs[0]?.features.length ?? DARKNET_FEATURE_SIZE;
+  const x = new Float32Array(outs.length * d);
+  outs.forEach((o, i) => {
+    if (o.features.length !== d) throw new Error(`featureMatrix: row ${i} has ${o.features.length} features, expected ${d}`);
+    x.set(o.features, i * d);
+  });
+  return tf.tensor2d(x, [outs.length, d]);
 }
 
 /**
@@ -38,7 +42,7 @@ export async function fitFeatureHead(data: {
 }): Promise<{ model: tf.LayersModel; history: FitHistory }> {
   const h = data.hyper ?? DEFAULT_HEAD;
   const { mean, variance } = tf.moments(data.xTrain, 0);
-  const model = buildTransferHead({ featureSize: DARKNET_FEATURE_SIZE, classes: data.classes, seed: data.seed, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D, l2: h.l2, dropout: h.dropout });
+  const model = buildTransferHead({ featureSize: data.xTrain.shape[1], classes: data.classes, seed: data.seed, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D, l2: h.l2, dropout: h.dropout });
   model.compile({ optimizer: tf.train.adam(h.learningRate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   const yTrain = tf.oneHot(data.yTrain, data.classes);
   const yVal = tf.oneHot(data.yVal, data.classes);
