@@ -235,6 +235,17 @@ export function registerTaskCommands(program: Command): void {
       printJson(speechSummary(r));
     });
   analyze
+    .command('backbones')
+    .description('pretrained backbones for the animal model compared (Darknet-Tiny, EfficientNet-Lite0) under the same head on the shipped split: accuracy, recall, McNemar, cost, the Mahalanobis gate; writes the report to --out and prints one JSON object')
+    .requiredOption('--efficientnet <dir>', 'converted EfficientNet-Lite0 weights (bash scripts/fetch-efficientnet-lite0.sh DIR)')
+    .requiredOption('--out <dir>', 'output folder')
+    .option('--data <dir>', 'the animal photos (default <data>/animals)')
+    .option('--non-animal <dir>', 'real non-animal photos for the gate columns (bash scripts/fetch-non-animal-photos.sh DIR)')
+    .action(async (o) => {
+      const { analyzeBackbones } = await import('../training/image/backbone-comparison.js');
+      printJson(await analyzeBackbones({ efficientNet: o.efficientnet, out: o.out, data: o.data, nonAnimal: o.nonAnimal }));
+    });
+  analyze
     .command('images')
     .description('the image analyses of a shipped animal model on its recorded split: grayscale vs RGB, head hyperparameter search, from-scratch CNN, McNemar / z-tests, ROC and PR curves; writes the report to --out and prints a summary')
     .option('--model <name|dir>', 'model name or version folder (default animal)')

