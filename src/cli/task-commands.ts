@@ -241,9 +241,10 @@ export function registerTaskCommands(program: Command): void {
     .requiredOption('--out <dir>', 'output folder')
     .option('--data <dir>', 'the animal photos (default <data>/animals)')
     .option('--non-animal <dir>', 'real non-animal photos for the gate columns (bash scripts/fetch-non-animal-photos.sh DIR)')
+    .option('--update-model-report', "also append the sections to the shipped animal version's report.html (model files untouched)")
     .action(async (o) => {
       const { analyzeBackbones } = await import('../training/image/backbone-comparison.js');
-      printJson(await analyzeBackbones({ efficientNet: o.efficientnet, out: o.out, data: o.data, nonAnimal: o.nonAnimal }));
+      printJson(await analyzeBackbones({ efficientNet: o.efficientnet, out: o.out, data: o.data, nonAnimal: o.nonAnimal, updateModelReport: o.updateModelReport === true }));
     });
   analyze
     .command('images')

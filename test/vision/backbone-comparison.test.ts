@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { escapeHtml } from '../../src/analysis/report.js';
 import { analyzeBackbones, BACKBONES_COMMAND, backboneComparisonSections, compareBackbones } from '../../src/training/image/backbone-comparison.js';
 import { EFFICIENTNET_LITE0_STAGES } from '../../src/training/image/efficientnet-lite.js';
 import { reportPageProblems } from '../helpers/report-page.js';
+import { resolveModel, sha256File } from '../../src/models/model-repository.js';
 
 /**
  * `streamlens analyze backbones` on a few real photos per class, with EfficientNet-Lite0's architecture
@@ -84,5 +85,28 @@ describe('pretrained backbones compared', () => {
     for (const s of sections) expect(html).toContain(`<h2>${escapeHtml(s.title!)}</h2>`);
     expect(html).toContain(escapeHtml(BACKBONES_COMMAND));
     expect(await reportPageProblems(written.report)).toEqual([]);
+    expect(written.modelReport).toBeNull();
+  }, 300_000);
+
+  it('--update-model-report appends the sections to the shipped version\'s report (a copy here) and updates its hash, keeping its other sections', async () => {
+    const root = join(dir, 'models');
+    const v = resolveModel('animal');
+    cpSync(v.dir, join(root, 'animal', v.manifest.version), { recursive: true });
+    const before = readFileSync(join(v.dir, 'report.html'), 'utf8');
+    const previous = process.env.STREAMLENS_MODELS;
+    process.env.STREAMLENS_MODELS = root;
+    try {
+      const written = await analyzeBackbones({ efficientNet: dir, limitPerClass: 12, out: join(dir, 'report2'), updateModelReport: true, log: () => {} });
+      expect(written.modelReport).toBe(join(root, 'animal', v.manifest.version, 'report.html'));
+      const html = readFileSync(written.modelReport!, 'utf8');
+      expect(html).toContain('<h2>Pretrained backbones: held-out results</h2>');
+      expect(html.split('<h2>Pretrained backbones: held-out results</h2>')).toHaveLength(2); // replaced, not added twice
+      expect(html).toContain(before.slice(before.indexOf('<h1>'), before.indexOf('<h1>') + 2000));
+      const copy = resolveModel('animal');
+      expect(copy.manifest.sha256['report.html']).toBe(sha256File(written.modelReport!));
+    } finally {
+      if (previous === undefined) delete process.env.STREAMLENS_MODELS;
+      else process.env.STREAMLENS_MODELS = previous;
+    }
   }, 300_000);
 });

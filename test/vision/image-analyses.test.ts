@@ -185,6 +185,8 @@ describe('the shipped version report', () => {
     expect(html).toContain('streamlens analyze images --out DIR --update-model-report');
     for (const what of ['ROC curves, one-vs-rest per class, micro and macro average', 'precision-recall curves with average precision']) expect(html.split(`${what}</h2>`).length - 1).toBe(3);
     expect(html).toMatch(/<h2>CNN from scratch[^<]*: confusion matrix \(test\)<\/h2>/);
+    // The pretrained-backbone comparison (analyze backbones --update-model-report) and the gate's sections (train image-gate).
+    for (const t of ['Pretrained backbones: held-out results', 'Pretrained backbones: McNemar on the test photos', 'As served ("unknown" counts wrong)']) expect(html, t).toContain(`<h2>${escapeHtml(t)}</h2>`);
     // The manifest's hash of the report is the report's, and the version still loads (its model files are checked by hash).
     expect(manifest.sha256[manifest.files.report!]).toBe(sha256File(join(dir, manifest.files.report!)));
     await expectOpensCleanly(join(dir, manifest.files.report!), html.split('<img').length - 1);

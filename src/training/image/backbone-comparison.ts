@@ -10,11 +10,12 @@
  * per-class Mahalanobis gate of each backbone's features. `streamlens analyze backbones` writes it as a
  * report; `npm run bench -- image-backbones` prints it.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { mcnemar, mcnemarTable } from '../../analysis/contingency-tests.js';
 import { rocAucBinary } from '../../analysis/curves.js';
+import { appendSectionsToReportHtml } from '../../analysis/report-append.js';
 import { writeReport, type ReportSection } from '../../analysis/report.js';
 import { requireDataPath } from '../../core/paths.js';
 import { decodeResizedRgb, normaliseRgb } from '../../features/image/preprocess.js';
@@ -23,7 +24,7 @@ import { IMAGE_EXTENSIONS, listImageDataset, splitDataset } from '../../ingest/i
 import { createOnnxSession } from '../../inference/onnx-session.js';
 import type { InferenceSession } from '../../inference/session.js';
 import { initTrainingBackend } from '../../inference/tfjs-backend.js';
-import { resolveModel } from '../../models/model-repository.js';
+import { resolveModel, sha256File } from '../../models/model-repository.js';
 import { embeddingGraph } from '../../monitoring/embedding.js';
 import { exportToOnnx } from '../onnx-export/index.js';
 import { fitClassGaussians, nearestMahalanobis } from './class-gaussians.js';
@@ -232,12 +233,30 @@ export function backboneComparisonSections(r: BackboneComparison): ReportSection
   ];
 }
 
-/** `streamlens analyze backbones`: writes report.html + report.json to `out` and returns the comparison (without the per-photo predictions). */
-export async function analyzeBackbones(options: CompareBackbonesOptions & { out: string }): Promise<Omit<BackboneComparison, 'testPredictions' | 'testLabels'> & { report: string }> {
+/**
+ * `streamlens analyze backbones`: writes report.html + report.json to `out` and returns the comparison
+ * (without the per-photo predictions); with `updateModelReport`, also appends the sections to the shipped
+ * animal version's report.html (its own block: other appended sections stay; the model files untouched).
+ */
+export async function analyzeBackbones(options: CompareBackbonesOptions & { out: string; updateModelReport?: boolean }): Promise<Omit<BackboneComparison, 'testPredictions' | 'testLabels'> & { report: string; modelReport: string | null }> {
   const r = await compareBackbones(options);
-  const { htmlPath } = await writeReport(options.out, { title: 'streamlens animal recogniser: pretrained backbones compared', sections: backboneComparisonSections(r) });
+  const sections = backboneComparisonSections(r);
+  const { htmlPath } = await writeReport(options.out, { title: 'streamlens animal recogniser: pretrained backbones compared', sections });
+  let modelReport: string | null = null;
+  if (options.updateModelReport) {
+    const v = resolveModel('animal');
+    const file = v.manifest.files.report;
+    if (!file) throw new Error(`model ${v.manifest.name} v${v.manifest.version} has no report file to update`);
+    const path = join(v.dir, file);
+    writeFileSync(path, await appendSectionsToReportHtml(readFileSync(path, 'utf8'), `Pretrained backbones (${BACKBONES_COMMAND} --update-model-report)`, sections, undefined, 'backbones'));
+    const mPath = join(v.dir, 'manifest.json');
+    const raw = JSON.parse(readFileSync(mPath, 'utf8')) as { sha256: Record<string, string> };
+    raw.sha256[file] = sha256File(path);
+    writeFileSync(mPath, JSON.stringify(raw, null, 2) + '\n');
+    modelReport = path;
+  }
   const { testPredictions: _p, testLabels: _l, ...summary } = r;
-  return { ...summary, report: htmlPath };
+  return { ...summary, report: htmlPath, modelReport };
 }
 
 
