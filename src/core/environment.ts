@@ -62,6 +62,7 @@ export const ENVIRONMENT = {
   STREAMLENS_ORT_THREADS: { schema: z.coerce.number().int().positive().optional().transform((v) => v ?? 1), help: 'onnxruntime intra-op threads per session (default 1)' },
   STREAMLENS_ONNX_REWRITE: { schema: onOff('on'), help: "serve the verified GEMM rewrite of ONNX graphs (default 'on')" },
   STREAMLENS_EP: { schema: lowerChoice(['cpu', 'cuda'] as const, 'cpu'), help: "onnxruntime execution provider (default 'cpu')" },
+  STREAMLENS_CASCADE: { schema: onOff('on'), help: "serve a version's cascade when it has one; 'off' serves its full model alone: a shorter tail, half the throughput (default 'on')" },
   STREAMLENS_MONITORING: { schema: onOff('on'), help: "live drift monitoring in the inference stages (default 'on')" },
   // Logs
   LOG_LEVEL: { schema: lowerChoice(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const), help: 'log level (debug and trace also print stack traces)' },

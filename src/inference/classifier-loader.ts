@@ -33,7 +33,9 @@ export function servingRuntime(): 'onnx' | 'tfjs' {
  * Loads a classifier version: checks its feature settings, opens an inference session
  * (onnxruntime-node with one intra-op thread per worker by default, `STREAMLENS_ORT_THREADS`
  * overrides; or tfjs wasm when asked and the version ships its tfjs graph), checks the input
- * shape against the manifest, warms it up and verifies the output is a probability vector.
+ * shape against the manifest, warms it up and verifies the output is a probability vector. A version
+ * with a cascade is served as one (CascadeSession) unless `STREAMLENS_CASCADE=off`: then its full model
+ * alone (the same answers for the photos the fast stage would escalate, no two-stage tail).
  */
 export async function loadClassifier(v: ModelVersion): Promise<Classifier> {
   const m = v.manifest;
@@ -49,7 +51,7 @@ export async function loadClassifier(v: ModelVersion): Promise<Classifier> {
         log: (line) => log.warn(line),
       });
     if (runtime === 'tfjs') session = await createTfjsSession(join(v.dir, dirname(m.files.tfjs!)));
-    else if (m.cascade) {
+    else if (m.cascade && envValue('STREAMLENS_CASCADE')) {
       const full = await onnxSession(m.files.onnx);
       try {
         const counted = { model: m.name, version: m.version };
