@@ -241,10 +241,12 @@ export function registerTaskCommands(program: Command): void {
     .requiredOption('--out <dir>', 'output folder')
     .option('--data <dir>', 'the animal photos (default <data>/animals)')
     .option('--non-animal <dir>', 'real non-animal photos for the gate columns (bash scripts/fetch-non-animal-photos.sh DIR)')
+    .option('--augmented-copies <n>', 'random augmented copies of each training photo besides it and its mirror (default 0: the features alone)', int('--augmented-copies'))
+    .option('--seeds <n>', 'heads per backbone (seeds seed, seed + 1, ...), probabilities averaged (default 1)', int('--seeds'))
     .option('--update-model-report', "also append the sections to the shipped animal version's report.html (model files untouched)")
     .action(async (o) => {
       const { analyzeBackbones } = await import('../training/image/backbone-comparison.js');
-      printJson(await analyzeBackbones({ efficientNet: o.efficientnet, out: o.out, data: o.data, nonAnimal: o.nonAnimal, updateModelReport: o.updateModelReport === true }));
+      printJson(await analyzeBackbones({ efficientNet: o.efficientnet, out: o.out, data: o.data, nonAnimal: o.nonAnimal, augmentedCopies: o.augmentedCopies, seeds: o.seeds, updateModelReport: o.updateModelReport === true }));
     });
   analyze
     .command('images')

@@ -62,7 +62,9 @@ function writeRandomLite0(to: string): void {
 describe('pretrained backbones compared', () => {
   it('trains the same head on each backbone, counts McNemar from the predictions, and writes a report that opens cleanly', async () => {
     writeRandomLite0(dir);
-    const r = await compareBackbones({ efficientNet: dir, limitPerClass: 12, log: () => {} });
+    const r = await compareBackbones({ efficientNet: dir, limitPerClass: 12, augmentedCopies: 1, seeds: 2, log: () => {} });
+    expect(r.backbones['darknet-tiny'].seedTestAccuracy).toHaveLength(2);
+    expect(r.trainedOn).toMatch(/1 random augmented copy .*2 head seeds, probabilities averaged/);
     expect(Object.keys(r.backbones)).toEqual(['darknet-tiny', 'efficientnet-lite0']);
     expect(r.backbones['darknet-tiny'].featureSize).toBe(512);
     expect(r.backbones['efficientnet-lite0'].featureSize).toBe(1280);

@@ -31,15 +31,14 @@ import { fitClassGaussians, nearestMahalanobis } from './class-gaussians.js';
 import { argMax, summariseClassification } from './classification-summary.js';
 import { buildEfficientNetLite0, EFFICIENTNET_FEATURE_LAYER, readConvertedWeights } from './efficientnet-lite.js';
 import { featureMatrix, fitFeatureHead, predictRows } from './head-training.js';
+import { variantRgb, type ImageVariant } from './backbone-features.js';
+import { DEFAULT_AUGMENT } from './augment.js';
+import { FeatureCache } from './feature-cache.js';
 import { calibrateMaxDistance } from './mahalanobis-gate.js';
 
-/** The photo's RGB tensor (model input), and its mirror image. */
-async function tensors(file: string, s: ImageFeatureSettings): Promise<[Float32Array, Float32Array]> {
-  const x = normaliseRgb((await decodeResizedRgb(file, s)).rgb, s);
-  const m = new Float32Array(x.length);
-  for (let y = 0; y < s.height; y++)
-    for (let c = 0; c < s.width; c++) for (let k = 0; k < 3; k++) m[(y * s.width + c) * 3 + k] = x[(y * s.width + (s.width - 1 - c)) * 3 + k];
-  return [x, m];
+/** The photo's RGB tensor (model input). */
+async function photoTensor(file: string, s: ImageFeatureSettings): Promise<Float32Array> {
+  return normaliseRgb((await decodeResizedRgb(file, s)).rgb, s);
 }
 
 async function run1(session: InferenceSession, x: Float32Array, s: ImageFeatureSettings): Promise<Float32Array> {
@@ -55,6 +54,10 @@ export interface CompareBackbonesOptions {
   nonAnimal?: string;
   /** Use at most this many photos per class, split afresh (tests). */
   limitPerClass?: number;
+  /** Random augmented copies of each training photo besides it and its mirror (default 0: the features alone compared). */
+  augmentedCopies?: number;
+  /** Heads trained per backbone with seeds seed, seed + 1, ...; their averaged probabilities answer (default 1). */
+  seeds?: number;
   log?: (line: string) => void;
 }
 
@@ -74,6 +77,9 @@ export interface BackboneResult {
   graphBytes: number;
   batch1FeatureMs: { p50: number; p90: number };
   headEpochs: number;
+  /** Per head seed (the first is the split's seed); the other accuracy figures are of their averaged probabilities. */
+  seedValidationAccuracy: number[];
+  seedTestAccuracy: number[];
   validationAccuracy: number;
   testAccuracy: number;
   testRecall: Record<string, number>;
@@ -94,6 +100,9 @@ export async function compareBackbones(options: CompareBackbonesOptions): Promis
   if (options.limitPerClass) items = labels.flatMap((l) => items.filter((i) => i.label === l).slice(0, options.limitPerClass));
   const split = options.limitPerClass ? splitDataset(items, { seed }) : splitDataset(items, v.manifest.training.split as { seed: number });
   const eff = buildEfficientNetLite0(readConvertedWeights(options.efficientNet), s.width);
+  const copies = options.augmentedCopies ?? 0;
+  const variants: ImageVariant[] = ['orig', 'flip', ...Array.from({ length: copies }, (_, k) => `aug${k}` as ImageVariant)];
+  const seeds = Array.from({ length: Math.max(1, options.seeds ?? 1) }, (_, k) => seed + k);
   const effFeatures = tf.model({ inputs: eff.inputs, outputs: eff.getLayer(EFFICIENTNET_FEATURE_LAYER).output as tf.SymbolicTensor });
   const effLogits = tf.model({ inputs: eff.inputs, outputs: eff.outputs[0] });
   const graphs: Record<string, Uint8Array> = {
@@ -109,16 +118,20 @@ export async function compareBackbones(options: CompareBackbonesOptions): Promis
     const session = await createOnnxSession(graph, { rewrite: false, intraOpThreads: 1 });
     const started = Date.now();
     const trainRows: Float32Array[] = [];
-    for (const it of split.train) for (const x of await tensors(it.file, s)) trainRows.push(await run1(session, x, s));
+    for (const it of split.train) {
+      const bytes = readFileSync(it.file);
+      const key = FeatureCache.contentKey(bytes);
+      for (const variant of variants) trainRows.push(await run1(session, normaliseRgb(await variantRgb(bytes, variant, s, key, DEFAULT_AUGMENT), s), s));
+    }
     const rowsOf = async (files: string[]) => {
       const out: Float32Array[] = [];
-      for (const f of files) out.push(await run1(session, (await tensors(f, s))[0], s));
+      for (const f of files) out.push(await run1(session, await photoTensor(f, s), s));
       return out;
     };
     const valRows = await rowsOf(split.validation.map((i) => i.file));
     const testRows = await rowsOf(split.test.map((i) => i.file));
     const nonRows = await rowsOf(nonAnimal);
-    const probe = (await tensors(split.test[0].file, s))[0];
+    const probe = await photoTensor(split.test[0].file, s);
     const lat: number[] = [];
     for (let i = 0; i < 40; i++) {
       const t = performance.now();
@@ -129,17 +142,30 @@ export async function compareBackbones(options: CompareBackbonesOptions): Promis
     lat.sort((a, b) => a - b);
     const m = (rows: Float32Array[]) => featureMatrix(rows.map((features) => ({ features })));
     const [xTrain, xVal, xTest] = [m(trainRows), m(valRows), m(testRows)];
-    const yTrain = split.train.flatMap((it) => [labels.indexOf(it.label), labels.indexOf(it.label)]);
-    const { model, history } = await fitFeatureHead({ xTrain, yTrain, xVal, yVal: y(split.validation), classes: labels.length, seed, epochs: 60, patience: 8 });
-    const [val, test] = [predictRows(model, xVal), predictRows(model, xTest)];
+    const yTrain = split.train.flatMap((it) => variants.map(() => labels.indexOf(it.label)));
+    // One head per seed; with several, their averaged probabilities are the backbone's answer.
+    const val = split.validation.map(() => labels.map(() => 0));
+    const test = split.test.map(() => labels.map(() => 0));
+    const seedValidationAccuracy: number[] = [];
+    const seedTestAccuracy: number[] = [];
+    let headEpochs = 0;
+    for (const [k, headSeed] of seeds.entries()) {
+      const { model, history } = await fitFeatureHead({ xTrain, yTrain, xVal, yVal: y(split.validation), classes: labels.length, seed: headSeed, epochs: 60, patience: 8 });
+      const [pv, pt] = [predictRows(model, xVal), predictRows(model, xTest)];
+      model.dispose();
+      if (k === 0) headEpochs = history.epochs;
+      pv.forEach((r, i) => r.forEach((x, j) => (val[i][j] += x / seeds.length)));
+      pt.forEach((r, i) => r.forEach((x, j) => (test[i][j] += x / seeds.length)));
+      seedValidationAccuracy.push(Number(summariseClassification(labels, split.validation.map((i) => i.label), pv).accuracy.toFixed(4)));
+      seedTestAccuracy.push(Number(summariseClassification(labels, split.test.map((i) => i.label), pt).accuracy.toFixed(4)));
+    }
     tf.dispose([xTrain, xVal, xTest]);
-    model.dispose();
     testPredictions[name] = test.map((p) => labels[argMax(p)]);
     const vs = summariseClassification(labels, split.validation.map((i) => i.label), val);
     const ts = summariseClassification(labels, split.test.map((i) => i.label), test);
     let ood: BackboneResult['perClassMahalanobisGate'] = null;
     if (nonRows.length) {
-      const trainOrig = trainRows.filter((_, i) => i % 2 === 0);
+      const trainOrig = trainRows.filter((_, i) => i % variants.length === 0);
       const g = fitClassGaussians(trainOrig, y(split.train), labels.length, 0.1, 'per-class');
       const d = (rows: Float32Array[]) => rows.map((e) => nearestMahalanobis(g, e));
       const { maxDistance } = calibrateMaxDistance(d(valRows), 0.97);
@@ -154,7 +180,9 @@ export async function compareBackbones(options: CompareBackbonesOptions): Promis
       featureSize: trainRows[0].length,
       graphBytes: graph.byteLength,
       batch1FeatureMs: { p50: Number(lat[20].toFixed(2)), p90: Number(lat[36].toFixed(2)) },
-      headEpochs: history.epochs,
+      headEpochs,
+      seedValidationAccuracy,
+      seedTestAccuracy,
       validationAccuracy: Number(vs.accuracy.toFixed(4)),
       testAccuracy: Number(ts.accuracy.toFixed(4)),
       testRecall: Object.fromEntries(labels.map((l) => [l, Number(ts.perClass[l].recall.toFixed(4))])),
@@ -168,7 +196,7 @@ export async function compareBackbones(options: CompareBackbonesOptions): Promis
   const groups = [[281, 282, 283, 284, 285], Array.from({ length: 118 }, (_, i) => 151 + i), [277, 278, 279, 280]];
   let zeroShotRight = 0;
   for (const it of split.test) {
-    const x = (await tensors(it.file, s))[0];
+    const x = await photoTensor(it.file, s);
     const p = tf.tidy(() => tf.softmax(effLogits.predict(tf.tensor4d(x, [1, s.height, s.width, 3])) as tf.Tensor).dataSync());
     if (labels[argMax(groups.map((g) => g.reduce((a, i) => a + p[i], 0)))] === it.label) zeroShotRight++;
   }
@@ -176,7 +204,7 @@ export async function compareBackbones(options: CompareBackbonesOptions): Promis
   const table = mcnemarTable(split.test.map((i) => i.label), testPredictions[names[0]], testPredictions[names[1]]);
   return {
     split: { train: split.train.length, validation: split.validation.length, test: split.test.length, seed },
-    trainedOn: 'each training photo and its mirror image',
+    trainedOn: `each training photo, its mirror image${copies ? ` and ${copies} random augmented cop${copies === 1 ? 'y' : 'ies'} (the training recipe's ranges)` : ''}; ${seeds.length} head seed${seeds.length === 1 ? '' : 's'}${seeds.length > 1 ? ', probabilities averaged' : ''}`,
     backbones,
     efficientNetZeroShotTestAccuracy: Number((zeroShotRight / split.test.length).toFixed(4)),
     mcnemarTest: {
@@ -201,6 +229,7 @@ export function backboneComparisonSections(r: BackboneComparison): ReportSection
     b.validationAccuracy,
     b.testAccuracy,
     b.testMacroF1,
+    b.seedTestAccuracy.join(' / '),
     ...Object.values(b.testRecall),
     b.batch1FeatureMs.p50,
     b.perClassMahalanobisGate?.rocAuc ?? '-',
@@ -221,7 +250,7 @@ export function backboneComparisonSections(r: BackboneComparison): ReportSection
     {
       kind: 'table',
       title: 'Pretrained backbones: held-out results',
-      columns: ['backbone', 'features', 'validation accuracy', 'test accuracy', 'test macro F1', ...labels.map((l) => `recall ${l}`), 'batch-1 features ms (one core)', 'gate ROC AUC', 'non-animal "unknown"'],
+      columns: ['backbone', 'features', 'validation accuracy', 'test accuracy', 'test macro F1', 'test accuracy per head seed', ...labels.map((l) => `recall ${l}`), 'batch-1 features ms (one core)', 'gate ROC AUC', 'non-animal "unknown"'],
       rows,
     },
     {
