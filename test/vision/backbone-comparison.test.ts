@@ -1,11 +1,11 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mcnemar } from '../../src/analysis/contingency-tests.js';
 import { escapeHtml } from '../../src/analysis/report.js';
 import { analyzeBackbones, BACKBONES_COMMAND, backboneComparisonSections, compareBackbones } from '../../src/training/image/backbone-comparison.js';
-import { EFFICIENTNET_LITE0_STAGES } from '../../src/training/image/efficientnet-lite.js';
+import { writeRandomLite0 } from '../helpers/efficientnet-weights.js';
 import { reportPageProblems } from '../helpers/report-page.js';
 import { resolveModel, sha256File } from '../../src/models/model-repository.js';
 
@@ -16,48 +16,6 @@ import { resolveModel, sha256File } from '../../src/models/model-repository.js';
  */
 const dir = mkdtempSync(join(tmpdir(), 'streamlens-backbones-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function writeRandomLite0(to: string): void {
-  let seed = 7;
-  const index: Record<string, { shape: number[]; offset: number; length: number }> = {};
-  const values: number[] = [];
-  const put = (name: string, shape: number[], base = 0, scale = 0.2) => {
-    const n = shape.reduce((a, b) => a * b, 1);
-    index[name] = { shape, offset: values.length, length: n };
-    for (let i = 0; i < n; i++) values.push(base + (((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5) * scale);
-  };
-  const bn = (p: string, c: number) => {
-    put(`${p}.weight`, [c], 1);
-    put(`${p}.bias`, [c], 0, 0.1);
-    put(`${p}.running_mean`, [c], 0, 0.1);
-    put(`${p}.running_var`, [c], 1, 0.1);
-  };
-  put('_conv_stem.weight', [32, 3, 3, 3]);
-  bn('_bn0', 32);
-  let block = 0;
-  let cin = 32;
-  for (const [expand, kernel, , out, repeats] of EFFICIENTNET_LITE0_STAGES) {
-    for (let r = 0; r < repeats; r++, block++) {
-      const p = `_blocks.${block}`;
-      const mid = cin * expand;
-      if (expand !== 1) {
-        put(`${p}._expand_conv.weight`, [mid, cin, 1, 1]);
-        bn(`${p}._bn0`, mid);
-      }
-      put(`${p}._depthwise_conv.weight`, [mid, 1, kernel, kernel]);
-      bn(`${p}._bn1`, mid);
-      put(`${p}._project_conv.weight`, [out, mid, 1, 1]);
-      bn(`${p}._bn2`, out);
-      cin = out;
-    }
-  }
-  put('_conv_head.weight', [1280, 320, 1, 1]);
-  bn('_bn1', 1280);
-  put('_fc.weight', [1000, 1280], 0, 0.05);
-  put('_fc.bias', [1000], 0, 0.05);
-  writeFileSync(join(to, 'weights.json'), JSON.stringify(index));
-  writeFileSync(join(to, 'weights.bin'), Buffer.from(Float32Array.from(values).buffer));
-}
 
 describe('pretrained backbones compared', () => {
   it('trains the same head on each backbone, counts McNemar from the predictions, and writes a report that opens cleanly', async () => {
