@@ -6,7 +6,7 @@ import { requireDataPath } from '../../src/core/paths.js';
 import { parseImageFeatureSettings } from '../../src/features/image/settings.js';
 import { listImageDataset, splitDataset } from '../../src/ingest/image-dataset.js';
 import { loadClassifier } from '../../src/inference/classifier-loader.js';
-import { appendDistanceGate, invertLowerTriangular, isGateNode } from '../../src/inference/onnx/distance-gate.js';
+import { appendDistanceGate, float16Bits, float16Value, gateDistance, gateWhitening, invertLowerTriangular, isGateNode } from '../../src/inference/onnx/distance-gate.js';
 import { decodeOnnxModel } from '../../src/inference/onnx/onnx-proto.js';
 import { createOnnxSession } from '../../src/inference/onnx-session.js';
 import { resolveModel } from '../../src/models/model-repository.js';
@@ -30,6 +30,21 @@ const base = resolveModel('animal', '2');
 const readGraph = (v: typeof base, file: string) => new Uint8Array(readFileSync(join(v.dir, file)));
 
 describe('distance gate graph rewrite', () => {
+  it('rounds to float16 as IEEE 754 binary16 does (nearest, ties to even; subnormals; overflow)', () => {
+    expect(float16Bits(1)).toBe(0x3c00);
+    expect(float16Bits(-2)).toBe(0xc000);
+    expect(float16Bits(65504)).toBe(0x7bff);
+    expect(float16Bits(70000)).toBe(0x7c00);
+    expect(float16Bits(2 ** -24)).toBe(0x0001);
+    expect(float16Bits(2 ** -26)).toBe(0x0000);
+    expect(float16Bits(1 + 2 ** -11)).toBe(0x3c00); // a tie: to the even neighbour
+    expect(float16Bits(1 + 3 * 2 ** -11)).toBe(0x3c02);
+    for (const x of [0.1, -3.14159, 1234.5, 6.1e-5, -7e-6]) {
+      const back = float16Value(float16Bits(x));
+      expect(Math.abs(back - x)).toBeLessThanOrEqual(Math.max(Math.abs(x) * 2 ** -11, 2 ** -25));
+    }
+  });
+
   it('inverts a lower-triangular factor: L times L^-1 is the identity', () => {
     const d = 7;
     const r = uniforms(3);
@@ -63,14 +78,20 @@ describe('distance gate graph rewrite', () => {
     expect(g.factors).toHaveLength(covariance === 'shared' ? 1 : 3);
     const x = batch(12);
     const e = await embed.run(x, [12, 224, 224, 3]);
-    const distances = Array.from({ length: 12 }, (_, i) => nearestMahalanobis(g, e.data.subarray(i * 512, (i + 1) * 512)));
+    // The graph computes the distance under the float16-rounded whitening: gateDistance, within 1e-3 of the exact one.
+    const whitening = gateWhitening(g.factors, g.d);
+    const exact = Array.from({ length: 12 }, (_, i) => nearestMahalanobis(g, e.data.subarray(i * 512, (i + 1) * 512)));
+    const distances = Array.from({ length: 12 }, (_, i) => gateDistance(whitening, g.means, e.data.subarray(i * 512, (i + 1) * 512)));
+    distances.forEach((d, i) => expect(Math.abs(d - exact[i]) / exact[i]).toBeLessThan(1e-3));
     const cut = [...distances].sort((a, b) => a - b)[5];
-    const gated = appendDistanceGate(bytes, { factors: g.factors, means: g.means, maxDistance: cut, embedding });
+    const gated = appendDistanceGate(bytes, { whitening, means: g.means, maxDistance: cut, embedding });
     // The gate leaves the interface alone: one output, the same name; the head is still found; the embedding graph is the same.
     const m = decodeOnnxModel(gated);
     expect(m.graph.output.map((o) => o.name)).toEqual(decodeOnnxModel(bytes).graph.output.map((o) => o.name));
-    const distanceNodes = covariance === 'shared' ? ['Gemm', 'ReduceSumSquare', 'Add'] : ['Sub', 'Reshape', 'ReduceSumSquare'];
-    expect(m.graph.node.filter(isGateNode).map((n) => n.opType)).toEqual(['MatMul', ...distanceNodes, 'ReduceMin', 'LessOrEqual', 'Where']);
+    expect(m.graph.node.filter(isGateNode).map((n) => n.opType)).toEqual(['Slice', 'Cast', 'MatMul', 'Reshape', 'Cast', 'MatMul', 'Reshape', 'Concat', 'Sub', 'ReduceSumSquare', 'ReduceMin', 'LessOrEqual', 'Where']);
+    // Stored in float16, the zero lower-left block of every whitening left out: well under a dense float32 matrix.
+    const added = gated.byteLength - bytes.byteLength;
+    expect(added).toBeLessThan(0.4 * 512 * 512 * 4 * g.factors.length + 20_000);
     expect(headInputName(gated)).toBe(embedding);
     expect(Buffer.from(embeddingGraph(gated, embedding)).equals(Buffer.from(embeddingGraph(bytes, embedding)))).toBe(true);
     const session = await createOnnxSession(gated, { rewrite: false });
@@ -89,12 +110,12 @@ describe('distance gate graph rewrite', () => {
     });
     expect(inside).toBeGreaterThanOrEqual(5);
     expect(beyond).toBeGreaterThanOrEqual(5);
-    const spec = { factors: g.factors, means: g.means, maxDistance: cut, embedding };
+    const spec = { whitening, means: g.means, maxDistance: cut, embedding };
     expect(() => appendDistanceGate(gated, spec)).toThrow(/already has a gate/);
     expect(() => appendDistanceGate(bytes, { ...spec, maxDistance: 0 })).toThrow(/maxDistance must be a positive number/);
     expect(() => appendDistanceGate(bytes, { ...spec, embedding: 'nope' })).toThrow(/no node outputs the embedding 'nope'/);
-    expect(() => appendDistanceGate(bytes, { ...spec, factors: [g.factors[0], g.factors[0]] })).toThrow(/2 factors for 3 classes/);
-    expect(() => appendDistanceGate(bytes, { ...spec, factors: [g.factors[0]], means: [g.means[0], g.means[1]] })).toThrow(/is not \[batch, 2\]/);
+    expect(() => appendDistanceGate(bytes, { ...spec, whitening: [whitening[0], whitening[0]] })).toThrow(/2 whitening matrices for 3 classes/);
+    expect(() => appendDistanceGate(bytes, { ...spec, whitening: [whitening[0]], means: [g.means[0], g.means[1]] })).toThrow(/is not \[batch, 2\]/);
     await Promise.all([embed.dispose(), plain.dispose(), session.dispose()]);
   }, 60_000);
 });

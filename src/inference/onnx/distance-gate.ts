@@ -8,14 +8,17 @@
  * stage a uniform answer is below its threshold and escalates; at the last stage it is below the
  * unknown threshold and is answered "unknown".
  *
- * Nodes (opset 13-17). Shared covariance, with W = L^-T and whitened means mu_c = m_c W, so that
- * |L^-1 (e - m_c)|^2 = |z|^2 - 2 z . mu_c + |mu_c|^2 for z = e W (one d x d product):
- *   z = MatMul(e, W); cross = Gemm(z, M^T, |mu|^2, alpha = -2); d2 = cross + ReduceSumSquare(z).
- * Per-class covariances, with W = [L_1^-T ... L_K^-T] (d x Kd) and mu = [m_1 L_1^-T ... m_K L_K^-T]:
- *   d2 = ReduceSumSquare(Reshape(MatMul(e, W) - mu, [-1, K, d]), axis 2).
- * Then nearest = ReduceMin(d2); inside = LessOrEqual(nearest, maxDistance^2); out = Where(inside, probs, 1/K).
- * Every node and weight is named with OOD_GATE_PREFIX, so the embedding extraction (monitoring) can
- * tell the classifier's head from the gate.
+ * With the whitening W_c = L_c^-T, |L_c^-1 (e - m_c)|^2 = |e W_c - mu_c|^2 for mu_c = m_c W_c. W_c is
+ * stored in float16 (gateWhitening; the distance the graph computes is gateDistance's, under the
+ * rounded W_c, about 1e-4 relative from the exact one) and, being upper-triangular, in two blocks: its
+ * first d/2 columns only read the first d/2 values of e. That keeps a per-class gate at 1.2 MB a graph
+ * (3.1 MB as a dense float32 matrix). Nodes (opset 13-17; ReduceSumSquare/ReduceMin take axes as
+ * attributes), with W_a / W_b the two column blocks of every W_c side by side:
+ *   z = Concat(Reshape(Slice(e, 0:d/2) Cast(W_a), [-1, K', d/2]), Reshape(e Cast(W_b), [-1, K', d - d/2]))
+ *   d2 = ReduceSumSquare(z - mu, axis 2)      (K' = 1 for a shared covariance: broadcast to the K means)
+ *   inside = LessOrEqual(ReduceMin(d2), maxDistance^2); out = Where(inside, probs, 1/K).
+ * onnxruntime folds the Casts of the constant weights once, at load. Every node and weight is named with
+ * OOD_GATE_PREFIX, so the embedding extraction (monitoring) can tell the classifier's head from the gate.
  */
 import { attr, type AttributeValue } from './graph-builder.js';
 import { decodeOnnxModel, encodeOnnxModel, OnnxAttributeType, OnnxDataType, type OnnxAttribute, type OnnxNode, type OnnxTensor } from './onnx-proto.js';
@@ -23,8 +26,8 @@ import { decodeOnnxModel, encodeOnnxModel, OnnxAttributeType, OnnxDataType, type
 export const OOD_GATE_PREFIX = 'ood_gate/';
 
 export interface DistanceGateSpec {
-  /** Row-major d x d lower-triangular Cholesky factors: one (a shared covariance) or one per class. */
-  factors: readonly Float64Array[];
+  /** The whitening matrices of gateWhitening: one (a shared covariance) or one per class. */
+  whitening: readonly Float32Array[];
   /** One mean per class (d values each), in the order of the classifier's outputs. */
   means: readonly Float64Array[];
   /** Largest Mahalanobis distance (not squared) still answered with the classifier's probabilities. */
@@ -54,15 +57,83 @@ function int64Tensor(name: string, values: number[]): OnnxTensor {
   return { name, dims: [values.length], dataType: OnnxDataType.INT64, rawData: new Uint8Array(new BigInt64Array(values.map(BigInt)).buffer) };
 }
 
-/** (L^-1 m) for a lower-triangular L^-1 (row-major d x d). */
-function whiten(inv: Float64Array, m: Float64Array, d: number): Float64Array {
+/** The float16 bit pattern nearest to x (round to nearest even; overflow to infinity). */
+export function float16Bits(x: number): number {
+  const f = new Float32Array([x]);
+  const u = new Uint32Array(f.buffer)[0];
+  const sign = (u >>> 16) & 0x8000;
+  const exp = (u >>> 23) & 0xff;
+  let mant = u & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  const e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    const half = 1 << (shift - 1);
+    let r = mant >>> shift;
+    const rest = mant & ((1 << shift) - 1);
+    if (rest > half || (rest === half && r & 1)) r++;
+    return sign | r;
+  }
+  let r = (e << 10) | (mant >>> 13);
+  const rest = mant & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && r & 1)) r++;
+  return sign | r;
+}
+
+/** The value of a float16 bit pattern. */
+export function float16Value(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >>> 10) & 0x1f;
+  const mant = h & 0x3ff;
+  if (exp === 0) return sign * mant * 2 ** -24;
+  if (exp === 0x1f) return mant ? NaN : sign * Infinity;
+  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
+}
+
+/**
+ * The whitening W = L^-T of each Cholesky factor (row-major d x d, upper-triangular), every value
+ * rounded to float16 as the graph stores it.
+ */
+export function gateWhitening(factors: readonly Float64Array[], d: number): Float32Array[] {
+  return factors.map((f) => {
+    if (f.length !== d * d) throw new Error(`distance gate: a factor is not ${d} x ${d}`);
+    const inv = invertLowerTriangular(f, d);
+    const w = new Float32Array(d * d);
+    for (let i = 0; i < d; i++) for (let j = i; j < d; j++) w[i * d + j] = float16Value(float16Bits(inv[j * d + i]));
+    return w;
+  });
+}
+
+/** (m W) for an upper-triangular W (row-major d x d). */
+function whitenRow(w: Float32Array, m: ArrayLike<number>, d: number): Float64Array {
   const out = new Float64Array(d);
-  for (let j = 0; j < d; j++) {
-    let s = 0;
-    for (let k = 0; k <= j; k++) s += inv[j * d + k] * m[k];
-    out[j] = s;
+  for (let i = 0; i < d; i++) {
+    const mi = m[i];
+    if (mi === 0) continue;
+    for (let j = i; j < d; j++) out[j] += mi * w[i * d + j];
   }
   return out;
+}
+
+/** The distance the gate computes for e: min over classes of |(e - m_c) W_c| (W shared when there is one). */
+export function gateDistance(whitening: readonly Float32Array[], means: readonly Float64Array[], e: ArrayLike<number>): number {
+  const d = means[0].length;
+  let best = Infinity;
+  means.forEach((m, c) => {
+    const diff = Float64Array.from({ length: d }, (_, j) => e[j] - m[j]);
+    const z = whitenRow(whitening[whitening.length === 1 ? 0 : c], diff, d);
+    best = Math.min(best, z.reduce((a, x) => a + x * x, 0));
+  });
+  return Math.sqrt(best);
+}
+
+function float16Tensor(name: string, values: Float32Array, dims: number[]): OnnxTensor {
+  const bits = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) bits[i] = float16Bits(values[i]);
+  return { name, dims, dataType: OnnxDataType.FLOAT16, rawData: new Uint8Array(bits.buffer) };
 }
 
 function attribute(name: string, a: AttributeValue): OnnxAttribute {
@@ -83,8 +154,8 @@ export function appendDistanceGate(onnx: Uint8Array, spec: DistanceGateSpec): Ui
   const classes = spec.means.length;
   const d = spec.means[0]?.length ?? 0;
   if (classes < 2 || d < 1) throw new Error(`distance gate: needs at least 2 class means of at least 1 value, got ${classes} of ${d}`);
-  if (spec.factors.length !== 1 && spec.factors.length !== classes) throw new Error(`distance gate: ${spec.factors.length} factors for ${classes} classes (give 1, shared, or one per class)`);
-  if (spec.factors.some((f) => f.length !== d * d)) throw new Error(`distance gate: a factor is not ${d} x ${d}`);
+  if (spec.whitening.length !== 1 && spec.whitening.length !== classes) throw new Error(`distance gate: ${spec.whitening.length} whitening matrices for ${classes} classes (give 1, shared, or one per class)`);
+  if (spec.whitening.some((w) => w.length !== d * d)) throw new Error(`distance gate: a whitening matrix is not ${d} x ${d}`);
   if (!(spec.maxDistance > 0 && Number.isFinite(spec.maxDistance))) throw new Error(`distance gate: maxDistance must be a positive number, got ${spec.maxDistance}`);
   if (!graph.node.some((n) => n.output.includes(spec.embedding))) throw new Error(`distance gate: no node outputs the embedding '${spec.embedding}'`);
   const outName = graph.output[0].name;
@@ -104,52 +175,48 @@ export function appendDistanceGate(onnx: Uint8Array, spec: DistanceGateSpec): Ui
     opType,
     attribute: Object.entries(attrs).map(([n, a]) => attribute(n, a)),
   });
-  const inverses = spec.factors.map((f) => invertLowerTriangular(f, d));
-  const shared = inverses.length === 1;
-  // W: the inverses transposed side by side (d x (1 or K) d), so z = e W holds L_c^-1 e.
-  const w = new Float32Array(d * d * inverses.length);
-  const width = d * inverses.length;
-  inverses.forEach((inv, c) => {
-    for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) w[i * width + c * d + j] = inv[j * d + i];
+  const k = spec.whitening.length;
+  const h = Math.ceil(d / 2);
+  // W_a: rows 0..h-1, columns 0..h-1 of every W_c; W_b: all rows, columns h..d-1 (the rest of W_a's columns are zero).
+  const wa = new Float32Array(h * k * h);
+  const wb = new Float32Array(d * k * (d - h));
+  spec.whitening.forEach((w, c) => {
+    for (let i = 0; i < d; i++)
+      for (let j = 0; j < d; j++) {
+        if (j < h) {
+          if (i < h) wa[i * k * h + c * h + j] = w[i * d + j];
+        } else wb[i * k * (d - h) + c * (d - h) + (j - h)] = w[i * d + j];
+      }
   });
   spec.means.forEach((m, c) => {
     if (m.length !== d) throw new Error(`distance gate: class mean ${c} has ${m.length} values, expected ${d}`);
   });
+  const mu = new Float32Array(classes * d);
+  spec.means.forEach((m, c) => mu.set(whitenRow(spec.whitening[k === 1 ? 0 : c], m, d), c * d));
   graph.initializer.push(
-    floatTensor(`${p}whiten`, w, [d, width]),
+    float16Tensor(`${p}whiten_a`, wa, [h, k * h]),
+    float16Tensor(`${p}whiten_b`, wb, [d, k * (d - h)]),
+    floatTensor(`${p}whitened_means`, mu, [classes, d]),
+    int64Tensor(`${p}slice_start`, [0]),
+    int64Tensor(`${p}slice_end`, [h]),
+    int64Tensor(`${p}slice_axis`, [1]),
+    int64Tensor(`${p}shape_a`, [-1, k, h]),
+    int64Tensor(`${p}shape_b`, [-1, k, d - h]),
     floatTensor(`${p}max_distance2`, new Float32Array([spec.maxDistance * spec.maxDistance]), []),
     floatTensor(`${p}uniform`, new Float32Array(classes).fill(1 / classes), [classes]),
   );
-  graph.node.push(node('MatMul', [spec.embedding, `${p}whiten`], `${p}z`));
-  if (shared) {
-    // Whitened means as M^T (d x K) and their squared norms.
-    const meansT = new Float32Array(d * classes);
-    const norms = new Float32Array(classes);
-    spec.means.forEach((m, c) => {
-      const mu = whiten(inverses[0], m, d);
-      let n2 = 0;
-      mu.forEach((x, j) => {
-        meansT[j * classes + c] = x;
-        n2 += x * x;
-      });
-      norms[c] = n2;
-    });
-    graph.initializer.push(floatTensor(`${p}whitened_means_t`, meansT, [d, classes]), floatTensor(`${p}whitened_means_norm2`, norms, [classes]));
-    graph.node.push(
-      node('Gemm', [`${p}z`, `${p}whitened_means_t`, `${p}whitened_means_norm2`], `${p}cross`, { alpha: attr.f(-2), beta: attr.f(1) }),
-      node('ReduceSumSquare', [`${p}z`], `${p}z_norm2`, { axes: attr.ints([1]), keepdims: attr.i(1) }),
-      node('Add', [`${p}cross`, `${p}z_norm2`], `${p}distance2`),
-    );
-  } else {
-    const mu = new Float32Array(width);
-    spec.means.forEach((m, c) => mu.set(whiten(inverses[c], m, d), c * d));
-    graph.initializer.push(floatTensor(`${p}whitened_means`, mu, [width]), int64Tensor(`${p}per_class_shape`, [-1, classes, d]));
-    graph.node.push(
-      node('Sub', [`${p}z`, `${p}whitened_means`], `${p}diff`),
-      node('Reshape', [`${p}diff`, `${p}per_class_shape`], `${p}diff_per_class`),
-      node('ReduceSumSquare', [`${p}diff_per_class`], `${p}distance2`, { axes: attr.ints([2]), keepdims: attr.i(0) }),
-    );
-  }
+  graph.node.push(
+    node('Slice', [spec.embedding, `${p}slice_start`, `${p}slice_end`, `${p}slice_axis`], `${p}e_a`),
+    node('Cast', [`${p}whiten_a`], `${p}whiten_a_f32`, { to: attr.i(OnnxDataType.FLOAT) }),
+    node('MatMul', [`${p}e_a`, `${p}whiten_a_f32`], `${p}z_a`),
+    node('Reshape', [`${p}z_a`, `${p}shape_a`], `${p}z_a_per_class`),
+    node('Cast', [`${p}whiten_b`], `${p}whiten_b_f32`, { to: attr.i(OnnxDataType.FLOAT) }),
+    node('MatMul', [spec.embedding, `${p}whiten_b_f32`], `${p}z_b`),
+    node('Reshape', [`${p}z_b`, `${p}shape_b`], `${p}z_b_per_class`),
+    node('Concat', [`${p}z_a_per_class`, `${p}z_b_per_class`], `${p}z`, { axis: attr.i(2) }),
+    node('Sub', [`${p}z`, `${p}whitened_means`], `${p}diff`),
+    node('ReduceSumSquare', [`${p}diff`], `${p}distance2`, { axes: attr.ints([2]), keepdims: attr.i(0) }),
+  );
   graph.node.push(
     node('ReduceMin', [`${p}distance2`], `${p}nearest2`, { axes: attr.ints([1]), keepdims: attr.i(1) }),
     node('LessOrEqual', [`${p}nearest2`, `${p}max_distance2`], `${p}inside`),

@@ -12,6 +12,7 @@ export const OnnxDataType = {
   FLOAT: onnx.TensorProto.DataType.FLOAT,
   INT32: onnx.TensorProto.DataType.INT32,
   INT64: onnx.TensorProto.DataType.INT64,
+  FLOAT16: onnx.TensorProto.DataType.FLOAT16,
 } as const;
 
 /** onnx AttributeProto.AttributeType values. */

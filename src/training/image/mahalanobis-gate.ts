@@ -13,10 +13,10 @@
  */
 import { decodeResizedRgb, normaliseRgb } from '../../features/image/preprocess.js';
 import type { ImageFeatureSettings } from '../../features/image/settings.js';
-import { appendDistanceGate } from '../../inference/onnx/distance-gate.js';
+import { appendDistanceGate, gateDistance, gateWhitening } from '../../inference/onnx/distance-gate.js';
 import { createOnnxSession } from '../../inference/onnx-session.js';
 import { embeddingGraph, headInputName } from '../../monitoring/embedding.js';
-import { fitClassGaussians, nearestMahalanobis, type CovarianceKind } from './class-gaussians.js';
+import { fitClassGaussians, type CovarianceKind } from './class-gaussians.js';
 
 /** Validation photos the full model's gate keeps (the rest answer "unknown"). */
 export const GATE_KEEP_VALIDATION = 0.97;
@@ -99,10 +99,12 @@ export async function gateGraph(
 ): Promise<{ onnx: Uint8Array; calibration: StageGateCalibration }> {
   const { embedding, rows } = await embedImageFiles(onnx, s, train.files);
   const g = fitClassGaussians(rows, train.y, classes, GATE_SHRINKAGE, covariance);
-  const validation = (await embedImageFiles(onnx, s, validationFiles)).rows.map((e) => nearestMahalanobis(g, e));
+  // Calibrated on the distance the graph computes (under the float16-rounded whitening).
+  const whitening = gateWhitening(g.factors, g.d);
+  const validation = (await embedImageFiles(onnx, s, validationFiles)).rows.map((e) => gateDistance(whitening, g.means, e));
   const { maxDistance, kept } = calibrateMaxDistance(validation, keep);
   return {
-    onnx: appendDistanceGate(onnx, { factors: g.factors, means: g.means, maxDistance, embedding }),
+    onnx: appendDistanceGate(onnx, { whitening, means: g.means, maxDistance, embedding }),
     calibration: { embedding, dims: g.d, covariance, shrinkage: GATE_SHRINKAGE, keepValidation: keep, maxDistance, validationKept: kept, trainPhotos: train.files.length },
   };
 }
