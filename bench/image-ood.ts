@@ -17,7 +17,7 @@
  * the half the fast stage's gate setting was chosen on; odd: held out from every choice).
  *
  * Per score: ROC AUC (animals = positive) and FPR at 95% TPR on the held-out test photos, and the
- * operating point a shipped gate would use: the threshold keeping 97% of the *validation* animals,
+ * operating point a shipped gate would use: the threshold keeping GATE_KEEP_VALIDATION (98%) of the *validation* animals,
  * with the test recall per class and the share of non-animal photos it answers "unknown". No threshold
  * or setting is chosen on the non-animal photos.
  *
@@ -34,14 +34,15 @@ import { decodeResizedRgb, normaliseRgb } from '../src/features/image/preprocess
 import { parseImageFeatureSettings } from '../src/features/image/settings.js';
 import { IMAGE_EXTENSIONS, listImageDataset, splitDataset } from '../src/ingest/image-dataset.js';
 import { loadClassifier } from '../src/inference/classifier-loader.js';
-import { embedAll, embeddingGraph, headInputName, headOutputName } from '../src/monitoring/embedding.js';
+import { embedAll, embeddingGraph, headInputName, headLogitNames } from '../src/monitoring/embedding.js';
 import { createOnnxSession } from '../src/inference/onnx-session.js';
 import { summariseClassification } from '../src/training/image/classification-summary.js';
 import { decideLabel, UNKNOWN_LABEL } from '../src/training/image/commands.js';
 import { resolveModel } from '../src/models/model-repository.js';
 import { fitClassGaussians, nearestEuclidean, nearestMahalanobis, type CovarianceKind } from '../src/training/image/class-gaussians.js';
+import { GATE_KEEP_VALIDATION } from '../src/training/image/mahalanobis-gate.js';
 
-const KEEP_VALIDATION_RECALL = 0.97;
+const KEEP_VALIDATION_RECALL = GATE_KEEP_VALIDATION;
 
 /** Threshold keeping `keep` of the scores (the (1 - keep) quantile, lower side). */
 function keepThreshold(scores: readonly number[], keep: number): number {
@@ -128,19 +129,27 @@ export async function run(): Promise<unknown> {
   const yTrain = split.train.map((i) => labels.indexOf(i.label));
   type Scores = { validation: number[]; test: number[]; nonAnimal: number[] };
   const mahalanobisScores: Record<CovarianceKind, Record<string, Scores>> = { shared: {}, 'per-class': {} };
-  const logitsOf: Record<string, { test: Float32Array[]; nonAnimal: Float32Array[] }> = {};
+  /** Per graph and set: the head's probabilities (an ensemble head's: its members' softmaxes averaged) and its energy (members' mean). */
+  const headScoresOf: Record<string, Record<'validation' | 'test' | 'nonAnimal', { probs: number[][]; energy: number[] }>> = {};
+  const logSumExp = (l: Float32Array) => {
+    const m = Math.max(...l);
+    return m + Math.log(l.reduce((a, x) => a + Math.exp(x - m), 0));
+  };
   for (const graph of graphs) {
-    const logits = await embedOn(graph, headOutputName);
-    logitsOf[graph] = logits;
-    const logSumExp = (l: Float32Array) => {
-      const m = Math.max(...l);
-      return m + Math.log(l.reduce((a, x) => a + Math.exp(x - m), 0));
+    const bytes = new Uint8Array(readFileSync(join(v.dir, graph)));
+    const members: Array<Awaited<ReturnType<typeof embedOn>>> = [];
+    for (const name of headLogitNames(bytes)) members.push(await embedOn(graph, () => name));
+    const side = (k: 'validation' | 'test' | 'nonAnimal') => {
+      const rows = members[0][k].map((_, i) => members.map((m) => m[k][i]));
+      return {
+        probs: rows.map((ls) => labels.map((_, j) => ls.reduce((a, l) => a + Math.exp(l[j] - logSumExp(l)), 0) / ls.length)),
+        energy: rows.map((ls) => ls.reduce((a, l) => a + logSumExp(l), 0) / ls.length),
+      };
     };
-    const logitScorers: Record<string, (l: Float32Array) => number> = {
-      maxSoftmax: (l) => Math.exp(Math.max(...l) - logSumExp(l)),
-      energy: logSumExp,
-    };
-    for (const [name, score] of Object.entries(logitScorers)) methods[`${name}(${graph})`] = evaluate(logits.validation.map(score), logits.test.map(score), logits.nonAnimal.map(score));
+    const h = { validation: side('validation'), test: side('test'), nonAnimal: side('nonAnimal') };
+    headScoresOf[graph] = h;
+    methods[`maxSoftmax(${graph})`] = evaluate(h.validation.probs.map((p) => Math.max(...p)), h.test.probs.map((p) => Math.max(...p)), h.nonAnimal.probs.map((p) => Math.max(...p)));
+    methods[`energy(${graph})`] = evaluate(h.validation.energy, h.test.energy, h.nonAnimal.energy);
     const emb = await embedOn(graph, headInputName);
     embeddingSize[graph] = emb.train[0].length;
     const g = fitClassGaussians(emb.train, yTrain, labels.length);
@@ -160,7 +169,7 @@ export async function run(): Promise<unknown> {
   // The served rule with both gates, for a range of fast-stage gate settings: the fast stage answers a
   // photo when its Mahalanobis score keeps it (at the share `fastKeep` of the validation animals) and
   // its top probability reaches the cascade threshold; every other photo escalates to the full model,
-  // which answers "unknown" beyond its gate (97% of validation kept) or below the unknown threshold.
+  // which answers "unknown" beyond its gate (GATE_KEEP_VALIDATION of validation kept) or below the unknown threshold.
   const fast = v.manifest.files.fastOnnx;
   const full = v.manifest.files.onnx;
   const cascadeThreshold = v.manifest.cascade?.threshold;
@@ -170,17 +179,17 @@ export async function run(): Promise<unknown> {
     const f = mahalanobisScores[covariance][fast];
     const g = mahalanobisScores[covariance][full];
     const tFull = keepThreshold(g.validation, KEEP_VALIDATION_RECALL);
-    const top = (l: Float32Array) => {
-      const m = Math.max(...l);
-      return { p: 1 / l.reduce((a, x) => a + Math.exp(x - m), 0), label: labels[l.indexOf(m)] };
+    const top = (p: number[]) => {
+      const m = Math.max(...p);
+      return { p: m, label: labels[p.indexOf(m)] };
     };
     const unknownAt = v.manifest.unknownThreshold ?? 0;
     for (const fastKeep of [0.8, 0.9, 0.95, 0.97, 1]) {
       const tFast = keepThreshold(f.validation, fastKeep);
       const answer = (side: 'test' | 'nonAnimal', i: number) => {
-        const a = top(logitsOf[fast][side][i]);
+        const a = top(headScoresOf[fast][side].probs[i]);
         if (f[side][i] >= tFast && a.p >= cascadeThreshold) return { label: a.label, escalated: false };
-        const b = top(logitsOf[full][side][i]);
+        const b = top(headScoresOf[full][side].probs[i]);
         return { label: g[side][i] >= tFull && b.p >= unknownAt ? b.label : UNKNOWN_LABEL, escalated: true };
       };
       const test = split.test.map((_, i) => answer('test', i));

@@ -122,6 +122,7 @@ export function registerTaskCommands(program: Command): void {
     .option('--no-cascade', 'serve the full transfer model alone (default: a 2x-downsampled fast stage answers the photos it is sure of)')
     .option('--cascade-tolerance <acc>', 'validation accuracy the cascade may lose against the full model (default 0.01)', Number)
     .option('--no-ood-gate', 'serve without the Mahalanobis "none of these" gates (default: appended to the served graphs, see BENCHMARKS.md)')
+    .option('--head-seeds <n>', 'transfer heads per stage (seeds seed, seed+1, ...), served as one head averaging their probabilities (default 5)', int('--head-seeds'))
     .option('--no-analyses', 'leave the image analyses (grayscale vs RGB, head search, McNemar, ROC/PR) out of the report')
     .option('--search-budget <n>', 'random trials of the analyses\' head search (default 12)', int('--search-budget'))
     .action(async (o) => {
@@ -140,6 +141,7 @@ export function registerTaskCommands(program: Command): void {
         oodGate: o.oodGate !== false,
         analyses: o.analyses !== false,
         searchBudget: o.searchBudget,
+        headSeeds: o.headSeeds,
       });
     });
   train

@@ -59,6 +59,20 @@ export function headOutputName(onnx: Uint8Array): string {
   throw new Error('embedding: the graph has no Gemm/MatMul head');
 }
 
+/**
+ * The logits of every member of the classifier head, in graph order: one for a single head, one per
+ * seed head of an ensemble (composeHeadEnsemble: several Gemms on the same embedding, their softmaxes averaged).
+ */
+export function headLogitNames(onnx: Uint8Array): string[] {
+  const embedding = headInputName(onnx);
+  const nodes = decodeOnnxModel(onnx).graph.node;
+  const heads = nodes.filter((n) => (n.opType === 'Gemm' || n.opType === 'MatMul') && !isGateNode(n) && n.input[0] === embedding);
+  return heads.map((h) => {
+    const next = h.opType === 'MatMul' ? nodes.find((n) => n.opType === 'Add' && n.input.includes(h.output[0])) : undefined;
+    return next ? next.output[0] : h.output[0];
+  });
+}
+
 /** The model graph cut at `output` (everything after it and every unused weight dropped). */
 export function embeddingGraph(onnx: Uint8Array, output = headInputName(onnx)): Uint8Array {
   const model = decodeOnnxModel(onnx);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { argMax } from './classification-summary.js';
 import { downsampledFeatureModel } from './darknet-backbone.js';
+import { applyHead } from './models.js';
 
 /**
  * The animal recogniser as a two-stage cascade. Darknet-Tiny at 224x224 costs ~0.9 GFLOP (about
@@ -19,9 +20,7 @@ export const CASCADE_DOWNSAMPLE = 2;
 /** The fast model: input [batch, s, s, 3] -> average pool by `factor` -> Darknet-Tiny (loaded at s/factor) -> pooled features -> `head`. */
 export function composeFastModel(darknetSmall: tf.LayersModel, head: tf.LayersModel, factor: number): tf.LayersModel {
   const features = downsampledFeatureModel(darknetSmall, factor);
-  let x = features.outputs[0];
-  for (const layer of head.layers) x = layer.apply(x) as tf.SymbolicTensor;
-  return tf.model({ name: 'animal_transfer_fast', inputs: features.inputs, outputs: x });
+  return tf.model({ name: 'animal_transfer_fast', inputs: features.inputs, outputs: applyHead(head, features.outputs[0]) });
 }
 
 /** What the cascade answers: the fast probabilities where their top reaches `threshold`, else the full model's. */

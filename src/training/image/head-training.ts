@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { fitModel, type FitHistory } from '../fit.js';
 import { DARKNET_FEATURE_SIZE } from './darknet-backbone.js';
-import { buildTransferHead } from './models.js';
+import { buildTransferHead, composeHeadEnsemble } from './models.js';
 
 /** What the image head's training can vary (the hyperparameter search's space, less augmentation). */
 export interface HeadHyperparameters {
@@ -64,4 +64,24 @@ export async function fitFeatureHead(data: {
 /** Class probabilities of a model on a tensor, as rows. */
 export function predictRows(model: tf.LayersModel, x: tf.Tensor): number[][] {
   return tf.tidy(() => (model.predict(x) as tf.Tensor).arraySync() as number[][]);
+}
+
+/**
+ * `seeds.length` heads (fitFeatureHead, one per seed, same features) as one head whose answer is the
+ * average of their probabilities (composeHeadEnsemble); one seed gives fitFeatureHead's head itself.
+ * Returns each member's history (the first is the one reported as the head's training curve).
+ */
+export async function fitFeatureHeadEnsemble(data: Omit<Parameters<typeof fitFeatureHead>[0], 'seed'> & { seeds: readonly number[] }): Promise<{ model: tf.LayersModel; histories: FitHistory[] }> {
+  if (data.seeds.length === 0) throw new Error('head ensemble: no seeds');
+  const members: tf.LayersModel[] = [];
+  const histories: FitHistory[] = [];
+  for (const seed of data.seeds) {
+    const { model, history } = await fitFeatureHead({ ...data, seed });
+    members.push(model);
+    histories.push(history);
+  }
+  if (members.length === 1) return { model: members[0], histories };
+  const model = composeHeadEnsemble(members);
+  for (const m of members) m.dispose();
+  return { model, histories };
 }
