@@ -230,6 +230,7 @@ const BENCH_SUITES: Record<string, string> = {
   faults: 'bench/faults.ts',
   monitoring: 'bench/monitoring.ts',
   shadow: 'bench/shadow.ts',
+  'voice-activity': 'bench/voice-activity.ts',
 };
 program
   .command('bench')

@@ -46,8 +46,8 @@ describe('voice activity', () => {
     expect(extractFile(noise).some((w) => w.speech)).toBe(false);
   });
 
-  it('noise floor follows the energy down at once and rises slowly', () => {
-    const vad = new VoiceActivityDetector(parseAudioFeatureSettings().vad, 0.01);
+  it("noise floor follows the energy down at once and rises slowly (kind 'energy')", () => {
+    const vad = new VoiceActivityDetector({ ...parseAudioFeatureSettings().vad, kind: 'energy' }, 0.01);
     expect(vad.isSpeechFrame(-30, 0.1)).toBe(false); // first frame sets the floor
     expect(vad.noiseFloor).toBe(-30);
     expect(vad.isSpeechFrame(-70, 0.1)).toBe(false);

@@ -1,5 +1,7 @@
+import FFT from 'fft.js';
 import { chromaFilterbank, type ChromaFilterbank } from './dsp/chroma-filterbank.js';
 import { contrastBands, type ContrastBand } from './dsp/contrast-bands.js';
+import { foldedDctInto } from './dsp/dct.js';
 import type { FramePlan } from './frame-plan.js';
 import { CHROMA_BINS, SPECTRAL_CONTRAST_BANDS } from './feature-layout.js';
 
@@ -47,9 +49,9 @@ const logMel: FrameExtractor = {
 const mfcc: FrameExtractor = {
   width: (p) => p.nMfcc,
   extract(i, out, offset) {
-    const { dct, nMfcc, nMels } = i.plan;
+    const { dct, nMfcc } = i.plan;
     if (nMfcc === 0) throw new Error('mfcc extractor used with features.mfcc disabled (no DCT matrix in the plan)');
-    dctInto(dct, nMfcc, nMels, i.logMelDb, 0, out, offset);
+    foldedDctInto(dct, i.logMelDb, 0, out, offset);
   },
 };
 
@@ -71,10 +73,11 @@ const zcr: FrameExtractor = {
     const { samples, signalStart } = i;
     const n = i.plan.frameLength;
     let crossings = 0;
-    let prevNegative = samples[signalStart] < -ZERO_CROSSING_THRESHOLD;
+    // 0/1 sign flags and xor instead of a branch: speech changes sign unpredictably, so a branch mispredicts
+    let prevNegative = samples[signalStart] < -ZERO_CROSSING_THRESHOLD ? 1 : 0;
     for (let k = signalStart + 1; k < signalStart + n; k++) {
-      const negative = samples[k] < -ZERO_CROSSING_THRESHOLD;
-      if (negative !== prevNegative) crossings++;
+      const negative = samples[k] < -ZERO_CROSSING_THRESHOLD ? 1 : 0;
+      crossings += negative ^ prevNegative;
       prevNegative = negative;
     }
     out[offset] = crossings / n;
@@ -128,6 +131,170 @@ function perPlan<T>(build: (plan: FramePlan) => T): (plan: FramePlan) => T {
 const powerAt = (i: FrameInputs, k: number): number => (i.plan.power === 2 ? i.spectrum[k] : i.spectrum[k] * i.spectrum[k]);
 /** |X| of bin k whatever the plan's spectrogram exponent. */
 const magnitudeAt = (i: FrameInputs, k: number): number => (i.plan.power === 1 ? i.spectrum[k] : Math.sqrt(i.spectrum[k]));
+
+/** Speech band of the voice-activity band energy (Hz): above mains hum and rumble, below most hiss. */
+export const VOICE_BAND_HZ = [150, 4000] as const;
+/** Pitch range searched by the voice-activity periodicity (Hz). */
+export const VOICE_PITCH_HZ = [70, 400] as const;
+/** The periodicity is measured on the frame band-passed to this range (Hz), as pitch trackers do. */
+const PERIODICITY_BAND_HZ = [60, 1000] as const;
+
+interface PeriodicityTable {
+  fft: FFT;
+  size: number;
+  /** Per-bin weight of the band-pass (raised-cosine edges), size / 2 + 1 bins. */
+  weight: Float64Array;
+  /** Autocorrelation of the analysis window, normalised to 1 at lag 0 (Boersma 1993). */
+  windowAcf: Float64Array;
+  minLag: number;
+  maxLag: number;
+  input: Float64Array;
+  spectrum: Float64Array;
+  /** The bins of non-zero weight, and per lag minLag - 1 .. maxLag + 1 their cosines cos(2 pi k lag / size). */
+  bins: Int32Array;
+  cosines: Float64Array;
+  /** Weighted power of `bins` of the current frame, and its autocorrelation at lags minLag - 1 .. maxLag + 1. */
+  power: Float64Array;
+  acf: Float64Array;
+}
+
+const periodicityTables = perPlan<PeriodicityTable>((p) => {
+  const sr = p.settings.sampleRate;
+  let size = 2;
+  while (size < 2 * p.frameLength) size *= 2; // no circular aliasing for lags < size - frameLength
+  const fft = new FFT(size);
+  const bins = size / 2 + 1;
+  const weight = new Float64Array(bins);
+  const [lo, hi] = PERIODICITY_BAND_HZ;
+  const edge = 40;
+  for (let k = 0; k < bins; k++) {
+    const f = (k * sr) / size;
+    if (f < lo - edge || f > hi + edge) continue;
+    if (f < lo) weight[k] = 0.5 - 0.5 * Math.cos((Math.PI * (f - lo + edge)) / edge);
+    else if (f > hi) weight[k] = 0.5 - 0.5 * Math.cos((Math.PI * (hi + edge - f)) / edge);
+    else weight[k] = 1;
+  }
+  const table: PeriodicityTable = {
+    fft,
+    size,
+    weight,
+    windowAcf: new Float64Array(size),
+    minLag: Math.floor(sr / VOICE_PITCH_HZ[1]),
+    maxLag: Math.min(Math.ceil(sr / VOICE_PITCH_HZ[0]), p.frameLength - 2),
+    input: new Float64Array(size),
+    spectrum: new Float64Array(2 * size),
+    bins: new Int32Array(0),
+    cosines: new Float64Array(0),
+    power: new Float64Array(0),
+    acf: new Float64Array(0),
+  };
+  // The band-pass leaves a few dozen bins, so the autocorrelation is their cosine sum (the inverse DFT of a
+  // real, even spectrum restricted to them): far cheaper than an inverse FFT of `size` points.
+  if (weight[0] > 0 || weight[size / 2] > 0) throw new Error('voice measures: the periodicity band must leave out bin 0 and the Nyquist bin');
+  const banded: number[] = [];
+  for (let k = 1; k < size / 2; k++) if (weight[k] > 0) banded.push(k);
+  table.bins = Int32Array.from(banded);
+  const lags = table.maxLag - table.minLag + 3;
+  table.cosines = new Float64Array(lags * banded.length);
+  for (let l = 0; l < lags; l++) {
+    const lag = table.minLag - 1 + l;
+    for (let j = 0; j < banded.length; j++) table.cosines[l * banded.length + j] = Math.cos((2 * Math.PI * banded[j] * lag) / size);
+  }
+  table.power = new Float64Array(banded.length);
+  table.acf = new Float64Array(lags);
+  // autocorrelation of the window itself (unfiltered), for the Boersma correction
+  const w = new Float64Array(p.frameLength);
+  for (let k = 0; k < p.frameLength; k++) w[k] = p.window[p.windowOffset + k];
+  for (let lag = 0; lag < p.frameLength; lag++) {
+    let acc = 0;
+    for (let k = 0; k + lag < p.frameLength; k++) acc += w[k] * w[k + lag];
+    table.windowAcf[lag] = acc;
+  }
+  const w0 = table.windowAcf[0];
+  for (let lag = 0; lag < p.frameLength; lag++) table.windowAcf[lag] /= w0;
+  return table;
+});
+
+/**
+ * Voice-activity measures, 3 values:
+ *  [0] speech-band energy in dBFS: the frame energy times the share of its power spectrum in
+ *      VOICE_BAND_HZ, floored at ENERGY_FLOOR_DB (rumble, DC drift and mains hum barely move it);
+ *  [1] periodicity in [0, 1]: the largest local maximum, for lags of VOICE_PITCH_HZ, of the normalised
+ *      autocorrelation of the mean-removed, windowed frame band-passed to 60..1000 Hz, divided by the
+ *      window's own autocorrelation (Boersma 1993). Near 1 for voiced speech (and any periodic sound),
+ *      low for noise and clicks;
+ *  [2] the frequency (Hz) of that maximum's lag (parabolic interpolation), 0 when there is none: the
+ *      pitch or, as a periodic signal correlates about as well at two or three periods, a subharmonic
+ *      of it (voice activity only compares it from frame to frame).
+ */
+const voiceMeasures: FrameExtractor = {
+  width: () => 3,
+  extract(i, out, offset) {
+    const p = i.plan;
+    const sr = p.settings.sampleRate;
+    // [0] speech-band energy from the frame's spectrum
+    const kLo = Math.ceil((VOICE_BAND_HZ[0] * p.nFft) / sr);
+    const kHi = Math.floor((VOICE_BAND_HZ[1] * p.nFft) / sr);
+    let total = 0;
+    let band = 0;
+    for (let k = 0; k < p.nBins; k++) {
+      const v = powerAt(i, k);
+      total += v;
+      if (k >= kLo && k <= kHi) band += v;
+    }
+    const bandMs = total > 0 ? (i.meanSquare * band) / total : 0;
+    out[offset] = bandMs > 1e-10 ? 10 * Math.log10(bandMs) : ENERGY_FLOOR_DB;
+
+    // [1] periodicity
+    const t = periodicityTables(p);
+    const n = p.frameLength;
+    const { samples, signalStart } = i;
+    let mean = 0;
+    for (let k = 0; k < n; k++) mean += samples[signalStart + k];
+    mean /= n;
+    const input = t.input;
+    for (let k = 0; k < n; k++) input[k] = (samples[signalStart + k] - mean) * p.window[p.windowOffset + k];
+    t.fft.realTransform(t.spectrum, input);
+    const { bins, cosines, power, acf } = t;
+    const nb = bins.length;
+    let r0 = 0;
+    for (let j = 0; j < nb; j++) {
+      const k = bins[j];
+      const re = t.spectrum[2 * k];
+      const im = t.spectrum[2 * k + 1];
+      power[j] = t.weight[k] * (re * re + im * im);
+      r0 += power[j];
+    }
+    for (let l = 0; l < acf.length; l++) {
+      let acc = 0;
+      const row = l * nb;
+      for (let j = 0; j < nb; j++) acc += power[j] * cosines[row + j];
+      acf[l] = acc;
+    }
+    let best = 0;
+    let pitch = 0;
+    if (r0 > 1e-20) {
+      // acf[l] holds lag minLag - 1 + l
+      const r = (lag: number) => acf[lag - t.minLag + 1] / r0 / t.windowAcf[lag];
+      let prev = r(t.minLag - 1);
+      let cur = r(t.minLag);
+      for (let lag = t.minLag; lag <= t.maxLag; lag++) {
+        const next = r(lag + 1);
+        if (cur >= prev && cur >= next && cur > best) {
+          best = cur;
+          // parabolic interpolation of the peak position
+          const curvature = prev - 2 * cur + next;
+          const shift = curvature < 0 ? (0.5 * (prev - next)) / curvature : 0;
+          pitch = sr / (lag + shift);
+        }
+        prev = cur;
+        cur = next;
+      }
+    }
+    out[offset + 1] = best > 1 ? 1 : best;
+    out[offset + 2] = pitch;
+  },
+};
 
 const chromaTables = perPlan<ChromaFilterbank>((p) => chromaFilterbank(p.settings.sampleRate, p.nFft, CHROMA_BINS, 0));
 
@@ -226,6 +393,7 @@ export const frameExtractors = {
   zcr,
   energyDb,
   melFlatness,
+  voiceMeasures,
   spectralContrast,
   chroma,
   spectralRolloff,
@@ -233,21 +401,3 @@ export const frameExtractors = {
 } as const satisfies Record<string, FrameExtractor>;
 
 export type FrameExtractorName = keyof typeof frameExtractors;
-
-/** out[outOffset + k] = sum_n dct[k][n] * src[srcOffset + n]. */
-export function dctInto(
-  dct: Float64Array,
-  nOut: number,
-  nIn: number,
-  src: Float64Array,
-  srcOffset: number,
-  out: Float64Array,
-  outOffset: number,
-): void {
-  for (let k = 0; k < nOut; k++) {
-    let acc = 0;
-    const row = k * nIn;
-    for (let n = 0; n < nIn; n++) acc += dct[row + n] * src[srcOffset + n];
-    out[outOffset + k] = acc;
-  }
-}

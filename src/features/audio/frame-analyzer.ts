@@ -5,9 +5,9 @@ import type { FramePlan } from './frame-plan.js';
 export type FrameRecordLayout = Partial<Record<FrameExtractorName, { offset: number; width: number }>>;
 
 /**
- * Computes one frame at a time: window -> real FFT (fft.js) -> |X|^power -> sparse mel -> dB, then runs
- * the selected extractors into a caller-provided Float64 record. All buffers are preallocated; one
- * analyzer per stream (it is not re-entrant).
+ * Computes one frame at a time: window -> real FFT (dsp/real-fft.ts) -> |X|^power -> sparse mel -> dB,
+ * then runs the selected extractors into a caller-provided Float64 record. All buffers are preallocated;
+ * one analyzer per stream (it is not re-entrant).
  */
 export class FrameAnalyzer {
   readonly layout: FrameRecordLayout;
@@ -16,7 +16,8 @@ export class FrameAnalyzer {
   private readonly extractors: FrameExtractor[];
   private readonly offsets: Int32Array;
   private readonly fftInput: Float64Array;
-  private readonly fftOutput: Float64Array;
+  private readonly fftRe: Float64Array;
+  private readonly fftIm: Float64Array;
   private readonly inputs: FrameInputs;
 
   constructor(
@@ -36,7 +37,8 @@ export class FrameAnalyzer {
     this.offsets = Int32Array.from(this.names.map((n) => layout[n]!.offset));
     this.recordWidth = offset;
     this.fftInput = new Float64Array(plan.nFft);
-    this.fftOutput = new Float64Array(2 * plan.nFft);
+    this.fftRe = new Float64Array(plan.nBins);
+    this.fftIm = new Float64Array(plan.nBins);
     this.inputs = {
       plan,
       samples: this.fftInput,
@@ -65,24 +67,24 @@ export class FrameAnalyzer {
       sumSquares += x * x;
       fftInput[k] = window[k] * x;
     }
-    p.fft.realTransform(this.fftOutput, fftInput);
+    p.fft.transform(fftInput, this.fftRe, this.fftIm);
 
-    const out = this.fftOutput;
+    const re = this.fftRe;
+    const im = this.fftIm;
     const spectrum = this.inputs.spectrum;
     if (p.power === 2) {
-      for (let k = 0; k < nBins; k++) spectrum[k] = out[2 * k] * out[2 * k] + out[2 * k + 1] * out[2 * k + 1];
+      for (let k = 0; k < nBins; k++) spectrum[k] = re[k] * re[k] + im[k] * im[k];
     } else {
-      for (let k = 0; k < nBins; k++) spectrum[k] = Math.sqrt(out[2 * k] * out[2 * k] + out[2 * k + 1] * out[2 * k + 1]);
+      for (let k = 0; k < nBins; k++) spectrum[k] = Math.sqrt(re[k] * re[k] + im[k] * im[k]);
     }
 
-    const { start, weights } = p.mel;
+    const { start, flat, offset } = p.mel;
     const mel = this.inputs.melSpectrum;
     const logMel = this.inputs.logMelDb;
     for (let m = 0; m < p.nMels; m++) {
-      const w = weights[m];
-      const s0 = start[m];
+      const end = offset[m + 1];
       let acc = 0;
-      for (let j = 0; j < w.length; j++) acc += w[j] * spectrum[s0 + j];
+      for (let j = offset[m], k = start[m]; j < end; j++, k++) acc += flat[j] * spectrum[k];
       mel[m] = acc;
       logMel[m] = 10 * Math.log10(acc > amin ? acc : amin) - refDb;
     }

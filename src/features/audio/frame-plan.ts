@@ -1,6 +1,6 @@
-import FFT from 'fft.js';
-import { orthonormalDctMatrix } from './dsp/dct.js';
+import { foldedDct, orthonormalDctMatrix, type FoldedDct } from './dsp/dct.js';
 import { sparseMelFilterbank, type SparseMelFilterbank } from './dsp/mel-filterbank.js';
+import { RealFft } from './dsp/real-fft.js';
 import { paddedPeriodicWindow, windowOffset } from './dsp/window-function.js';
 import { assertReproducible, type AudioFeatureSettings } from './settings.js';
 
@@ -15,12 +15,12 @@ export interface FramePlan {
   windowOffset: number;
   /** nFft-long window, zero outside [windowOffset, windowOffset + frameLength). */
   window: Float64Array;
-  fft: FFT;
+  fft: RealFft;
   mel: SparseMelFilterbank;
   nMels: number;
   nMfcc: number;
-  /** [nMfcc][nMels] row-major orthonormal DCT-II (liftered when settings.lifter > 0). */
-  dct: Float64Array;
+  /** Orthonormal DCT-II nMels -> nMfcc (liftered when settings.lifter > 0), folded on its symmetry. */
+  dct: FoldedDct;
   amin: number;
   /** 10*log10(max(amin, ref)), subtracted from every dB value. */
   refDb: number;
@@ -43,7 +43,7 @@ export function framePlan(settings: AudioFeatureSettings): FramePlan {
     hopLength: s.hopLength,
     windowOffset: windowOffset(s.frameLength, s.nFft),
     window: paddedPeriodicWindow(s.window, s.frameLength, s.nFft),
-    fft: new FFT(s.nFft),
+    fft: new RealFft(s.nFft),
     mel: sparseMelFilterbank({
       sampleRate: s.sampleRate,
       nFft: s.nFft,
@@ -55,7 +55,7 @@ export function framePlan(settings: AudioFeatureSettings): FramePlan {
     }),
     nMels: s.nMels,
     nMfcc: s.features.mfcc ? s.nMfcc : 0,
-    dct: orthonormalDctMatrix(s.nMels, s.features.mfcc ? s.nMfcc : 0, s.lifter),
+    dct: foldedDct(orthonormalDctMatrix(s.nMels, s.features.mfcc ? s.nMfcc : 0, s.lifter), s.nMels, s.features.mfcc ? s.nMfcc : 0),
     amin: s.amin,
     refDb: 10 * Math.log10(Math.max(s.amin, s.ref)),
     power: s.power,

@@ -36,20 +36,40 @@ export function normalizeInto(
         scale[c] += v * v;
       }
     }
-    for (let c = 0; c < nFeatures; c++) {
-      const mu = mean[c] / validRows;
-      const variance = Math.max(0, scale[c] / validRows - mu * mu);
-      mean[c] = mu;
-      scale[c] = normalization.variance ? 1 / Math.max(Math.sqrt(variance), normalization.minStd) : 1;
-    }
+    cmvnFromSums(normalization, validRows, nFeatures, mean, scale);
   } else {
-    for (let c = 0; c < nFeatures; c++) {
-      mean[c] = normalization.mean[c];
-      scale[c] = 1 / normalization.std[c];
-    }
+    globalAffine(normalization, nFeatures, mean, scale);
   }
   for (let r = 0; r < validRows; r++) {
     const base = r * nFeatures;
     for (let c = 0; c < nFeatures; c++) out[base + c] = (m[base + c] - mean[c]) * scale[c];
+  }
+}
+
+/**
+ * Per-window CMVN from column sums: on entry mean[c] / scale[c] hold the sum and the sum of squares of
+ * column c over `count` rows; on exit the mean and the factor that (x - mean) is multiplied by.
+ * Population std, floored at minStd; factor 1 without variance normalisation.
+ */
+export function cmvnFromSums(
+  normalization: Extract<FeatureNormalization, { kind: 'perWindowCmvn' }>,
+  count: number,
+  nFeatures: number,
+  mean: Float64Array,
+  scale: Float64Array,
+): void {
+  for (let c = 0; c < nFeatures; c++) {
+    const mu = mean[c] / count;
+    const variance = Math.max(0, scale[c] / count - mu * mu);
+    mean[c] = mu;
+    scale[c] = normalization.variance ? 1 / Math.max(Math.sqrt(variance), normalization.minStd) : 1;
+  }
+}
+
+/** Global normalisation as (x - mean[c]) * scale[c]: the stored mean and 1 / std. */
+export function globalAffine(normalization: Extract<FeatureNormalization, { kind: 'global' }>, nFeatures: number, mean: Float64Array, scale: Float64Array): void {
+  for (let c = 0; c < nFeatures; c++) {
+    mean[c] = normalization.mean[c];
+    scale[c] = 1 / normalization.std[c];
   }
 }

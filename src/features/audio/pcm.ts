@@ -54,11 +54,26 @@ export function int16ToFloat64(pcm: Int16Array): Float64Array {
 
 /** Float32 -> Float64, refusing NaN and infinities (the error names the first bad sample). */
 export function float32ToFloat64(samples: Float32Array): Float64Array {
-  const out = new Float64Array(samples.length);
+  assertFiniteSamples(samples);
+  return Float64Array.from(samples);
+}
+
+/** Throws, naming the first one, when a sample is NaN or infinite. */
+export function assertFiniteSamples(samples: Float32Array): void {
   for (let i = 0; i < samples.length; i++) {
     const x = samples[i];
     if (!Number.isFinite(x)) throw new Error(`PCM sample ${i} is ${x}; samples must be finite numbers in [-1, 1]`);
-    out[i] = x;
   }
-  return out;
+}
+
+/**
+ * pcm[from .. to) as Float64 (Int16 / 32768, exact; Float32 as is) into out[outOffset ..]: the streaming
+ * extractor converts straight into its sample buffer instead of copying a whole converted chunk.
+ */
+export function pcmIntoFloat64(pcm: Int16Array | Float32Array, from: number, to: number, out: Float64Array, outOffset: number): void {
+  if (pcm instanceof Int16Array) {
+    for (let i = from, j = outOffset; i < to; i++, j++) out[j] = pcm[i] / INT16_SCALE;
+  } else {
+    for (let i = from, j = outOffset; i < to; i++, j++) out[j] = pcm[i];
+  }
 }

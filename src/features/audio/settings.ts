@@ -16,6 +16,12 @@ import { SPECTRAL_CONTRAST_BANDS, featureLayout } from './feature-layout.js';
 
 const vadSchema = z
   .object({
+    /**
+     * 'voiced' (default): speech frames are voiced frames (sustained periodicity, pitch 70..400 Hz, above the
+     * speech-band noise floor) and the unvoiced frames just after them, and steady-pitch sound (tones, held
+     * notes) is not speech; 'energy': the original energy + flatness detector. See voice-activity.ts.
+     */
+    kind: z.enum(['voiced', 'energy']).default('voiced'),
     /** A frame can only be speech when its energy exceeds noise floor + this margin (dB). */
     marginDb: z.number().min(0).default(8),
     /** ... and exceeds this absolute level (dB relative to full scale, RMS of the frame). */
@@ -26,6 +32,18 @@ const vadSchema = z
     noiseFloorRiseDbPerSecond: z.number().positive().default(5),
     /** A window is speech when at least this many seconds of its frames are speech frames. */
     minSpeechSeconds: z.number().positive().default(0.25),
+    /** 'voiced': a voiced frame's speech-band energy must exceed the speech-band noise floor by this (dB). */
+    voicedMarginDb: z.number().min(0).default(4),
+    /** 'voiced': the least periodicity (0..1) of a voiced frame and of every frame of the last `voicingSeconds`. */
+    minPeriodicity: z.number().gt(0).max(1).default(0.6),
+    voicingSeconds: z.number().positive().default(0.06),
+    /** 'voiced': frames up to this long after a voiced frame are speech when above floor + marginDb. */
+    hangoverSeconds: z.number().min(0).default(0.16),
+    /** 'voiced': a periodic frame pair is steady when its pitch changes by less than this (natural log per second). */
+    steadyPitchPerSecond: z.number().positive().default(0.5),
+    /** 'voiced': nothing is speech while more than this fraction of the recent periodic pairs are steady. */
+    maxSteadyPitchFraction: z.number().gt(0).max(1).default(0.3),
+    pitchHistorySeconds: z.number().positive().default(1),
   })
   .strict();
 
@@ -108,13 +126,7 @@ export const audioFeatureSettingsSchema = z
       .strict()
       .default({ logMel: false, mfcc: true, rms: true, zcr: true, spectralContrast: false, chroma: false }),
     normalization: normalizationSchema.default({ kind: 'perWindowCmvn', variance: true, minStd: 1e-5 }),
-    vad: vadSchema.default({
-      marginDb: 8,
-      absoluteThresholdDb: -60,
-      maxSpectralFlatness: 0.5,
-      noiseFloorRiseDbPerSecond: 5,
-      minSpeechSeconds: 0.25,
-    }),
+    vad: vadSchema.default(() => vadSchema.parse({})),
   })
   .strict();
 
@@ -185,7 +197,7 @@ export function assertReproducible(settings: AudioFeatureSettings): DerivedSizes
   const nyquist = s.sampleRate / 2;
 
   if (s.nFft < 16 || (s.nFft & (s.nFft - 1)) !== 0) {
-    problems.push(`nFft=${s.nFft} must be a power of two >= 16 (the FFT is radix-4/2 fft.js)`);
+    problems.push(`nFft=${s.nFft} must be a power of two >= 16 (the real FFT, dsp/real-fft.ts, is radix-4/2)`);
   }
   if (s.frameLength > s.nFft) problems.push(`frameLength=${s.frameLength} must not exceed nFft=${s.nFft}`);
   if ((s.nFft - s.frameLength) % 2 !== 0) {

@@ -3,9 +3,18 @@ import {
   framePlan,
   int16ToFloat64,
   parseAudioFeatureSettings,
+  VOICE_ACTIVITY_INPUTS,
   VoiceActivityDetector,
   type AudioFeatureSettingsInput,
 } from '../../features/audio/index.js';
+
+/**
+ * Default settings of the clip statistics matrices (speech-statistics): the library defaults with the
+ * 'energy' voice-activity detector, the one the published statistics and their committed fixtures were
+ * computed with (clean studio clips, where it keeps every speech frame; the 'voiced' detector would keep
+ * only the voiced frames and their hangover, which changes the means).
+ */
+export const CLIP_STATISTICS_SETTINGS: AudioFeatureSettingsInput = { vad: { kind: 'energy' } };
 
 /** Per-frame feature blocks a clip can be summarised by. */
 export const CLIP_STATISTIC_BLOCKS = ['mfcc', 'spectralContrast', 'chroma'] as const;
@@ -41,7 +50,7 @@ export function clipFrameStatistics(
   if (blocks.includes('mfcc') && !settings.features.mfcc) throw new Error('clip MFCC statistics need settings with features.mfcc enabled');
   if (settings.topDb !== null) throw new Error('clip statistics need topDb = null (per-window clipping makes frame MFCCs depend on the window)');
   const plan = framePlan(settings);
-  const analyzer = new FrameAnalyzer(plan, ['energyDb', 'melFlatness', ...blocks]);
+  const analyzer = new FrameAnalyzer(plan, [...VOICE_ACTIVITY_INPUTS, ...blocks]);
   const layout = analyzer.layout;
   const vad = new VoiceActivityDetector(settings.vad, settings.hopLength / settings.sampleRate);
   const samples = int16ToFloat64(pcm);
@@ -55,7 +64,7 @@ export function clipFrameStatistics(
   for (let start = 0; start + plan.nFft <= samples.length; start += plan.hopLength) {
     analyzer.analyze(samples, start, record, 0);
     frames++;
-    if (!vad.isSpeechFrame(record[layout.energyDb!.offset], record[layout.melFlatness!.offset])) continue;
+    if (!vad.isSpeechRecord(record, 0, layout)) continue;
     speechFrames++;
     let col = 0;
     for (const span of spans) {

@@ -2,7 +2,7 @@ import { join, relative } from 'node:path';
 import { cacheRoot } from '../../core/paths.js';
 import { parseAudioFeatureSettings, type AudioFeatureSettingsInput } from '../../features/audio/index.js';
 import { featureCacheKey } from './clip-features.js';
-import { clipFrameStatistics, COLUMN_PREFIX, type ClipStatisticBlock } from './clip-frame-statistics.js';
+import { CLIP_STATISTICS_SETTINGS, clipFrameStatistics, COLUMN_PREFIX, type ClipStatisticBlock } from './clip-frame-statistics.js';
 import type { Emotion, Gender, SpeechClip } from './datasets.js';
 import { mapDecodedClips } from './decode-clips.js';
 import { cachedJson } from './json-cache.js';
@@ -36,7 +36,7 @@ export interface BuildClipStatisticsOptions {
  */
 export async function buildClipStatisticsMatrix(clips: SpeechClip[], o: BuildClipStatisticsOptions): Promise<ClipStatisticsMatrix> {
   if (clips.length === 0) throw new Error('no clips to summarise');
-  const settings = parseAudioFeatureSettings(o.settings ?? {});
+  const settings = parseAudioFeatureSettings(o.settings ?? CLIP_STATISTICS_SETTINGS);
   const blocks = o.blocks ?? ['mfcc', 'spectralContrast', 'chroma'];
   const describe = (c: SpeechClip) => ({ file: relative(o.root, c.path), speaker: c.speaker, emotion: c.emotion, gender: c.gender });
   const dir = o.cacheRoot === undefined ? join(cacheRoot(), 'speech-stats') : o.cacheRoot;

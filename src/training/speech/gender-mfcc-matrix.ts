@@ -1,6 +1,7 @@
 import { join, relative } from 'node:path';
 import { cacheRoot } from '../../core/paths.js';
 import { parseAudioFeatureSettings, type AudioFeatureSettingsInput } from '../../features/audio/index.js';
+import { CLIP_STATISTICS_SETTINGS } from './clip-frame-statistics.js';
 import { clipMfccMeans } from './clip-mfcc.js';
 import { featureCacheKey } from './clip-features.js';
 import type { Gender, SpeechClip } from './datasets.js';
@@ -34,7 +35,7 @@ export interface BuildGenderMfccMatrixOptions {
  * naming the file. Cached under `.cache/speech-stats/<hash of settings + files>.json`.
  */
 export async function buildGenderMfccMatrix(clips: SpeechClip[], o: BuildGenderMfccMatrixOptions): Promise<GenderMfccMatrix> {
-  const settings = parseAudioFeatureSettings(o.settings ?? {});
+  const settings = parseAudioFeatureSettings(o.settings ?? CLIP_STATISTICS_SETTINGS);
   const missing = clips.find((c) => !c.gender);
   if (missing) throw new Error(`clip ${missing.path} has no gender label (its dataset's file names do not give one)`);
   if (clips.length === 0) throw new Error('no clips to summarise');

@@ -11,6 +11,9 @@ export interface SparseMelFilterbank {
   start: Int32Array;
   /** Weights of filter m, bins start[m] .. start[m] + weights[m].length - 1. */
   weights: Float64Array[];
+  /** All filters' weights back to back (the hot loop reads one array): filter m is flat[offset[m] .. offset[m + 1]). */
+  flat: Float64Array;
+  offset: Int32Array;
 }
 
 const SLANEY_F_SP = 200 / 3;
@@ -87,5 +90,9 @@ export function sparseMelFilterbank(o: MelFilterbankOptions): SparseMelFilterban
     start[m] = first;
     weights.push(row.slice(first, last + 1));
   });
-  return { nMels: o.nMels, nBins, start, weights };
+  const offset = new Int32Array(o.nMels + 1);
+  weights.forEach((w, m) => (offset[m + 1] = offset[m] + w.length));
+  const flat = new Float64Array(offset[o.nMels]);
+  weights.forEach((w, m) => flat.set(w, offset[m]));
+  return { nMels: o.nMels, nBins, start, weights, flat, offset };
 }
