@@ -4,7 +4,7 @@ import { foldedDct, foldedDctInto, orthonormalDctMatrix } from '../../src/featur
 import { RealFft } from '../../src/features/audio/dsp/real-fft.js';
 import type { AudioFeatureSettingsInput } from '../../src/features/audio/settings.js';
 import { extractFile, StreamingFeatureExtractor, type FeatureWindow } from '../../src/features/audio/streaming-extractor.js';
-import { ravdessClips, seededRandom } from './audio-test-signals.js';
+import { pushInRandomChunks, ravdessClips, seededRandom } from './audio-test-signals.js';
 
 describe('real FFT', () => {
   for (const size of [8, 16, 32, 64, 512, 1024]) {
@@ -130,15 +130,7 @@ describe('per-frame feature rows and prefix-sum normalisation', () => {
 
     it(`do not depend on chunking (bitwise): ${label}`, () => {
       const batch = extractFile(pcm, settings);
-      const rnd = seededRandom(label.length);
-      const extractor = new StreamingFeatureExtractor(settings);
-      const streamed: FeatureWindow[] = [];
-      for (let at = 0; at < pcm.length; ) {
-        const size = 1 + Math.floor(rnd() * 3000);
-        streamed.push(...extractor.push(pcm.subarray(at, at + size)));
-        at += size;
-      }
-      streamed.push(...extractor.flush());
+      const streamed = pushInRandomChunks(pcm, settings, seededRandom(label.length), 3000);
       expect(streamed.length).toBe(batch.length);
       streamed.forEach((w, i) => expect(Buffer.from(w.features.buffer).equals(Buffer.from(batch[i].features.buffer))).toBe(true));
     });

@@ -7,21 +7,7 @@ import {
   type FeatureWindow,
 } from '../../src/features/audio/streaming-extractor.js';
 import type { AudioFeatureSettingsInput } from '../../src/features/audio/settings.js';
-import { ravdessClips, seededRandom } from './audio-test-signals.js';
-
-function pushInRandomChunks(pcm: Int16Array | Float32Array, settings: AudioFeatureSettingsInput, seed: number): FeatureWindow[] {
-  const rnd = seededRandom(seed);
-  const extractor = new StreamingFeatureExtractor(settings);
-  const windows: FeatureWindow[] = [];
-  let at = 0;
-  while (at < pcm.length) {
-    const size = 1 + Math.floor(rnd() * 4000);
-    windows.push(...extractor.push(pcm.subarray(at, at + size)));
-    at += size;
-  }
-  windows.push(...extractor.flush());
-  return windows;
-}
+import { pushInRandomChunks, ravdessClips, seededRandom } from './audio-test-signals.js';
 
 function expectIdentical(a: FeatureWindow[], b: FeatureWindow[]): void {
   expect(a.length).toBe(b.length);
@@ -54,7 +40,7 @@ describe('streaming == batch', () => {
     it(`random chunks of 1..4000 samples give bitwise the same windows: ${label}`, () => {
       const batch = extractFile(clip.pcm, settings);
       expect(batch.length).toBeGreaterThan(1);
-      for (const seed of [1, 2, 3]) expectIdentical(pushInRandomChunks(clip.pcm, settings, seed), batch);
+      for (const seed of [1, 2, 3]) expectIdentical(pushInRandomChunks(clip.pcm, settings, seededRandom(seed), 4000), batch);
     });
   }
 
@@ -65,7 +51,7 @@ describe('streaming == batch', () => {
   it('computes each frame exactly once', () => {
     const spy = vi.spyOn(FrameAnalyzer.prototype, 'analyze');
     try {
-      const windows = pushInRandomChunks(clip.pcm, {}, 9);
+      const windows = pushInRandomChunks(clip.pcm, {}, seededRandom(9), 4000);
       expect(spy).toHaveBeenCalledTimes(frameCount);
       expect(windows.length).toBeGreaterThan(0);
     } finally {

@@ -1,6 +1,8 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireDataPath } from '../../src/core/paths.js';
+import type { AudioFeatureSettingsInput } from '../../src/features/audio/settings.js';
+import { StreamingFeatureExtractor, type FeatureWindow } from '../../src/features/audio/streaming-extractor.js';
 import { loadWavFile } from '../../src/features/audio/wav.js';
 
 /** Deterministic uniform [0, 1) generator (LCG) for test signals and chunk sizes. */
@@ -33,4 +35,17 @@ export function ravdessClips(actor: string, count: number): { name: string; pcm:
       if (wav.sampleRate !== 16000 || wav.channels !== 1) throw new Error(`${f}: expected 16 kHz mono, got ${wav.sampleRate} Hz x${wav.channels}`);
       return { name: f, pcm: wav.pcm };
     });
+}
+
+/** Every window of `pcm` pushed through one extractor in chunks of 1..maxChunk samples drawn from `rnd`, then flushed. */
+export function pushInRandomChunks(pcm: Int16Array | Float32Array, settings: AudioFeatureSettingsInput, rnd: () => number, maxChunk: number): FeatureWindow[] {
+  const extractor = new StreamingFeatureExtractor(settings);
+  const windows: FeatureWindow[] = [];
+  for (let at = 0; at < pcm.length; ) {
+    const size = 1 + Math.floor(rnd() * maxChunk);
+    windows.push(...extractor.push(pcm.subarray(at, at + size)));
+    at += size;
+  }
+  windows.push(...extractor.flush());
+  return windows;
 }

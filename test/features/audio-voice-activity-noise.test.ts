@@ -7,9 +7,9 @@ import { repoRoot } from '../../src/core/paths.js';
 import { FrameAnalyzer } from '../../src/features/audio/frame-analyzer.js';
 import { framePlan } from '../../src/features/audio/frame-plan.js';
 import { parseAudioFeatureSettings, type AudioFeatureSettingsInput } from '../../src/features/audio/settings.js';
-import { extractFile, StreamingFeatureExtractor, type FeatureWindow } from '../../src/features/audio/streaming-extractor.js';
+import { extractFile, type FeatureWindow } from '../../src/features/audio/streaming-extractor.js';
 import { VOICE_ACTIVITY_INPUTS, VoiceActivityDetector } from '../../src/features/audio/voice-activity.js';
-import { ravdessClips } from './audio-test-signals.js';
+import { pushInRandomChunks, ravdessClips } from './audio-test-signals.js';
 
 // Windows exactly as serving cuts them: the shipped emotion model's feature settings.
 const manifest = JSON.parse(readFileSync(join(repoRoot, 'models', 'emotion', '4', 'manifest.json'), 'utf8')) as {
@@ -106,15 +106,7 @@ describe('voice activity (voiced) on generated noise and real speech', () => {
     const batch = extractFile(x, SERVED).map((w) => `${w.startFrame}:${w.speechFrames}`);
     expect(batch.some((b) => !b.endsWith(':0'))).toBe(true);
     for (const seed of [1, 2]) {
-      const rnd = seededUniform(seed);
-      const extractor = new StreamingFeatureExtractor(SERVED);
-      const streamed: FeatureWindow[] = [];
-      for (let at = 0; at < x.length; ) {
-        const size = 1 + Math.floor(rnd() * 5000);
-        streamed.push(...extractor.push(x.subarray(at, at + size)));
-        at += size;
-      }
-      streamed.push(...extractor.flush());
+      const streamed = pushInRandomChunks(x, SERVED, seededUniform(seed), 5000);
       expect(streamed.map((w) => `${w.startFrame}:${w.speechFrames}`)).toEqual(batch);
     }
   });

@@ -2,18 +2,15 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { servedTestPhotos } from './served-test-photos.js';
 import { requireDataPath } from '../../src/core/paths.js';
 import { parseImageFeatureSettings } from '../../src/features/image/settings.js';
-import { listImageDataset, splitDataset } from '../../src/ingest/image-dataset.js';
-import { loadClassifier } from '../../src/inference/classifier-loader.js';
 import { appendDistanceGate, float16Bits, float16Value, gateDistance, gateWhitening, invertLowerTriangular, isGateNode } from '../../src/inference/onnx/distance-gate.js';
 import { decodeOnnxModel } from '../../src/inference/onnx/onnx-proto.js';
 import { createOnnxSession } from '../../src/inference/onnx-session.js';
 import { resolveModel } from '../../src/models/model-repository.js';
 import { embeddingGraph, headInputName } from '../../src/monitoring/embedding.js';
 import { cholesky, fitClassGaussians, nearestMahalanobis } from '../../src/training/image/class-gaussians.js';
-import { summariseClassification } from '../../src/training/image/classification-summary.js';
-import { decideLabel } from '../../src/training/image/commands.js';
 import { gateImageVersion } from '../../src/training/image/gate-version.js';
 import { scoreServedGraphs } from '../../src/training/image/onnx-scoring.js';
 import { calibrateMaxDistance } from '../../src/training/image/mahalanobis-gate.js';
@@ -144,20 +141,8 @@ describe('the gated animal model that train image-gate published (models/animal/
   });
 
   it('serves exactly what its manifest records on the held-out photos, and its classifier is v2\'s wherever the gate lets a photo through', async () => {
-    const split = splitDataset(listImageDataset(requireDataPath('animals', 'animal photos')).items, v.manifest.training.split as { seed: number });
+    const { split, settings: s, summary, recorded } = await servedTestPhotos(v);
     const labels = v.manifest.labels;
-    const classifier = await loadClassifier(v);
-    const probs: number[][] = [];
-    const s = parseImageFeatureSettings(v.manifest.features.settings);
-    const { preprocessImage } = await import('../../src/features/image/preprocess.js');
-    for (let i = 0; i < split.test.length; i += 16) {
-      const chunk = await Promise.all(split.test.slice(i, i + 16).map(async (it) => (await preprocessImage(it.file, s)).data));
-      for (const p of await classifier.predict(chunk)) probs.push(Array.from(p));
-    }
-    await classifier.close();
-    const decided = probs.map((p) => decideLabel(labels, p, v.manifest.unknownThreshold));
-    const summary = summariseClassification(labels, split.test.map((i) => i.label), probs, decided);
-    const recorded = (v.manifest.metrics['transfer-cascade-gated'] as { test: typeof summary }).test;
     expect(summary.accuracy).toBe(recorded.accuracy);
     expect(summary.unknown).toBe(recorded.unknown);
     expect(summary.confusion).toEqual(recorded.confusion);

@@ -1,17 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { requireDataPath } from '../../src/core/paths.js';
-import { preprocessImage } from '../../src/features/image/preprocess.js';
+import { servedTestPhotos } from './served-test-photos.js';
 import { parseImageFeatureSettings } from '../../src/features/image/settings.js';
-import { loadClassifier } from '../../src/inference/classifier-loader.js';
 import { isGateNode } from '../../src/inference/onnx/distance-gate.js';
 import { decodeOnnxModel } from '../../src/inference/onnx/onnx-proto.js';
-import { listImageDataset, splitDataset } from '../../src/ingest/image-dataset.js';
 import { resolveModel } from '../../src/models/model-repository.js';
 import { headInputName } from '../../src/monitoring/embedding.js';
-import { summariseClassification } from '../../src/training/image/classification-summary.js';
-import { decideLabel } from '../../src/training/image/decide-label.js';
 import { unknownThresholdBehindGate } from '../../src/training/image/mahalanobis-gate.js';
 import { labelledOutOfDistributionImages } from '../../src/training/image/ood-images.js';
 import { scoreServedGraphs } from '../../src/training/image/onnx-scoring.js';
@@ -40,22 +35,7 @@ describe('the shipped animal model (latest version)', () => {
   });
 
   it('serves exactly what its manifest records on the held-out photos', async () => {
-    const split = splitDataset(listImageDataset(requireDataPath('animals', 'animal photos')).items, training.split);
-    const labels = v.manifest.labels;
-    const s = parseImageFeatureSettings(v.manifest.features.settings);
-    const classifier = await loadClassifier(v);
-    const probs: number[][] = [];
-    try {
-      for (let i = 0; i < split.test.length; i += 16) {
-        const chunk = await Promise.all(split.test.slice(i, i + 16).map(async (it) => (await preprocessImage(it.file, s)).data));
-        for (const p of await classifier.predict(chunk)) probs.push(Array.from(p));
-      }
-    } finally {
-      await classifier.close();
-    }
-    const decided = probs.map((p) => decideLabel(labels, p, v.manifest.unknownThreshold));
-    const summary = summariseClassification(labels, split.test.map((i) => i.label), probs, decided);
-    const recorded = (v.manifest.metrics['transfer-cascade-gated'] as { test: typeof summary }).test;
+    const { split, summary, recorded } = await servedTestPhotos(v);
     expect(summary.accuracy).toBe(recorded.accuracy);
     expect(summary.unknown).toBe(recorded.unknown);
     expect(summary.confusion).toEqual(recorded.confusion);
